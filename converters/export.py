@@ -1,0 +1,151 @@
+"""Export one trained Keras model to every format we ship, with its manifest.
+
+    python -m converters.export --model runs/mini_xception/best.keras --out models/default
+
+writes into --out:
+    model.keras                  the Keras model (what training.evaluate and the server's TF path load)
+    saved_model/                 TensorFlow SavedModel (the source of the other conversions)
+    tfjs/model.json + shards     TF.js graph model, float32 (the browser's default)
+    tfjs_float16/                TF.js graph model with float16 weights (half the download)
+    model_float32.tflite         TensorFlow Lite, float32
+    model_float16.tflite         TensorFlow Lite, float16 weights
+    model_int8.tflite            TensorFlow Lite, int8 weights and activations (float input/output),
+                                 calibrated on faces drawn from FER2013 Training
+    manifest.json                labels, input and preprocessing, metrics, provenance, sizes, sha256
+"""
+import argparse
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+from converters.manifest import build_manifest, write_manifest  # noqa: E402
+from training.data import load  # noqa: E402
+from training.evaluate import DEFAULT_DATA, KERAS_FILE, evaluate, load_keras_model  # noqa: E402
+from training.preprocessing import INPUT_SHAPE, preprocess_batch  # noqa: E402
+
+REPRESENTATIVE_FACES = 500
+
+
+def export_saved_model(model, out_dir: Path) -> Path:
+    path = out_dir / "saved_model"
+    shutil.rmtree(path, ignore_errors=True)
+    model.export(str(path), verbose=False)
+    return path
+
+
+def export_tfjs(saved_model: Path, out_dir: Path, float16=False) -> Path:
+    # Graph model, not layers model: TF.js 4.22 cannot read Keras 3 layer configs.
+    from tensorflowjs.converters import tf_saved_model_conversion_v2 as tfjs_convert
+
+    path = out_dir / ("tfjs_float16" if float16 else "tfjs")
+    shutil.rmtree(path, ignore_errors=True)
+    tfjs_convert.convert_tf_saved_model(
+        str(saved_model), str(path), signature_def="serve", saved_model_tags="serve",
+        quantization_dtype_map={"float16": "*"} if float16 else None,
+    )
+    return path / "model.json"
+
+
+def export_tflite(saved_model: Path, out_dir: Path, kind: str, representative_faces=None) -> Path:
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
+    if kind == "float16":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    elif kind == "int8":
+        faces = preprocess_batch(representative_faces)
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = lambda: ([face[None]] for face in faces)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    elif kind != "float32":
+        raise ValueError(f"unknown TFLite kind {kind!r}; expected float32, float16 or int8")
+    path = out_dir / f"model_{kind}.tflite"
+    path.write_bytes(converter.convert())
+    return path
+
+
+def representative_training_faces(data, n=REPRESENTATIVE_FACES, seed=0) -> np.ndarray:
+    """A seeded random sample of Training faces for int8 calibration (never the test splits)."""
+    training = load(data)["Training"]
+    pick = np.random.default_rng(seed).choice(len(training), size=min(n, len(training)), replace=False)
+    return training.x[np.sort(pick)]
+
+
+def export(model_path, out_dir, data=DEFAULT_DATA, name=None, metrics=None, training=None) -> dict:
+    """Write every format of the model at `model_path` into `out_dir` and return the manifest."""
+    import keras
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model = load_keras_model(model_path)
+    if tuple(model.input_shape[1:]) != INPUT_SHAPE:
+        raise ValueError(f"model input {model.input_shape} does not match the spec's {INPUT_SHAPE}")
+    if Path(model_path).resolve() != (out_dir / KERAS_FILE).resolve():
+        keras.models.save_model(model, out_dir / KERAS_FILE)
+
+    saved_model = export_saved_model(model, out_dir)
+    faces = representative_training_faces(data)
+    formats = {
+        "keras": {"path": KERAS_FILE, "runtime": "keras"},
+        "tfjs": {"path": str(export_tfjs(saved_model, out_dir).relative_to(out_dir)), "runtime": "tfjs", "dtype": "float32"},
+        "tfjs_float16": {"path": str(export_tfjs(saved_model, out_dir, float16=True).relative_to(out_dir)),
+                         "runtime": "tfjs", "dtype": "float16 weights"},
+    }
+    for kind in ("float32", "float16", "int8"):
+        path = export_tflite(saved_model, out_dir, kind, faces)
+        formats[f"tflite_{kind}"] = {"path": path.name, "runtime": "tflite", "dtype": kind}
+
+    if metrics is None:
+        metrics = {split: _summary(evaluate(model, data, split)) for split in ("PublicTest", "PrivateTest")}
+    manifest = build_manifest(out_dir, name or out_dir.name, model.name, formats, metrics, training or {})
+    write_manifest(out_dir, manifest)
+    return manifest
+
+
+def copy_run_report(run_dir: Path, report_dir: Path):
+    """Ship the training run's record with the model: flags, per-epoch log, metrics and plots."""
+    report_dir.mkdir(parents=True, exist_ok=True)
+    for pattern in ("args.json", "log.csv", "metrics.json", "model_summary.txt", "*.png"):
+        for file in run_dir.glob(pattern):
+            shutil.copy2(file, report_dir / file.name)
+
+
+def _summary(report: dict) -> dict:
+    keys = ("n", "accuracy", "macro_f1", "precision", "recall", "f1")
+    return {k: report[k] for k in keys}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", required=True, help="a .keras file, or a folder holding model.keras")
+    p.add_argument("--out", required=True, help="output folder, e.g. models/default")
+    p.add_argument("--data", default=str(DEFAULT_DATA),
+                   help="FER2013 CSV: int8 calibration faces (Training) and the metrics (PublicTest, PrivateTest)")
+    p.add_argument("--name", help="model name in the manifest (default: the folder name)")
+    p.add_argument("--run-dir", help="training run folder: its args.json and metrics.json go into the manifest")
+    args = p.parse_args(argv)
+
+    training = {"data": Path(args.data).name}
+    if args.run_dir:
+        run = Path(args.run_dir)
+        run_args = json.loads((run / "args.json").read_text())
+        run_metrics = json.loads((run / "metrics.json").read_text())
+        training.update(split=run_args["split"], selected_on=run_metrics["selected_on"],
+                        reported_on=run_metrics["reported_on"], epochs_run=run_metrics["epochs_run"],
+                        best_epoch=run_metrics["best_epoch"], median_epoch_seconds=run_metrics["median_epoch_seconds"],
+                        total_train_seconds=run_metrics["total_train_seconds"], args=run_args)
+        copy_run_report(run, Path(args.out) / "report")
+    manifest = export(args.model, args.out, args.data, args.name, training=training)
+    print(json.dumps({k: manifest[k] for k in ("name", "formats", "metrics")}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

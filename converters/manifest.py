@@ -1,0 +1,57 @@
+"""The manifest next to each exported model: the one place the server and the page read labels,
+input shape, preprocessing constants, metrics, provenance and file checksums from."""
+import datetime
+import hashlib
+import json
+from pathlib import Path
+
+from training.preprocessing import SPEC
+
+MANIFEST_NAME = "manifest.json"
+
+
+def file_entry(path: Path) -> dict:
+    """Size in bytes and sha256 of one file."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return {"bytes": path.stat().st_size, "sha256": digest}
+
+
+def build_manifest(out_dir: Path, name: str, architecture: str, formats: dict, metrics: dict, training: dict) -> dict:
+    """Assemble the manifest for the files already written in `out_dir`."""
+    files = {str(p.relative_to(out_dir)): file_entry(p)
+             for p in sorted(out_dir.rglob("*")) if p.is_file() and p.name != MANIFEST_NAME}
+    for fmt in formats.values():  # a format's size is the sum of its files (model.json + shards)
+        prefix = fmt["path"].rsplit("/", 1)[0] + "/" if "/" in fmt["path"] else fmt["path"]
+        fmt["bytes"] = sum(f["bytes"] for rel, f in files.items() if rel == fmt["path"] or rel.startswith(prefix))
+    return {
+        "name": name,
+        "architecture": architecture,
+        "created": datetime.date.today().isoformat(),
+        "labels": SPEC["labels"],
+        "input": {
+            "shape": [*SPEC["input_size"], SPEC["channels"]],
+            "layout": "NHWC",
+            "gray_weights": SPEC["gray_weights"],
+            "scale": SPEC["scale"],
+            "offset": SPEC["offset"],
+            "resize": SPEC["resize"],
+            "formula": "gray(RGB) resized to shape, then value / scale + offset",
+        },
+        "output": "probabilities over labels, softmax",
+        "formats": formats,
+        "metrics": metrics,
+        "training": training,
+        "files": files,
+    }
+
+
+def write_manifest(out_dir: Path, manifest: dict):
+    (Path(out_dir) / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def read_manifest(model_dir) -> dict:
+    """Load `manifest.json` from an exported model folder."""
+    path = Path(model_dir) / MANIFEST_NAME
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no manifest; export the model with `python -m converters.export`")
+    return json.loads(path.read_text())

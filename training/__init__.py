@@ -1,0 +1,1 @@
+"""Training pipeline: FER2013 data, models, training and evaluation."""

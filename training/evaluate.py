@@ -1,0 +1,65 @@
+"""Evaluate a trained model on FER2013 (or any `<class>/*` image folder) and print JSON metrics.
+
+    python -m training.evaluate --data ../shared/datasets/fer2013/fer2013.csv.gz --split PrivateTest
+    python -m training.evaluate --data my_faces/ --model runs/wide/best.keras --tta flip
+"""
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from training.data import DataError, load  # noqa: E402
+from training.metrics import classification_report  # noqa: E402
+from training.predict import predict_probabilities  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_MODEL = ROOT / "models" / "default"
+DEFAULT_DATA = ROOT.parent / "shared" / "datasets" / "fer2013" / "fer2013.csv.gz"
+KERAS_FILE = "model.keras"  # the Keras model inside an exported model folder
+
+
+def load_keras_model(path):
+    """A `.keras` file, or a model folder holding `model.keras`."""
+    import keras
+
+    path = Path(path)
+    file = path / KERAS_FILE if path.is_dir() else path
+    if not file.exists():
+        raise FileNotFoundError(f"{file}: no Keras model there")
+    return keras.models.load_model(file, compile=False)
+
+
+def evaluate(model, data, split="PrivateTest", tta=None) -> dict:
+    """Metrics of `model` on one split of the dataset at `data` (a single-split folder needs no split name)."""
+    dataset = load(data)
+    if split not in dataset:
+        if len(dataset) != 1:
+            raise DataError(f"{data}: no split {split!r}; found {sorted(dataset)}")
+        split = next(iter(dataset))
+    faces = dataset[split]
+    report = classification_report(faces.y, predict_probabilities(model, faces.x, tta=tta))
+    return {"data": str(data), "split": split, "tta": tta or "none", **report}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", default=str(DEFAULT_DATA), help="FER2013 CSV/.csv.gz, or an image folder")
+    p.add_argument("--split", default="PrivateTest", help="PublicTest, PrivateTest, Training, ... (ignored for a one-split folder)")
+    p.add_argument("--model", default=str(DEFAULT_MODEL), help="model folder with model.keras, or a .keras file")
+    p.add_argument("--tta", choices=["none", "flip"], default="none", help="test-time augmentation")
+    args = p.parse_args(argv)
+    try:
+        result = evaluate(load_keras_model(args.model), args.data, args.split, None if args.tta == "none" else args.tta)
+    except (DataError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    result["model"] = str(args.model)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""Train an expression classifier on FER2013.
+
+    python -m training.train --run-dir runs/mini_xception            # the seed's recipe
+    python -m training.train --run-dir runs/mini_xception --resume   # carry on after a stop
+
+Protocol: fit on Training, keep the checkpoint with the best PublicTest accuracy, report
+PrivateTest once at the end (`--split random` instead pools all faces and splits 80/20 with
+a seed, as the seed project did). Each run folder holds its flags (args.json), a per-epoch log
+(log.csv, with wall time), best.keras, last.keras, metrics.json and the report plots.
+"""
+import argparse
+import csv
+import json
+import os
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from training import reports  # noqa: E402
+from training.augment import make_augmenter  # noqa: E402
+from training.data import DataError, load, random_split  # noqa: E402
+from training.models import make_model  # noqa: E402
+from training.preprocessing import INPUT_SHAPE, NUM_CLASSES, SPEC  # noqa: E402
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "fer2013" / "fer2013.csv.gz"
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", default=str(DEFAULT_DATA), help="FER2013 CSV, .csv.gz or image folder")
+    p.add_argument("--run-dir", required=True, help="folder for checkpoints, logs and reports")
+    p.add_argument("--arch", default="mini_xception", help="architecture name in training/models.py")
+    p.add_argument("--split", choices=["official", "random"], default="official",
+                   help="official: Training / PublicTest (select) / PrivateTest (report); random: seeded 80/20")
+    p.add_argument("--epochs", type=int, default=80)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate at epoch 0")
+    p.add_argument("--lr-decay", type=float, default=0.95, help="learning rate multiplier per epoch")
+    p.add_argument("--l2", type=float, default=0.01, help="L2 weight on conv kernels")
+    p.add_argument("--rotation", type=float, default=10, help="max rotation, degrees")
+    p.add_argument("--shift", type=float, default=0.1, help="max width/height shift, fraction")
+    p.add_argument("--zoom", type=float, default=0.1, help="max zoom, fraction")
+    p.add_argument("--no-flip", action="store_true", help="disable horizontal flips")
+    p.add_argument("--limit", type=int, default=0, help="use only the first N faces of each split (smoke runs)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue from last.keras in --run-dir")
+    p.add_argument("--verbose", type=int, default=1, help="Keras verbosity: 1 shows a progress bar")
+    return p.parse_args(argv)
+
+
+def choose_splits(dataset, split, seed):
+    """(train, select, report) splits and their names for the chosen protocol."""
+    if split == "random":
+        parts = random_split(dataset, seed=seed)
+        return parts["Training"], ("Validation", parts["Validation"]), ("Validation", parts["Validation"])
+    missing = [s for s in ("Training", "PublicTest") if s not in dataset]
+    if missing:
+        raise DataError(f"the official protocol needs splits {missing}; found {sorted(dataset)}. Try --split random.")
+    report = "PrivateTest" if "PrivateTest" in dataset else "PublicTest"
+    return dataset["Training"], ("PublicTest", dataset["PublicTest"]), (report, dataset[report])
+
+
+def make_dataset(split, batch_size, augmenter=None, shuffle_seed=None):
+    """tf.data pipeline: (optionally shuffle and augment) -> scale to [-1, 1] -> one-hot labels."""
+    ds = tf.data.Dataset.from_tensor_slices((split.x[..., None], split.y))
+    if shuffle_seed is not None:
+        ds = ds.shuffle(len(split), seed=shuffle_seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+
+    def prepare(x, y):
+        x = tf.cast(x, tf.float32)
+        if augmenter is not None:
+            x = augmenter(x, training=True)
+        return x / SPEC["scale"] + SPEC["offset"], tf.one_hot(y, NUM_CLASSES)
+
+    # One call at a time: Keras random layers keep their seed state in a variable that parallel
+    # map calls would update concurrently (this crashed with "double free" on the full set).
+    parallel = 1 if augmenter is not None else tf.data.AUTOTUNE
+    return ds.map(prepare, num_parallel_calls=parallel).prefetch(tf.data.AUTOTUNE)
+
+
+def completed_epochs(log_path: Path) -> int:
+    """Number of epochs recorded in log.csv (its data rows)."""
+    if not log_path.exists():
+        return 0
+    return max(0, sum(1 for line in log_path.read_text().splitlines() if line.strip()) - 1)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    run_dir = Path(args.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(args.seed)
+    if tf.config.list_physical_devices("GPU"):
+        keras.mixed_precision.set_global_policy("mixed_float16")
+
+    # --- Data ---
+    dataset = load(args.data)
+    if args.limit:
+        dataset = {name: s.take(slice(0, args.limit)) for name, s in dataset.items()}
+    train, (select_name, select), (report_name, report) = choose_splits(dataset, args.split, args.seed)
+    augmenter = make_augmenter(args.rotation, args.shift, args.zoom, not args.no_flip, seed=args.seed)
+    train_ds = make_dataset(train, args.batch_size, augmenter, shuffle_seed=args.seed)
+    select_ds = make_dataset(select, 256)
+
+    # --- Model ---
+    log_path, last_path, best_path = run_dir / "log.csv", run_dir / "last.keras", run_dir / "best.keras"
+    initial_epoch = completed_epochs(log_path) if args.resume and last_path.exists() else 0
+    if initial_epoch:
+        model = keras.models.load_model(last_path)
+        print(f"resuming {last_path} after epoch {initial_epoch}")
+    else:
+        model = make_model(args.arch, INPUT_SHAPE, NUM_CLASSES, l2=args.l2)
+        model.compile(
+            optimizer=keras.optimizers.Adam(args.lr, beta_1=0.9, beta_2=0.999, epsilon=1e-8),
+            loss="categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        log_path.unlink(missing_ok=True)
+    (run_dir / "args.json").write_text(json.dumps(vars(args), indent=2))
+    with open(run_dir / "model_summary.txt", "w") as f:
+        model.summary(print_fn=lambda line, **_: f.write(line + "\n"))
+
+    # --- Train ---
+    callbacks = [
+        EpochTimer(),  # first, so CSVLogger sees its epoch_seconds
+        keras.callbacks.LearningRateScheduler(lambda epoch: args.lr * args.lr_decay ** epoch),
+        keras.callbacks.CSVLogger(str(log_path), append=initial_epoch > 0),
+        keras.callbacks.ModelCheckpoint(str(best_path), monitor="val_accuracy", mode="max", save_best_only=True,
+                                        initial_value_threshold=_best_so_far(log_path)),
+        keras.callbacks.ModelCheckpoint(str(last_path)),
+    ]
+    if initial_epoch < args.epochs:
+        model.fit(train_ds, validation_data=select_ds, epochs=args.epochs, initial_epoch=initial_epoch,
+                  callbacks=callbacks, verbose=args.verbose)
+
+    # --- Evaluate and report ---
+    best = keras.models.load_model(best_path)
+    metrics = reports.write_run_reports(run_dir, best, dataset, train, {select_name: select, report_name: report},
+                                        selected_on=select_name, reported_on=report_name)
+    print(json.dumps({k: metrics[k] for k in ("selected_on", "reported_on", "accuracy", "macro_f1")}, indent=2))
+    return metrics
+
+
+def _best_so_far(log_path: Path):
+    """Best val_accuracy already logged, so a resumed run does not overwrite a better best.keras."""
+    if not log_path.exists():
+        return None
+    with open(log_path) as f:
+        values = [float(r["val_accuracy"]) for r in csv.DictReader(f) if r.get("val_accuracy")]
+    return max(values) if values else None
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Adds the epoch's wall time (seconds) to the logs."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["epoch_seconds"] = round(time.perf_counter() - self._start, 1)
+
+
+if __name__ == "__main__":
+    main()
