@@ -35,6 +35,8 @@ def build_manifest(out_dir: Path, name: str, architecture: str, formats: dict, m
             "scale": SPEC["scale"],
             "offset": SPEC["offset"],
             "resize": SPEC["resize"],
+            # Detector boxes become square crops of side max(w, h) * crop_scale, centred on the box.
+            "crop_scale": SPEC["crop_scale"],
             "formula": "gray(RGB) resized to shape, then value / scale + offset",
         },
         "output": "probabilities over labels, softmax",
