@@ -1,0 +1,55 @@
+"""training.evaluate prints the metrics JSON for the shipped model, and fails clearly on bad input."""
+import json
+
+import numpy as np
+import pytest
+
+from training import evaluate
+from training.metrics import classification_report
+from training.preprocessing import LABELS
+
+
+def test_classification_report_on_known_predictions():
+    y = [0, 0, 1, 1]
+    p = np.eye(7)[[0, 1, 1, 1]]
+    r = classification_report(y, p)
+    assert r["accuracy"] == 0.75 and r["n"] == 4
+    assert r["precision"]["angry"] == 1.0 and r["recall"]["angry"] == 0.5
+    assert r["precision"]["disgust"] == pytest.approx(0.6667, abs=1e-4)
+    assert r["confusion_matrix"][0][:2] == [1, 1]
+
+
+def test_evaluate_cli_prints_metrics_json(tmp_path, capsys):
+    folder = tmp_path / "faces"
+    import cv2
+
+    rng = np.random.default_rng(0)
+    for label in ("happy", "sad"):
+        (folder / label).mkdir(parents=True)
+        for i in range(3):
+            cv2.imwrite(str(folder / label / f"{i}.png"), rng.integers(0, 256, (64, 64), dtype=np.uint8))
+    assert evaluate.main(["--data", str(folder), "--tta", "flip"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["n"] == 6 and out["split"] == "all" and out["tta"] == "flip"
+    assert set(out["f1"]) == set(LABELS) and len(out["confusion_matrix"]) == 7
+    assert np.sum(out["confusion_matrix"]) == 6
+    assert 0 <= out["accuracy"] <= 1 and 0 <= out["macro_f1"] <= 1
+
+
+def test_evaluate_cli_reports_bad_data(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("emotion,pixels,Usage\n3,1 2 3,PublicTest\n")
+    assert evaluate.main(["--data", str(bad), "--split", "PublicTest"]) == 2
+    assert f"{bad}:2: expected 2304 pixel values, got 3" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_shipped_model_accuracy_on_public_test(fer2013, tmp_path):
+    """The committed default model evaluated on real PublicTest faces agrees with its manifest."""
+    from tests.conftest import DEFAULT_MODEL_DIR, FER2013_CSV
+
+    manifest = json.loads((DEFAULT_MODEL_DIR / "manifest.json").read_text())
+    model = evaluate.load_keras_model(DEFAULT_MODEL_DIR)
+    result = evaluate.evaluate(model, FER2013_CSV, "PublicTest")
+    assert result["n"] == 3589
+    assert result["accuracy"] == pytest.approx(manifest["metrics"]["PublicTest"]["accuracy"], abs=1e-3)

@@ -1,0 +1,66 @@
+"""End-to-end: a short training run on a small slice writes every report, then resumes."""
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from tests.conftest import FER2013_CSV
+from training import train
+
+
+@pytest.fixture(scope="module")
+def small_data(tmp_path_factory):
+    """A small FER2013 CSV: real faces when ../shared is present, else generated ones."""
+    path = tmp_path_factory.mktemp("data") / "small.csv"
+    rows = []
+    if FER2013_CSV.exists():
+        from training.data import load
+
+        data = load(FER2013_CSV)
+        for split, n in (("Training", 192), ("PublicTest", 64), ("PrivateTest", 64)):
+            s = data[split]
+            rows += [(int(y), x, split) for x, y in zip(s.x[:n], s.y[:n])]
+    else:
+        rng = np.random.default_rng(0)
+        for split, n in (("Training", 192), ("PublicTest", 64), ("PrivateTest", 64)):
+            rows += [(int(rng.integers(7)), rng.integers(0, 256, (48, 48)), split) for _ in range(n)]
+    with open(path, "w") as f:
+        f.write("emotion,pixels,Usage\n")
+        f.writelines(f"{y},{' '.join(map(str, x.ravel()))},{u}\n" for y, x, u in rows)
+    return path
+
+
+@pytest.mark.slow
+def test_short_run_writes_reports_and_resumes(small_data, tmp_path):
+    run = tmp_path / "run"
+    common = ["--data", str(small_data), "--run-dir", str(run), "--batch-size", "32", "--verbose", "0"]
+    metrics = train.main(common + ["--epochs", "2"])
+
+    for name in ("args.json", "log.csv", "best.keras", "last.keras", "metrics.json", "model_summary.txt",
+                 "curves.png", "confusion_counts.png", "confusion_normalized.png", "per_class.png",
+                 "label_distribution.png"):
+        assert (run / name).stat().st_size > 0, name
+    assert metrics["selected_on"] == "PublicTest" and metrics["reported_on"] == "PrivateTest"
+    report = metrics["splits"]["PrivateTest"]
+    assert report["n"] == 64 and np.sum(report["confusion_matrix"]) == 64
+    assert metrics["label_counts"]["Training"] == json.loads((run / "metrics.json").read_text())["label_counts"]["Training"]
+    with open(run / "log.csv") as f:
+        log = list(csv.DictReader(f))
+    assert [int(r["epoch"]) for r in log] == [0, 1]
+    assert float(log[1]["learning_rate"]) == pytest.approx(1e-3 * 0.95)  # x0.95 per epoch
+    assert all(float(r["epoch_seconds"]) > 0 for r in log)
+
+    train.main(common + ["--epochs", "3", "--resume"])
+    with open(run / "log.csv") as f:
+        log = list(csv.DictReader(f))
+    assert [int(r["epoch"]) for r in log] == [0, 1, 2]  # carried on, did not restart
+    assert float(log[2]["learning_rate"]) == pytest.approx(1e-3 * 0.95 ** 2)
+
+
+def test_official_protocol_needs_public_test(tmp_path):
+    from training.data import DataError, Split
+
+    only_train = {"Training": Split(np.zeros((1, 48, 48), np.uint8), np.zeros(1, np.int64))}
+    with pytest.raises(DataError, match="Try --split random"):
+        train.choose_splits(only_train, "official", seed=0)
