@@ -1,0 +1,17 @@
+"""The realtime-fer web server.
+
+    .venv/bin/python -m server                                      # eventlet, port $PORT (5000)
+    gunicorn --worker-class eventlet -w 1 'server:create_app()'     # the Procfile
+
+`create_app` and `socketio_of` are imported lazily so that `python -m server` can monkey-patch
+eventlet before Flask, socket or threading are imported.
+"""
+
+__all__ = ["create_app", "socketio_of"]
+
+
+def __getattr__(name):
+    if name in __all__:
+        from server import app
+        return getattr(app, name)
+    raise AttributeError(f"module 'server' has no attribute {name!r}")

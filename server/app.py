@@ -1,0 +1,56 @@
+"""The app factory: `create_app(config=None)` builds the Flask app with its Socket.IO server."""
+from pathlib import Path
+
+from flask import Flask
+from flask_socketio import SocketIO
+
+from server import api, model_files, pages
+from server.config import ROOT, from_env
+from server.pipeline import Engine
+from server.security import add_headers, origin_allowed
+from server.stream import StreamNamespace
+
+MULTIPART_OVERHEAD = 64 * 1024  # form boundaries and headers around an upload at the size limit
+
+
+def create_app(config=None) -> Flask:
+    """Build the app: settings from FER_* variables, overridden by `config`; models loaded once."""
+    app = Flask(__name__, static_folder=str(ROOT / "static"), template_folder=str(ROOT / "templates"))
+    app.config.update(from_env())
+    app.config.update(config or {})
+    settings = app.config
+    settings["MAX_CONTENT_LENGTH"] = settings["MAX_UPLOAD_BYTES"] + MULTIPART_OVERHEAD
+    allowed = list(settings["ALLOWED_ORIGINS"])
+
+    # One SocketIO per app (not one per module) so that tests can run several apps side by side.
+    socketio = SocketIO(
+        app,
+        cors_allowed_origins=lambda origin, environ: origin_allowed(origin, environ, allowed),
+        message_queue=settings["MESSAGE_QUEUE"],
+        # Room for a frame over the limit to arrive, so it gets an `error` event rather than a
+        # dropped connection; beyond twice the limit Engine.IO closes the connection itself.
+        max_http_buffer_size=2 * settings["MAX_UPLOAD_BYTES"] + MULTIPART_OVERHEAD,
+        async_mode=settings.get("ASYNC_MODE"),
+    )
+    settings["ASYNC_MODE"] = socketio.async_mode
+
+    engine = Engine(settings["MODEL_DIR"], detector=settings["DETECTOR"], max_bytes=settings["MAX_UPLOAD_BYTES"],
+                    max_pixels=settings["MAX_PIXELS"], min_face=settings["MIN_FACE"], async_mode=socketio.async_mode)
+    app.extensions["fer"] = engine
+    model_name = Path(settings["MODEL_DIR"]).resolve().name
+    settings["MODEL_URL"] = f"/models/{model_name}/{engine.manifest['formats']['tfjs']['path']}"
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(model_files.bp)
+    app.after_request(lambda response: add_headers(response, allowed))
+    socketio.on_namespace(StreamNamespace("/stream", engine))
+    return app
+
+
+def socketio_of(app) -> SocketIO:
+    """The SocketIO server attached to `app`."""
+    return app.extensions["socketio"]
+
+
+__all__ = ["create_app", "socketio_of"]

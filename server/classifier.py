@@ -1,0 +1,44 @@
+"""The expression classifier: the exported model's float32 TFLite file, read through its manifest."""
+from pathlib import Path
+
+import numpy as np
+
+from converters.manifest import read_manifest
+from training.preprocessing import SPEC, preprocess_face
+from server.tflite import TFLiteModel
+
+
+def check_manifest_matches_preprocessing(manifest: dict, model_dir):
+    """The server preprocesses with training.preprocessing; refuse a model exported with other constants."""
+    expected = {"shape": [*SPEC["input_size"], SPEC["channels"]], "gray_weights": SPEC["gray_weights"],
+                "scale": SPEC["scale"], "offset": SPEC["offset"]}
+    found = {key: manifest["input"].get(key) for key in expected}
+    if found != expected:
+        raise ValueError(f"{model_dir}/manifest.json: expected input constants {expected}, found {found}; "
+                         "re-export the model with the current training/spec.json")
+
+
+class Classifier:
+    """Face crops -> probabilities over the manifest's labels."""
+
+    def __init__(self, model_dir):
+        self.model_dir = Path(model_dir)
+        self.manifest = read_manifest(self.model_dir)
+        check_manifest_matches_preprocessing(self.manifest, self.model_dir)
+        self.labels = list(self.manifest["labels"])
+        self.model = TFLiteModel(self.model_dir / self.manifest["formats"]["tflite_float32"]["path"])
+        outputs = self.model.outputs[0]["shape"][-1]
+        if outputs != len(self.labels):
+            raise ValueError(f"{self.model_dir}: manifest has {len(self.labels)} labels, the model outputs {outputs}")
+
+    def probabilities(self, crop: np.ndarray) -> np.ndarray:
+        """One RGB or gray uint8 face crop -> (labels,) probabilities."""
+        x = preprocess_face(crop)[None]
+        return next(iter(self.model.run(x).values()))[0]
+
+    def classify(self, crop: np.ndarray) -> dict:
+        """One face crop -> {"label", "confidence", "probabilities": {label: p}}."""
+        p = self.probabilities(crop)
+        best = int(np.argmax(p))
+        return {"label": self.labels[best], "confidence": round(float(p[best]), 4),
+                "probabilities": {label: round(float(v), 4) for label, v in zip(self.labels, p)}}

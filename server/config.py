@@ -1,0 +1,49 @@
+"""Settings, read from FER_* environment variables; `create_app(config)` overrides any of them."""
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+DEFAULTS = {
+    "MODEL_DIR": ROOT / "models" / "default",   # FER_MODEL_DIR: the exported model to serve
+    "DETECTOR": "blazeface",                    # FER_DETECTOR: haar | blazeface | blazeface_full
+    "MAX_UPLOAD_BYTES": 2 * 1024 * 1024,        # FER_MAX_UPLOAD_BYTES: one frame or upload
+    "MAX_PIXELS": 4096 * 4096,                  # FER_MAX_PIXELS: declared width x height
+    "MIN_FACE": 24,                             # FER_MIN_FACE: smaller faces are skipped
+    "ALLOWED_ORIGINS": [],                      # FER_ALLOWED_ORIGINS: other origins, comma separated, or *
+    "MESSAGE_QUEUE": None,                      # FER_MESSAGE_QUEUE: e.g. redis://..., for several workers
+    "HOST": "0.0.0.0",                          # FER_HOST: every interface, so phones on the LAN can connect
+    "PORT": 5000,                               # PORT, as platforms like Heroku set it
+}
+
+
+def _int(name, text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{name}: expected a whole number, got {text!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name}: expected a positive number, got {value}")
+    return value
+
+
+def from_env(environ=None) -> dict:
+    """DEFAULTS overridden by whatever FER_* variables (and PORT) are set."""
+    environ = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+    if environ.get("FER_MODEL_DIR"):
+        settings["MODEL_DIR"] = Path(environ["FER_MODEL_DIR"])
+    if environ.get("FER_DETECTOR"):
+        settings["DETECTOR"] = environ["FER_DETECTOR"]
+    for key in ("MAX_UPLOAD_BYTES", "MAX_PIXELS", "MIN_FACE"):
+        if environ.get(f"FER_{key}"):
+            settings[key] = _int(f"FER_{key}", environ[f"FER_{key}"])
+    if environ.get("FER_ALLOWED_ORIGINS"):
+        settings["ALLOWED_ORIGINS"] = [o.strip() for o in environ["FER_ALLOWED_ORIGINS"].split(",") if o.strip()]
+    if environ.get("FER_MESSAGE_QUEUE"):
+        settings["MESSAGE_QUEUE"] = environ["FER_MESSAGE_QUEUE"]
+    if environ.get("FER_HOST"):
+        settings["HOST"] = environ["FER_HOST"]
+    if environ.get("PORT"):
+        settings["PORT"] = _int("PORT", environ["PORT"])
+    return settings

@@ -1,0 +1,34 @@
+"""The page, and the browser libraries it loads from node_modules (served locally: no CDN)."""
+import mimetypes
+import posixpath
+
+from flask import Blueprint, abort, current_app, render_template, send_from_directory
+
+from server.config import ROOT
+
+bp = Blueprint("pages", __name__)
+
+NODE_MODULES = ROOT / "node_modules"
+# Only these npm packages are reachable under /vendor/; nothing else in node_modules is.
+VENDOR_PACKAGES = ("@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm", "@mediapipe/face_detection", "socket.io-client")
+VENDOR_MAX_AGE = 3600
+
+# Browsers refuse to stream-compile WebAssembly served with any other type.
+mimetypes.add_type("application/wasm", ".wasm")
+mimetypes.add_type("text/javascript", ".mjs")
+
+
+@bp.get("/")
+def index():
+    engine = current_app.extensions["fer"]
+    return render_template("index.html", manifest=engine.manifest,
+                           model_url=current_app.config["MODEL_URL"])
+
+
+@bp.get("/vendor/<path:path>")
+def vendor(path):
+    """A file of an allow-listed npm package."""
+    normalised = posixpath.normpath(path)
+    if ".." in normalised.split("/") or not any(normalised.startswith(p + "/") for p in VENDOR_PACKAGES):
+        abort(404, f"/vendor/ serves only the packages {', '.join(VENDOR_PACKAGES)}; got {path!r}")
+    return send_from_directory(NODE_MODULES, normalised, max_age=VENDOR_MAX_AGE)

@@ -1,0 +1,52 @@
+"""One frame's journey: bytes -> RGB frame -> face boxes -> square crops -> labels, with timings."""
+import time
+
+from server.classifier import Classifier
+from server.concurrency import run_blocking
+from server.crop import DEFAULT_CROP_SCALE, square_crop
+from server.detectors import make_detector
+from server.images import decode_image
+
+
+def _ms(seconds):
+    return round(seconds * 1000, 2)
+
+
+class Engine:
+    """The server's inference: a detector, the classifier, and the input limits. Thread-safe."""
+
+    def __init__(self, model_dir, detector="blazeface", max_bytes=2 * 1024 * 1024,
+                 max_pixels=4096 * 4096, min_face=24, async_mode="threading"):
+        self.classifier = Classifier(model_dir)
+        self.detector = make_detector(detector, min_face=min_face)
+        self.crop_scale = self.classifier.manifest["input"].get("crop_scale", DEFAULT_CROP_SCALE)
+        self.max_bytes, self.max_pixels = max_bytes, max_pixels
+        self.async_mode = async_mode
+
+    @property
+    def manifest(self):
+        return self.classifier.manifest
+
+    def analyse(self, data: bytes) -> dict:
+        """Blocking: image bytes -> {"faces", "width", "height", "timings"}. Raises InputError."""
+        start = time.perf_counter()
+        rgb = decode_image(data, self.max_bytes, self.max_pixels)
+        decoded = time.perf_counter()
+        detections = self.detector.detect(rgb)
+        detected = time.perf_counter()
+        faces = []
+        for d in detections:
+            face = {"box": [d.x, d.y, d.w, d.h], "score": round(d.score, 4)}
+            face.update(self.classifier.classify(square_crop(rgb, d, self.crop_scale)))
+            faces.append(face)
+        done = time.perf_counter()
+        return {
+            "faces": faces, "width": int(rgb.shape[1]), "height": int(rgb.shape[0]),
+            "detector": self.detector.name,
+            "timings": {"decode": _ms(decoded - start), "detect": _ms(detected - decoded),
+                        "classify": _ms(done - detected), "total": _ms(done - start)},
+        }
+
+    def analyse_off_loop(self, data: bytes) -> dict:
+        """`analyse` run where it cannot stall the event loop (a real thread under eventlet)."""
+        return run_blocking(self.async_mode, self.analyse, data)

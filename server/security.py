@@ -1,0 +1,67 @@
+"""Security headers, the Content-Security-Policy, and which cross-origin callers are allowed.
+
+The page loads everything from this server (no CDN), so the policy is 'self' plus what TF.js and
+MediaPipe need: WebAssembly compilation ('wasm-unsafe-eval'), camera frames as blob: URLs, and
+web workers from blob:. Adjust CONTENT_SECURITY_POLICY, and only it, if the page needs more.
+"""
+from flask import request
+
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    # TF.js's WASM backend and MediaPipe compile WebAssembly. If MediaPipe's loader turns out to
+    # need eval() itself, add "'unsafe-eval'" here (and say so in the README).
+    "script-src": ["'self'", "'wasm-unsafe-eval'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:", "blob:"],
+    "media-src": ["'self'", "blob:"],
+    "worker-src": ["'self'", "blob:"],
+    # 'self' covers ws:/wss: to the same host only in CSP3 browsers; the exact socket URLs are
+    # added per request in content_security_policy().
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    # The page asks for the camera; nothing else.
+    "Permissions-Policy": "camera=(self), microphone=(), geolocation=(), interest-cohort=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+
+def content_security_policy(host: str) -> str:
+    """The CSP header value for a page served to `host` (host:port)."""
+    policy = {k: list(v) for k, v in CONTENT_SECURITY_POLICY.items()}
+    policy["connect-src"] += [f"ws://{host}", f"wss://{host}"]
+    return "; ".join(f"{directive} {' '.join(sources)}" for directive, sources in policy.items())
+
+
+def origin_allowed(origin, environ, allowed) -> bool:
+    """Same-origin callers, and those in `allowed` (or everyone with '*'), may use the API and the socket."""
+    if origin is None:  # not a browser cross-origin call (curl, python clients)
+        return True
+    if "*" in allowed or origin in allowed:
+        return True
+    host = environ.get("HTTP_HOST", "")
+    return origin in (f"http://{host}", f"https://{host}")
+
+
+def add_headers(response, allowed_origins):
+    """after_request hook: security headers on everything, CSP on pages, CORS on the API."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if response.mimetype == "text/html":
+        response.headers["Content-Security-Policy"] = content_security_policy(request.host)
+    origin = request.headers.get("Origin")
+    if request.path.startswith("/api/") and origin and origin_allowed(origin, request.environ, allowed_origins):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers.add("Vary", "Origin")
+    return response

@@ -1,0 +1,111 @@
+"""The Socket.IO namespace /stream: frames in, results out, at most one frame in flight per client.
+
+A client emits `frame` {"id", "image": bytes}. While a frame is being served, newer frames wait
+in a single slot; a frame arriving while the slot is full replaces it (the stale one is dropped,
+and counted in the next result's "dropped"). So a fast client gets the freshest frame served next
+and its latency stays bounded, whatever rate it sends at.
+"""
+import logging
+from dataclasses import dataclass, field
+
+from flask import request
+from flask_socketio import Namespace
+
+from server.concurrency import os_lock
+from server.images import InputError, check_size
+
+MAX_ID_LENGTH = 64
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ClientState:
+    """Back-pressure bookkeeping for one connection."""
+    busy: bool = False
+    pending: tuple = None     # (id, image bytes) of the newest frame waiting
+    dropped: int = 0          # stale frames replaced since the last result
+    lock: object = field(default_factory=os_lock)
+
+
+def parse_frame(data, max_bytes):
+    """Validate a `frame` payload; returns (id, image bytes) or raises InputError (with .frame_id if known)."""
+    if not isinstance(data, dict):
+        raise InputError(f"expected frame to be an object {{id, image}}, got {type(data).__name__}")
+    frame_id = data.get("id")
+    if isinstance(frame_id, bool) or not isinstance(frame_id, (int, str)) or \
+            (isinstance(frame_id, str) and not 0 < len(frame_id) <= MAX_ID_LENGTH):
+        raise InputError(f"expected frame.id to be an integer or a string of 1-{MAX_ID_LENGTH} characters, "
+                         f"got {type(frame_id).__name__ if frame_id is not None else 'nothing'}")
+    image = data.get("image")
+    error = None
+    if image is None:
+        error = InputError("expected frame.image (JPEG, PNG or WebP bytes), got nothing")
+    elif not isinstance(image, (bytes, bytearray, memoryview)):
+        error = InputError(f"expected frame.image to be binary (JPEG, PNG or WebP bytes), got {type(image).__name__}")
+    else:
+        try:
+            check_size(image, max_bytes)
+        except InputError as size_error:
+            error = size_error
+    if error is not None:
+        error.frame_id = frame_id
+        raise error
+    return frame_id, bytes(image)
+
+
+class StreamNamespace(Namespace):
+    """Handlers for /stream, named after their events."""
+
+    def __init__(self, namespace, engine):
+        super().__init__(namespace)
+        self.engine = engine
+        self.clients = {}  # sid -> ClientState
+
+    def on_connect(self, auth=None):
+        self.clients[request.sid] = ClientState()
+
+    def on_disconnect(self, reason=None):
+        self.clients.pop(request.sid, None)
+
+    def on_frame(self, data=None):
+        sid = request.sid
+        try:
+            frame = parse_frame(data, self.engine.max_bytes)
+        except InputError as error:
+            self._send_error(sid, error, getattr(error, "frame_id", None))
+            return
+        state = self.clients.setdefault(sid, ClientState())
+        with state.lock:
+            if state.busy:
+                if state.pending is not None:
+                    state.dropped += 1
+                state.pending = frame
+                return
+            state.busy = True
+        # This handler serves frames until the slot is empty; other handlers only fill the slot.
+        while frame is not None:
+            self._serve(sid, state, *frame)
+            with state.lock:
+                frame, state.pending = state.pending, None
+                if frame is None:
+                    state.busy = False
+
+    def _serve(self, sid, state, frame_id, image):
+        try:
+            result = self.engine.analyse_off_loop(image)
+        except InputError as error:
+            self._send_error(sid, error, frame_id)
+            return
+        except Exception:  # a bug must not leave this client stuck "busy"; log it, never the frame
+            log.exception("frame %r failed", frame_id)
+            self._send_error(sid, InputError("the server failed on this frame", 500, "internal_error"), frame_id)
+            return
+        with state.lock:
+            result["dropped"], state.dropped = state.dropped, 0
+        self.emit("result", {"id": frame_id, **result}, to=sid)
+
+    def _send_error(self, sid, error, frame_id=None):
+        payload = error.as_dict()
+        if frame_id is not None:
+            payload["id"] = frame_id
+        self.emit("error", payload, to=sid)
