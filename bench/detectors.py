@@ -3,7 +3,8 @@
     .venv/bin/python -m bench.detectors [--frames 40] [--data ../shared/datasets/fer2013/fer2013.csv.gz]
 
 Frames: scikit-image photos (astronaut, cameraman in profile, 8 photos without faces), fitted to
-640x480, and synthetic 640x480 frames of three FER2013 PrivateTest faces each, upscaled to
+640x480; "astronaut scenes": 1-3 copies of the astronaut's head and shoulders per frame, faces
+~35-110 px, on blurred faceless photos; and synthetic 640x480 frames of three FER2013 PrivateTest faces each, upscaled to
 96-200 px and pasted on blurred faceless photos. A detection matches a face at IoU >= 0.3.
 """
 import argparse
@@ -11,7 +12,7 @@ import statistics
 import time
 from pathlib import Path
 
-from bench.face_frames import FER_DATA, fer_frames, match, photos
+from bench.face_frames import FER_DATA, astronaut_scenes, fer_frames, match, photos
 from server.detectors import DETECTORS, make_detector
 
 
@@ -40,19 +41,19 @@ def main(argv=None):
     parser.add_argument("--detectors", default=",".join(DETECTORS), help="comma-separated detector names")
     args = parser.parse_args(argv)
 
-    sets = {"photos": photos()}
+    sets = {"photos": photos(), "astronaut scenes": astronaut_scenes(args.frames)}
     if Path(args.data).exists():
         from training.data import load
         sets["fer2013 frames"] = fer_frames(load(args.data)["PrivateTest"], n_frames=args.frames)
     else:
         print(f"{args.data}: not found, synthetic FER2013 frames skipped")
 
-    print(f"{'detector':<15} {'frames':<15} {'faces':>5} {'found':>5} {'recall':>7} {'false +':>7} {'median ms':>9}")
+    print(f"{'detector':<15} {'frames':<17} {'faces':>5} {'found':>5} {'recall':>7} {'false +':>7} {'median ms':>9}")
     for name in args.detectors.split(","):
         detector = make_detector(name)
         for set_name, frames in sets.items():
             r = evaluate(detector, frames)
-            print(f"{name:<15} {set_name:<15} {r['faces']:>5} {r['found']:>5} {r['recall']:>7.2f} "
+            print(f"{name:<15} {set_name:<17} {r['faces']:>5} {r['found']:>5} {r['recall']:>7.2f} "
                   f"{r['false_pos']:>7} {r['median_ms']:>9.1f}")
 
 

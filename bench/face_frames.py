@@ -85,6 +85,39 @@ def fer_frames(split, n_frames=20, faces_per_frame=3, seed=0, sizes=(96, 200)):
     return frames
 
 
+ASTRONAUT_HEAD = (96, 0, 256, 256)  # head and shoulders around her face, (x, y, w, h)
+
+
+def astronaut_scenes(n_frames=20, seed=0, per_frame=(1, 3), sides=(100, 300)):
+    """Frames with 1-3 copies of the astronaut's head and shoulders (real context around the
+    face, unlike FER2013's tight crops), scaled so faces span ~35-110 px, on blurred photos."""
+    rng = np.random.default_rng(seed)
+    astronaut = skimage.data.astronaut()
+    hx, hy, hw, hh = ASTRONAUT_HEAD
+    head = astronaut[hy:hy + hh, hx:hx + hw]
+    fx, fy, fw, fh = PHOTOS_WITH_FACES["astronaut"][1][0]
+    backgrounds = [cv2.GaussianBlur(fit(getattr(skimage.data, name)())[0], (0, 0), 3)
+                   for name in ("coffee", "brick", "grass", "rocket")]
+    frames = []
+    for i in range(n_frames):
+        frame = backgrounds[i % len(backgrounds)].copy()
+        boxes, placed = [], []
+        for _ in range(int(rng.integers(per_frame[0], per_frame[1] + 1))):
+            for _ in range(200):
+                side = int(rng.integers(*sides))
+                x, y = int(rng.integers(0, WIDTH - side)), int(rng.integers(0, HEIGHT - side))
+                if all(x + side < px or px + ps < x or y + side < py or py + ps < y for px, py, ps in placed):
+                    break
+            else:
+                continue
+            frame[y:y + side, x:x + side] = cv2.resize(head, (side, side), interpolation=cv2.INTER_AREA)
+            s = side / hw
+            boxes.append((round(x + (fx - hx) * s), round(y + (fy - hy) * s), round(fw * s), round(fh * s)))
+            placed.append((x, y, side))
+        frames.append(Frame(f"astronauts{i:02d}", frame, boxes))
+    return frames
+
+
 def iou(a, b) -> float:
     """Intersection over union of two (x, y, w, h) boxes."""
     ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))

@@ -6,7 +6,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULTS = {
     "MODEL_DIR": ROOT / "models" / "default",   # FER_MODEL_DIR: the exported model to serve
-    "DETECTOR": "blazeface",                    # FER_DETECTOR: haar | blazeface | blazeface_full
+    "DETECTOR": "blazeface_full",               # FER_DETECTOR: haar | blazeface | blazeface_full (bench.detectors)
     "MAX_UPLOAD_BYTES": 2 * 1024 * 1024,        # FER_MAX_UPLOAD_BYTES: one frame or upload
     "MAX_PIXELS": 4096 * 4096,                  # FER_MAX_PIXELS: declared width x height
     "MIN_FACE": 24,                             # FER_MIN_FACE: smaller faces are skipped

@@ -15,7 +15,7 @@ def _ms(seconds):
 class Engine:
     """The server's inference: a detector, the classifier, and the input limits. Thread-safe."""
 
-    def __init__(self, model_dir, detector="blazeface", max_bytes=2 * 1024 * 1024,
+    def __init__(self, model_dir, detector="blazeface_full", max_bytes=2 * 1024 * 1024,
                  max_pixels=4096 * 4096, min_face=24, async_mode="threading"):
         self.classifier = Classifier(model_dir)
         self.detector = make_detector(detector, min_face=min_face)
