@@ -1,0 +1,166 @@
+// Boot: read the manifest and the URL settings, open the camera (or offer a file),
+// choose the mode (in-browser first, server as the fallback) and the TF.js
+// backend, then run the analyse -> render loop.
+import { readSettings, shareLink } from './settings.js';
+import { createUI } from './ui.js';
+import { openCamera } from './camera.js';
+
+const FALLBACK_AFTER_MS = 5000; // how long the in-browser rate may stay below minFps in auto mode
+
+async function loadManifest() {
+  const inline = document.body.dataset.manifest;
+  if (inline) return JSON.parse(inline);
+  const res = await fetch('/api/model');
+  if (!res.ok) throw new Error(`Could not read the model manifest: /api/model answered ${res.status}`);
+  return res.json();
+}
+
+const nextPaint = () => new Promise((resolve) => requestAnimationFrame(() => resolve()));
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function main() {
+  const settings = readSettings(location.search);
+  let manifest;
+  try {
+    manifest = await loadManifest();
+  } catch (err) {
+    createUI(document, []).showMessage('error', `The model description could not be loaded: ${err.message}`);
+    return;
+  }
+  const modelUrl = document.body.dataset.modelUrl || '/models/default/tfjs/model.json';
+  const ui = createUI(document, manifest.labels);
+  const app = { settings, engine: null, source: null, mirrored: false, token: 0, stats: [], lastResult: null, fellBack: false };
+  window.ferApp = app; // read-only handle for tests and the benchmark
+
+  ui.selectMode(settings.mode);
+  ui.setShareLink(shareLink(settings, location));
+  ui.onShare(() => ui.copyShareLink());
+  ui.onModeChange((mode) => {
+    settings.mode = mode;
+    history.replaceState(null, '', shareLink(settings, location));
+    ui.setShareLink(shareLink(settings, location));
+    startMode(mode);
+  });
+  ui.onUpload((file) => useFile(file));
+
+  async function startBrowser() {
+    const { startBrowserEngine } = await import('./inbrowser.js');
+    if (!globalThis.tf) throw new Error('TensorFlow.js did not load');
+    const detector = { minConfidence: settings.confidence };
+    return startBrowserEngine({ modelUrl, manifest, detector }, settings.backend);
+  }
+
+  async function startServer() {
+    const { createServerEngine } = await import('./socket.js');
+    return createServerEngine({
+      onConnection(state) {
+        if (state === 'connected') ui.showMessage('info', '');
+        else ui.showMessage('warning', 'Connection to the server lost: reconnecting…');
+      },
+    });
+  }
+
+  async function startMode(mode, reason = '') {
+    app.token += 1;
+    app.engine?.dispose();
+    app.engine = null;
+    ui.clear();
+    let measured = null;
+    if (mode !== 'server') {
+      try {
+        ui.showMessage('info', 'Loading the face detector and the expression model…');
+        ({ engine: app.engine, measured } = await startBrowser());
+        ui.showMessage('info', '');
+        if (mode === 'auto' && app.engine.backend === 'cpu' && settings.backend === 'auto') {
+          return fallBack('No WebGL or WASM backend works in this browser');
+        }
+      } catch (err) {
+        if (mode === 'auto') return fallBack(`In-browser analysis could not start: ${err.message}`);
+        ui.showMessage('error', err.message);
+        return;
+      }
+    } else {
+      app.engine = await startServer();
+    }
+    ui.setMode(app.engine.kind, reason);
+    ui.setBackend(app.engine.backend, measured);
+    loop(app.token);
+  }
+
+  function fallBack(why) {
+    app.fellBack = true;
+    return startMode('server', `${why}; switched to server mode.`);
+  }
+
+  async function loop(token) {
+    const started = performance.now();
+    while (token === app.token) {
+      const source = app.source;
+      const ready = source && (source.tagName === 'IMG' ? source.complete : source.readyState >= 2);
+      if (!ready) { await sleep(100); continue; }
+      let result;
+      try {
+        result = await app.engine.analyse(source);
+      } catch (err) {
+        if (token !== app.token) return;
+        ui.showMessage('warning', err.message);
+        await sleep(500);
+        continue;
+      }
+      if (token !== app.token) return;
+      app.lastResult = result;
+      ui.render(result, { mirrored: app.mirrored });
+      const now = performance.now();
+      app.stats.push({ t: now, ...result.timings });
+      while (app.stats.length && now - app.stats[0].t > 2000) app.stats.shift();
+      const span = (now - app.stats[0].t) / 1000;
+      const fps = span > 0 ? (app.stats.length - 1) / span : 0;
+      const sent = result.sent ? `sent ${result.sent.width}×${result.sent.height} JPEG q${result.sent.quality.toFixed(2)}` : '';
+      const parts = ['detect', 'classify'].filter((k) => result.timings[k] !== undefined)
+        .map((k) => `${k} ${result.timings[k].toFixed(1)} ms`);
+      ui.setStats({ fps, latency: result.timings.total, detail: [...parts, sent].filter(Boolean).join(' · ') });
+      if (source.tagName === 'IMG') return; // a still image is analysed once
+      if (settings.mode === 'auto' && app.engine.kind === 'browser' && !app.fellBack
+          && now - started > FALLBACK_AFTER_MS && app.stats.length > 2 && fps < settings.minFps) {
+        fallBack(`In-browser analysis runs at ${fps.toFixed(1)} fps, below ${settings.minFps}`);
+        return;
+      }
+      await nextPaint();
+    }
+  }
+
+  function useFile(file) {
+    const url = URL.createObjectURL(file);
+    ui.showMessage('info', `Analysing ${file.name} in this browser.`);
+    if (file.type.startsWith('image/')) {
+      ui.showStill(url);
+      app.source = ui.image;
+    } else {
+      ui.video.srcObject = null;
+      ui.video.src = url;
+      ui.video.loop = true;
+      ui.video.muted = true;
+      ui.video.play();
+      ui.showVideo(false);
+      app.source = ui.video;
+    }
+    app.mirrored = false;
+    if (app.engine) loop(++app.token); else startMode(settings.mode);
+  }
+
+  try {
+    await openCamera(ui.video);
+    ui.showVideo(true);
+    app.source = ui.video;
+    app.mirrored = true;
+  } catch (err) {
+    ui.showMessage('error', err.message);
+    document.body.dataset.camera = 'unavailable';
+    ui.offerUpload(true);
+    return; // the engine starts when a file is chosen
+  }
+  document.body.dataset.camera = 'on';
+  await startMode(settings.mode);
+}
+
+main();

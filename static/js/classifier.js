@@ -1,0 +1,81 @@
+// The expression classifier: the project's exported TF.js graph model, driven by
+// its manifest (labels, input shape, preprocessing). Several faces run as one batch.
+import { toGray, cropRect, preprocessFace } from './preprocessing.js';
+
+const tf = globalThis.tf;
+
+/**
+ * Load the classifier.
+ * @param {object} config
+ * @param {string} config.modelUrl  URL of the TF.js graph model (model.json).
+ * @param {object} config.manifest  the model's manifest.json (labels, input).
+ * @returns {Promise<{labels: string[], estimate: Function, estimateCrops: Function, dispose: Function}>}
+ */
+export async function createClassifier(config) {
+  const { modelUrl, manifest } = { ...config };
+  if (!modelUrl) throw new Error('createClassifier: expected config.modelUrl, got nothing');
+  const labels = manifest?.labels;
+  const input = manifest?.input;
+  if (!Array.isArray(labels) || !input || !Array.isArray(input.shape)) {
+    throw new Error(`createClassifier: expected a manifest with labels and input.shape, got ${JSON.stringify(manifest)?.slice(0, 200)}`);
+  }
+  if (input.resize !== 'area') {
+    throw new Error(`createClassifier: expected input.resize "area", got "${input.resize}"`);
+  }
+  // crop_scale arrived in the spec after the first exports; 1 (the bare box) is what those used.
+  const cropScale = input.crop_scale ?? 1;
+  let model;
+  try {
+    model = await tf.loadGraphModel(modelUrl);
+  } catch (err) {
+    throw new Error(`The expression model could not be loaded from ${modelUrl}: ${err.message}`);
+  }
+
+  function toResults(probs) {
+    const n = probs.length / labels.length;
+    const out = [];
+    for (let i = 0; i < n; i++) {
+      const p = probs.slice(i * labels.length, (i + 1) * labels.length);
+      let best = 0;
+      for (let k = 1; k < p.length; k++) if (p[k] > p[best]) best = k;
+      const probabilities = Object.fromEntries(labels.map((l, k) => [l, p[k]]));
+      out.push({ label: labels[best], confidence: p[best], probabilities });
+    }
+    return out;
+  }
+
+  async function classifyGrayCrops(makeCrops) {
+    const batch = tf.tidy(() => {
+      const faces = makeCrops().map((crop) => preprocessFace(crop, input));
+      return model.execute(tf.stack(faces));
+    });
+    try {
+      return toResults(await batch.data());
+    } finally {
+      batch.dispose();
+    }
+  }
+
+  /** Frame [H, W, 3] RGB tensor + detector boxes -> one result per box, with its crop rect. */
+  async function estimate(frame, boxes) {
+    const [H, W] = frame.shape;
+    const rects = boxes.map((b) => cropRect(b, cropScale, W, H)).filter((r) => r.w > 1 && r.h > 1);
+    if (rects.length === 0) return [];
+    const results = await classifyGrayCrops(() => rects.map(
+      (r) => toGray(tf.slice(frame, [r.y, r.x, 0], [r.h, r.w, 3]), input.gray_weights),
+    ));
+    return results.map((res, i) => ({ ...res, crop: rects[i] }));
+  }
+
+  /** Already-cropped faces ({width, height, channels: 1|3|4, data: Uint8Array}) -> one result each. */
+  async function estimateCrops(crops) {
+    if (crops.length === 0) return [];
+    return classifyGrayCrops(() => crops.map(({ width, height, channels, data }) => {
+      const t = tf.tensor3d(Uint8Array.from(data), [height, width, channels], 'int32');
+      if (channels === 1) return tf.squeeze(tf.cast(t, 'float32'), [-1]);
+      return toGray(tf.slice(t, [0, 0, 0], [height, width, 3]), input.gray_weights);
+    }));
+  }
+
+  return { labels, estimate, estimateCrops, dispose: () => model.dispose() };
+}

@@ -1,0 +1,120 @@
+// In-browser mode: detector + classifier on the chosen TF.js backend. No frame
+// leaves the device: pixels go from the video element straight into tensors.
+import { createDetector } from './detector.js';
+import { createClassifier } from './classifier.js';
+
+const tf = globalThis.tf;
+const BACKEND_ORDER = ['webgl', 'wasm', 'cpu'];
+
+/**
+ * Load both models on the current backend.
+ * @param {object} config
+ * @param {string} config.modelUrl    classifier model.json URL.
+ * @param {object} config.manifest    classifier manifest.
+ * @param {object} [config.detector]  options for createDetector.
+ * @returns {Promise<{kind: 'browser', backend: string, analyse: Function, dispose: Function}>}
+ */
+export async function createBrowserEngine(config) {
+  const detector = await createDetector(config.detector);
+  let classifier;
+  try {
+    classifier = await createClassifier({ modelUrl: config.modelUrl, manifest: config.manifest });
+  } catch (err) {
+    detector.dispose();
+    throw err;
+  }
+
+  /** Analyse one frame from a video, image or canvas: {faces, width, height, timings}. */
+  async function analyse(source) {
+    const t0 = performance.now();
+    const frame = tf.browser.fromPixels(source);
+    try {
+      const boxes = await detector.estimate(frame);
+      const t1 = performance.now();
+      const results = await classifier.estimate(frame, boxes);
+      const t2 = performance.now();
+      const faces = results.map((r, i) => ({
+        box: [boxes[i].x, boxes[i].y, boxes[i].w, boxes[i].h],
+        label: r.label,
+        confidence: r.confidence,
+        probabilities: r.probabilities,
+      }));
+      return {
+        faces, width: frame.shape[1], height: frame.shape[0],
+        timings: { detect: t1 - t0, classify: t2 - t1, total: t2 - t0 },
+      };
+    } finally {
+      frame.dispose();
+    }
+  }
+
+  /** One full frame with one forced face, so both models have run (shaders compiled) once. */
+  async function warmup(source) {
+    const t0 = performance.now();
+    const frame = tf.browser.fromPixels(source);
+    try {
+      await detector.estimate(frame);
+      await classifier.estimate(frame, [{ x: 0, y: 0, w: 96, h: 96 }]);
+    } finally {
+      frame.dispose();
+    }
+    return performance.now() - t0;
+  }
+
+  return {
+    kind: 'browser',
+    warmup,
+    backend: tf.getBackend(),
+    labels: classifier.labels,
+    analyse,
+    dispose() { detector.dispose(); classifier.dispose(); },
+  };
+}
+
+/** Switch TF.js to `name`; false when that backend cannot start here. */
+export async function useBackend(name) {
+  try {
+    if (name === 'wasm' && tf.wasm) tf.wasm.setWasmPaths('/vendor/@tensorflow/tfjs-backend-wasm/dist/');
+    const ok = await tf.setBackend(name);
+    await tf.ready();
+    return ok && tf.getBackend() === name;
+  } catch (err) {
+    console.warn(`TF.js backend ${name} failed: ${err.message}`);
+    return false;
+  }
+}
+
+/**
+ * Start the in-browser engine on `requested` ('auto' | 'webgl' | 'wasm' | 'cpu').
+ * 'auto' loads the models on each backend that starts, times a few warm-up frames,
+ * and keeps the fastest (software WebGL can be slower than WASM). Returns the engine
+ * and the measured ms per backend.
+ */
+export async function startBrowserEngine(config, requested = 'auto', warmupSource = null) {
+  const names = requested === 'auto' ? BACKEND_ORDER : [requested];
+  const measured = {};
+  let best = null;
+  let lastError = null;
+  for (const name of names) {
+    if (!(await useBackend(name))) { measured[name] = null; continue; }
+    let engine;
+    try {
+      engine = await createBrowserEngine(config);
+    } catch (err) {
+      lastError = err;
+      measured[name] = null;
+      if (/could not be loaded/.test(err.message)) throw err; // a missing model fails on every backend
+      continue;
+    }
+    if (names.length === 1) return { engine, measured };
+    const canvas = warmupSource ?? Object.assign(document.createElement('canvas'), { width: 640, height: 480 });
+    const times = [];
+    for (let i = 0; i < 3; i++) times.push(await engine.warmup(canvas));
+    measured[name] = Math.min(...times.slice(1));
+    engine.dispose();
+    if (best === null || measured[name] < measured[best]) best = name;
+  }
+  if (best === null) throw lastError ?? new Error(`No TF.js backend could start (tried ${names.join(', ')})`);
+  await useBackend(best);
+  return { engine: await createBrowserEngine(config), measured };
+}

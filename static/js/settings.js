@@ -1,0 +1,30 @@
+// Settings that live in the URL, so a shared link opens the same mode and settings.
+
+const CHOICES = {
+  mode: ['auto', 'browser', 'server'],
+  backend: ['auto', 'webgl', 'wasm', 'cpu'],
+};
+const DEFAULTS = { mode: 'auto', backend: 'auto', minFps: 5, confidence: 0.6 };
+
+/** URL query string -> settings, unknown or invalid values replaced by defaults. */
+export function readSettings(search) {
+  const q = new URLSearchParams(search);
+  const s = { ...DEFAULTS };
+  for (const [key, allowed] of Object.entries(CHOICES)) {
+    if (allowed.includes(q.get(key))) s[key] = q.get(key);
+  }
+  const num = (key, lo, hi) => {
+    const v = Number.parseFloat(q.get(key));
+    if (Number.isFinite(v) && v >= lo && v <= hi) s[key] = v;
+  };
+  num('minFps', 0, 120);
+  num('confidence', 0.05, 0.99);
+  return s;
+}
+
+/** Settings -> a link to this page that reopens them. */
+export function shareLink(settings, location) {
+  const q = new URLSearchParams();
+  for (const key of Object.keys(DEFAULTS)) q.set(key, String(settings[key]));
+  return `${location.origin}${location.pathname}?${q}`;
+}

@@ -1,0 +1,104 @@
+// Server mode: frames go to the server's Socket.IO namespace /stream as JPEG, one
+// in flight at a time; JPEG quality and frame size adapt to the round-trip time so
+// the stream stays real-time. The connection reconnects by itself.
+import { io } from '/vendor/socket.io-client/dist/socket.io.esm.min.js';
+
+const DEFAULTS = {
+  namespace: '/stream',
+  targetMs: 150, // round trip we aim for; slower shrinks the frame, faster grows it back
+  maxWidth: 640,
+  minWidth: 160,
+  quality: 0.8,
+  minQuality: 0.4,
+  maxQuality: 0.9,
+  timeoutMs: 5000, // a frame with no answer by then is given up
+};
+
+/**
+ * Connect to the server.
+ * @param {object} [config]  overrides of DEFAULTS (namespace, targetMs, maxWidth, ...).
+ * @param {(state: string) => void} [config.onConnection]  'connected' | 'reconnecting' | 'disconnected'.
+ * @returns {{kind: 'server', backend: string, analyse: Function, settings: Function, dispose: Function}}
+ */
+export function createServerEngine(config = {}) {
+  const opts = { ...DEFAULTS, ...config };
+  const socket = io(opts.namespace, { reconnection: true, reconnectionDelay: 500, reconnectionDelayMax: 3000 });
+  const canvas = document.createElement('canvas');
+  const ctx = canvas.getContext('2d');
+  const pending = new Map();
+  let nextId = 1;
+  let width = opts.maxWidth;
+  let quality = opts.quality;
+  let rtt = null;
+
+  const report = (state) => opts.onConnection?.(state);
+  socket.on('connect', () => report('connected'));
+  socket.on('disconnect', () => report('reconnecting'));
+  socket.io.on('reconnect_attempt', () => report('reconnecting'));
+  socket.on('result', (msg) => settle(msg?.id, null, msg));
+  socket.on('error', (msg) => settle(msg?.id, new Error(`Server error ${msg?.code ?? ''}: ${msg?.message ?? msg}`)));
+
+  function settle(id, err, value) {
+    const ids = pending.has(id) ? [id] : [...pending.keys()]; // an error without id answers the frame in flight
+    for (const key of ids) {
+      const p = pending.get(key);
+      pending.delete(key);
+      clearTimeout(p.timer);
+      if (err) p.reject(err); else p.resolve(value);
+    }
+  }
+
+  function adapt(ms) {
+    rtt = rtt === null ? ms : 0.7 * rtt + 0.3 * ms;
+    if (rtt > opts.targetMs * 1.3) {
+      if (quality > opts.minQuality + 1e-6) quality = Math.max(opts.minQuality, quality - 0.1);
+      else width = Math.max(opts.minWidth, Math.round(width * 0.8));
+    } else if (rtt < opts.targetMs * 0.6) {
+      if (width < opts.maxWidth) width = Math.min(opts.maxWidth, Math.round(width * 1.15));
+      else quality = Math.min(opts.maxQuality, quality + 0.05);
+    }
+  }
+
+  async function encode(source) {
+    const sw = source.videoWidth || source.naturalWidth || source.width;
+    const sh = source.videoHeight || source.naturalHeight || source.height;
+    const w = Math.min(width, sw);
+    canvas.width = w;
+    canvas.height = Math.round((sh * w) / sw);
+    ctx.drawImage(source, 0, 0, canvas.width, canvas.height);
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/jpeg', quality));
+    return { buffer: await blob.arrayBuffer(), sw, sh };
+  }
+
+  /** Send one frame, wait for its result: {faces, width, height, timings} in the source's pixels. */
+  async function analyse(source) {
+    if (!socket.connected) throw new Error('Not connected to the server (reconnecting)');
+    const t0 = performance.now();
+    const { buffer, sw, sh } = await encode(source);
+    const id = nextId++;
+    const answer = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => settle(id, new Error(`No answer from the server within ${opts.timeoutMs} ms`)), opts.timeoutMs);
+      pending.set(id, { resolve, reject, timer });
+    });
+    socket.emit('frame', { id, image: buffer });
+    const msg = await answer;
+    const total = performance.now() - t0;
+    adapt(total);
+    const k = sw / (msg.width || canvas.width);
+    const faces = (msg.faces ?? []).map((f) => ({ ...f, box: f.box.map((v) => v * k) }));
+    const t = msg.timings ?? {};
+    return {
+      faces, width: sw, height: sh,
+      timings: { detect: t.detect, classify: t.classify, server: t.total, total },
+      sent: { width: canvas.width, height: canvas.height, quality, bytes: buffer.byteLength },
+    };
+  }
+
+  return {
+    kind: 'server',
+    backend: 'server',
+    analyse,
+    settings: () => ({ width, quality, rtt }),
+    dispose() { settle(undefined, new Error('closed')); socket.close(); },
+  };
+}
