@@ -10,7 +10,8 @@ bp = Blueprint("pages", __name__)
 
 NODE_MODULES = ROOT / "node_modules"
 # Only these npm packages are reachable under /vendor/; nothing else in node_modules is.
-VENDOR_PACKAGES = ("@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm", "@mediapipe/face_detection", "socket.io-client")
+VENDOR_PACKAGES = ("@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm", "@mediapipe/face_detection", "socket.io-client",
+                   "@vladmandic/human/models")  # the page's BlazeFace (TF.js graph model); only the models folder
 VENDOR_MAX_AGE = 3600
 
 # Browsers refuse to stream-compile WebAssembly served with any other type.
