@@ -16,6 +16,7 @@ MULTIPART_OVERHEAD = 64 * 1024  # form boundaries and headers around an upload a
 def create_app(config=None) -> Flask:
     """Build the app: settings from FER_* variables, overridden by `config`; models loaded once."""
     app = Flask(__name__, static_folder=str(ROOT / "static"), template_folder=str(ROOT / "templates"))
+    app.json.sort_keys = False  # keep "probabilities" in the manifest's label order
     app.config.update(from_env())
     app.config.update(config or {})
     settings = app.config

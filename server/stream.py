@@ -102,10 +102,10 @@ class StreamNamespace(Namespace):
             return
         with state.lock:
             result["dropped"], state.dropped = state.dropped, 0
-        self.emit("result", {"id": frame_id, **result}, to=sid)
+        self.emit("result", {"id": frame_id, **result}, room=sid)
 
     def _send_error(self, sid, error, frame_id=None):
         payload = error.as_dict()
         if frame_id is not None:
             payload["id"] = frame_id
-        self.emit("error", payload, to=sid)
+        self.emit("error", payload, room=sid)

@@ -1,0 +1,176 @@
+"""REST API, pages, vendor files, model files and headers, through Flask's test client."""
+import io
+import json
+
+import pytest
+
+from bench.face_frames import iou
+from server.config import ROOT
+from tests.server.conftest import ASTRONAUT_FACE
+from tests.server.test_images import png_declaring
+
+MANIFEST = json.loads((ROOT / "models" / "default" / "manifest.json").read_text())
+
+
+def test_model_endpoint_returns_the_manifest(client):
+    response = client.get("/api/model")
+    assert response.status_code == 200 and response.is_json
+    assert response.get_json() == MANIFEST
+
+
+def test_healthz(client):
+    body = client.get("/healthz").get_json()
+    assert body["status"] == "ok" and body["labels"] == MANIFEST["labels"] and body["detector"] == "blazeface_full"
+
+
+def check_astronaut(body):
+    assert (body["width"], body["height"]) == (512, 512)
+    assert len(body["faces"]) == 1, f"expected one face, got {body['faces']}"
+    face = body["faces"][0]
+    assert iou(face["box"], ASTRONAUT_FACE) > 0.5, f"expected a box near {ASTRONAUT_FACE}, got {face['box']}"
+    assert list(face["probabilities"]) == MANIFEST["labels"]
+    assert sum(face["probabilities"].values()) == pytest.approx(1, abs=1e-3)
+    assert face["label"] == max(face["probabilities"], key=face["probabilities"].get)
+    assert face["confidence"] == face["probabilities"][face["label"]]
+    assert set(body["timings"]) == {"decode", "detect", "classify", "total"}
+    assert body["timings"]["total"] >= body["timings"]["detect"] > 0
+    return face
+
+
+def test_predict_multipart(client, astronaut_jpeg):
+    response = client.post("/api/predict", data={"image": (io.BytesIO(astronaut_jpeg), "a.jpg", "image/jpeg")})
+    assert response.status_code == 200, response.get_json()
+    check_astronaut(response.get_json())
+
+
+def test_predict_raw_body(client, astronaut_jpeg):
+    response = client.post("/api/predict", data=astronaut_jpeg, content_type="image/jpeg")
+    assert response.status_code == 200, response.get_json()
+    check_astronaut(response.get_json())
+
+
+@pytest.mark.real_model
+def test_the_astronaut_is_happy(client, astronaut_jpeg):
+    """REAL MODEL: the astronaut smiles broadly; the placeholder model may get this right by luck only."""
+    face = client.post("/api/predict", data=astronaut_jpeg).get_json()["faces"][0]
+    assert face["label"] == "happy", f"expected 'happy', got {face['label']} ({face['probabilities']})"
+
+
+def test_predict_haar_app(make_app, astronaut_jpeg):
+    body = make_app(DETECTOR="haar").test_client().post("/api/predict", data=astronaut_jpeg).get_json()
+    assert body["detector"] == "haar"
+    check_astronaut(body)
+
+
+def error_of(response, status, code):
+    assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.data[:200]}"
+    body = response.get_json()
+    assert body["code"] == code and body["error"], body
+    return body["error"]
+
+
+def test_predict_errors(client, astronaut_jpeg):
+    assert "field 'image'" in error_of(client.post("/api/predict", data={"picture": (io.BytesIO(astronaut_jpeg), "a.jpg")}),
+                                       400, "bad_request")
+    error_of(client.post("/api/predict", data=b""), 400, "empty_image")
+    error_of(client.post("/api/predict", data=astronaut_jpeg[:5000]), 400, "corrupt_image")
+    error_of(client.post("/api/predict", data=b"GIF89a not really"), 415, "unsupported_media_type")
+    error_of(client.post("/api/predict", data={"image": "text"}, content_type="application/x-www-form-urlencoded"),
+             415, "unsupported_media_type")
+    error_of(client.post("/api/predict", data=png_declaring(20000, 20000)), 413, "image_too_large")
+    error_of(client.get("/api/predict"), 405, "method_not_allowed")
+    error_of(client.get("/api/nothing"), 404, "not_found")
+
+
+def test_upload_size_limit(make_app, astronaut_jpeg):
+    client = make_app(MAX_UPLOAD_BYTES=len(astronaut_jpeg) - 1).test_client()
+    message = error_of(client.post("/api/predict", data=astronaut_jpeg), 413, "payload_too_large")
+    assert str(len(astronaut_jpeg)) in message
+    multipart = client.post("/api/predict", data={"image": (io.BytesIO(astronaut_jpeg), "a.jpg")})
+    error_of(multipart, 413, "payload_too_large")
+    too_big = client.post("/api/predict", data=b"\xff" * (len(astronaut_jpeg) + 100_000))
+    error_of(too_big, 413, "payload_too_large")
+
+
+def test_page_gets_the_manifest_and_security_headers(client):
+    response = client.get("/")
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    csp = response.headers["Content-Security-Policy"]
+    for directive in ("script-src 'self' 'wasm-unsafe-eval'", "img-src 'self' data: blob:", "media-src 'self' blob:",
+                      "worker-src 'self' blob:", "connect-src 'self' ws://localhost wss://localhost", "object-src 'none'"):
+        assert directive in csp, f"expected {directive!r} in the CSP, got {csp!r}"
+    assert "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "camera=(self)" in response.headers["Permissions-Policy"]
+
+
+def test_page_context_has_manifest_and_model_url(make_app):
+    import flask
+    app = make_app()
+    seen = {}
+
+    def record(sender, template, context, **extra):
+        seen.update(context)
+    with flask.template_rendered.connected_to(record, app):
+        app.test_client().get("/")
+    assert seen["manifest"] == MANIFEST
+    assert seen["model_url"] == "/models/default/tfjs/model.json"
+    assert app.test_client().get(seen["model_url"]).status_code == 200
+
+
+def test_cors_only_for_configured_origins(make_app, astronaut_jpeg):
+    closed = make_app().test_client()
+    assert "Access-Control-Allow-Origin" not in closed.get("/api/model", headers={"Origin": "http://evil.test"}).headers
+    same = closed.get("/api/model", headers={"Origin": "http://localhost"})
+    assert same.headers["Access-Control-Allow-Origin"] == "http://localhost"
+    opened = make_app(ALLOWED_ORIGINS=("http://app.test",)).test_client()
+    preflight = opened.options("/api/predict", headers={"Origin": "http://app.test", "Access-Control-Request-Method": "POST"})
+    assert preflight.headers["Access-Control-Allow-Origin"] == "http://app.test"
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    assert "Access-Control-Allow-Origin" not in opened.get("/api/model", headers={"Origin": "http://evil.test"}).headers
+
+
+@pytest.mark.parametrize("path, mimetype", [
+    ("@tensorflow/tfjs/dist/tf.min.js", "text/javascript"),
+    ("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm", "application/wasm"),
+    ("@mediapipe/face_detection/face_detection_short_range.tflite", None),
+    ("socket.io-client/dist/socket.io.min.js", "text/javascript"),
+])
+def test_vendor_serves_allowed_packages(client, path, mimetype):
+    response = client.get(f"/vendor/{path}")
+    assert response.status_code == 200, path
+    assert response.data == (ROOT / "node_modules" / path).read_bytes()
+    if mimetype:
+        assert response.mimetype == mimetype
+    response.close()
+
+
+@pytest.mark.parametrize("path", [
+    "ws/package.json",                                  # installed, but not allow-listed
+    "@tensorflow/tfjs-core/package.json",              # a sibling of an allowed package
+    "@tensorflow/tfjs/../tfjs-core/package.json",      # climbing out of an allowed one
+    "@tensorflow/tfjs/../../../pyproject.toml",
+    "@tensorflow/tfjs",
+])
+def test_vendor_refuses_everything_else(client, path):
+    assert client.get(f"/vendor/{path}").status_code == 404
+
+
+def test_model_files_are_served_with_revalidation(client):
+    for path in ("manifest.json", "tfjs/model.json", "tfjs_float16/model.json", "model_float32.tflite"):
+        response = client.get(f"/models/default/{path}")
+        assert response.status_code == 200, path
+        assert response.data == (ROOT / "models" / "default" / path).read_bytes()
+        assert "no-cache" in response.headers["Cache-Control"] and response.headers["ETag"]
+    model_json = json.loads(client.get("/models/default/tfjs/model.json").data)
+    for shard in model_json["weightsManifest"][0]["paths"]:
+        assert client.get(f"/models/default/tfjs/{shard}").status_code == 200
+    etag = client.get("/models/default/tfjs/model.json").headers["ETag"]
+    assert client.get("/models/default/tfjs/model.json", headers={"If-None-Match": etag}).status_code == 304
+
+
+@pytest.mark.parametrize("path", ["default/saved_model/saved_model.pb", "default/../default/manifest.json",
+                                  "nope/manifest.json", "default/missing.bin", "..%2Fpyproject.toml/x"])
+def test_model_files_refuse_the_rest(client, path):
+    assert client.get(f"/models/{path}").status_code == 404
