@@ -1,6 +1,6 @@
 // The expression classifier: the project's exported TF.js graph model, driven by
 // its manifest (labels, input shape, preprocessing). Several faces run as one batch.
-import { toGray, cropRect, preprocessFace } from './preprocessing.js';
+import { toGray, cropRect, cropSquare, preprocessFace } from './preprocessing.js';
 
 const tf = globalThis.tf;
 
@@ -58,11 +58,10 @@ export async function createClassifier(config) {
 
   /** Frame [H, W, 3] RGB tensor + detector boxes -> one result per box, with its crop rect. */
   async function estimate(frame, boxes) {
-    const [H, W] = frame.shape;
-    const rects = boxes.map((b) => cropRect(b, cropScale, W, H)).filter((r) => r.w > 1 && r.h > 1);
-    if (rects.length === 0) return [];
+    if (boxes.length === 0) return [];
+    const rects = boxes.map((b) => cropRect(b, cropScale));
     const results = await classifyGrayCrops(() => rects.map(
-      (r) => toGray(tf.slice(frame, [r.y, r.x, 0], [r.h, r.w, 3]), input.gray_weights),
+      (r) => toGray(cropSquare(frame, r), input.gray_weights),
     ));
     return results.map((res, i) => ({ ...res, crop: rects[i] }));
   }

@@ -78,16 +78,34 @@ export function scale(gray, { scale: s, offset }) {
   return tf.tidy(() => tf.add(tf.div(gray, s), offset));
 }
 
-/** Detector box {x, y, w, h} -> integer crop rect: a square of side max(w, h) * cropScale, centred, clipped to the frame. */
-export function cropRect(box, cropScale, frameW, frameH) {
-  const side = Math.max(box.w, box.h) * cropScale;
-  const cx = box.x + box.w / 2;
-  const cy = box.y + box.h / 2;
-  const x0 = Math.max(0, Math.round(cx - side / 2));
-  const y0 = Math.max(0, Math.round(cy - side / 2));
-  const x1 = Math.min(frameW, Math.round(cx + side / 2));
-  const y1 = Math.min(frameH, Math.round(cy + side / 2));
-  return { x: x0, y: y0, w: Math.max(0, x1 - x0), h: Math.max(0, y1 - y0) };
+// Python's round(): halves go to the even neighbour, so both paths pick the same pixel.
+function roundHalfEven(v) {
+  const r = Math.round(v);
+  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** Detector box {x, y, w, h} -> the square crop {x, y, side}: side max(w, h) * cropScale, centred (may leave the frame). */
+export function cropRect(box, cropScale) {
+  const side = Math.max(1, roundHalfEven(Math.max(box.w, box.h) * cropScale));
+  return {
+    x: roundHalfEven(box.x + box.w / 2 - side / 2),
+    y: roundHalfEven(box.y + box.h / 2 - side / 2),
+    side,
+  };
+}
+
+/** Frame [H, W, C] + square crop rect -> [side, side, C]; parts outside the frame are black, as on the server. */
+export function cropSquare(frame, { x, y, side }) {
+  const [H, W] = frame.shape;
+  const x0 = Math.max(0, x);
+  const y0 = Math.max(0, y);
+  const x1 = Math.min(W, x + side);
+  const y1 = Math.min(H, y + side);
+  return tf.tidy(() => {
+    if (x1 <= x0 || y1 <= y0) return tf.zeros([side, side, frame.shape[2]], frame.dtype);
+    const inside = tf.slice(frame, [y0, x0, 0], [y1 - y0, x1 - x0, -1]);
+    return tf.pad(inside, [[y0 - y, y + side - y1], [x0 - x, x + side - x1], [0, 0]]);
+  });
 }
 
 /** One gray crop [h, w] -> model input [H, W, 1] float32, per the manifest's `input` block. */

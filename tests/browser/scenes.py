@@ -11,7 +11,6 @@ import numpy as np
 
 FRAME_W, FRAME_H = 640, 480
 BACKGROUND = 96  # mid gray, so no edge of the canvas looks like a face
-FER_DATA = Path(__file__).resolve().parents[3] / "shared/datasets/fer2013/fer2013.csv.gz"
 
 
 def astronaut() -> np.ndarray:
@@ -21,16 +20,14 @@ def astronaut() -> np.ndarray:
     return data.astronaut()
 
 
-def fer_faces(labels=("happy", "surprise"), per_label=3, split="PrivateTest", path=FER_DATA):
-    """The first `per_label` FER2013 faces of each label in `split`: [(label, 48x48 uint8)]."""
-    from training.data import load
+def fer_faces(split, labels=("happy", "surprise"), per_label=2):
+    """The first `per_label` faces of each label in a FER2013 split: [(label, 48x48 uint8)]."""
     from training.preprocessing import LABELS
 
-    data = load(path)[split]
     out = []
     for name in labels:
-        idx = np.flatnonzero(data.y == LABELS.index(name))[:per_label]
-        out += [(name, data.x[i]) for i in idx]
+        idx = np.flatnonzero(split.y == LABELS.index(name))[:per_label]
+        out += [(name, split.x[i]) for i in idx]
     return out
 
 
@@ -38,29 +35,43 @@ def blank() -> np.ndarray:
     return np.full((FRAME_H, FRAME_W, 3), BACKGROUND, np.uint8)
 
 
+ASTRONAUT_FACE = (176, 72, 96, 100)  # brow to chin in the 512x512 photo (as tests/server annotate it)
+
+
 def paste(frame, image, x, y, size):
     """Resize `image` (gray or RGB) to size x size and paste it with its top-left at (x, y)."""
     rgb = image if image.ndim == 3 else np.repeat(image[..., None], 3, axis=2)
     frame[y:y + size, x:x + size] = cv2.resize(rgb, (size, size), interpolation=cv2.INTER_CUBIC)
-    return (x, y, size, size)
+
+
+def place_astronaut(frame, x, y, size):
+    """Paste the astronaut photo; returns her face box in frame pixels."""
+    paste(frame, astronaut(), x, y, size)
+    k = size / 512
+    fx, fy, fw, fh = ASTRONAUT_FACE
+    return (x + fx * k, y + fy * k, fw * k, fh * k)
+
+
+def place_fer(frame, face, x, y, size, margin=12):
+    """Paste a 48x48 FER face with a replicated margin (a whole head for the detector); returns the face box."""
+    paste(frame, cv2.copyMakeBorder(face, margin, margin, margin, margin, cv2.BORDER_REPLICATE), x, y, size)
+    k = size / (48 + 2 * margin)
+    return (x + margin * k, y + margin * k, 48 * k, 48 * k)
 
 
 def one_face_scene():
-    """The astronaut photo, 480x480, centred: one face. Returns (frame, [expected label])."""
+    """The astronaut photo, 480x480, centred. Returns (frame, [(expected label, face box)])."""
     frame = blank()
-    paste(frame, astronaut(), (FRAME_W - 480) // 2, 0, 480)
-    return frame, ["happy"]
+    return frame, [("happy", place_astronaut(frame, (FRAME_W - 480) // 2, 0, 480))]
 
 
 def four_face_scene(faces):
-    """The astronaut (left) and three FER2013 faces (right). Returns (frame, expected labels left to right, top to bottom)."""
+    """The astronaut (left) and three FER2013 faces [(label, 48x48)] (right). Returns (frame, [(label, box)])."""
     frame = blank()
-    paste(frame, astronaut(), 0, 80, 320)
-    spots = [(350, 20), (490, 20), (420, 250)]
-    for (label, face), (x, y) in zip(faces, spots):
-        padded = cv2.copyMakeBorder(face, 12, 12, 12, 12, cv2.BORDER_REPLICATE)
-        paste(frame, padded, x, y, 140)
-    return frame, ["happy"] + [label for label, _ in faces[:3]]
+    expected = [("happy", place_astronaut(frame, 0, 80, 320))]
+    for (label, face), (x, y) in zip(faces[:3], [(350, 20), (490, 20), (420, 250)]):
+        expected.append((label, place_fer(frame, face, x, y, 140)))
+    return frame, expected
 
 
 def write_y4m(path, frame, frames=4, fps=15):

@@ -1,0 +1,98 @@
+"""Fixtures for the real-browser tests: the live server, fake-camera videos, headless Chromium.
+
+The server is the real one (`python -m server`, around `server.create_app()`), started once per session on a free loopback port with the server
+tests' LiveServer. Videos for Chromium's fake camera are built here, in a tmp dir, from the
+astronaut photo and FER2013 faces. Browsers are Debian's Chromium (never a downloaded one).
+"""
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.browser import scenes
+from tests.server.conftest import LiveServer
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+BASE_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--no-first-run", "--use-fake-device-for-media-stream"]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "real_model: asserts expression labels; fails on the placeholder model")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if Path(str(item.fspath)).parent == Path(__file__).parent:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def live_app():
+    """`python -m server` (server.create_app(), default detector) on a free loopback port."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (make browser installs Debian's)")
+    server = LiveServer([sys.executable, "-m", "server"], {})
+    try:
+        yield server.wait()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def videos(tmp_path_factory, request):
+    """get(name) -> (y4m path, [(expected label, face box)], frame). 'one': the astronaut; 'four': the astronaut
+    and three FER2013 PrivateTest faces (happy, surprise, happy), skipped when FER2013 is absent."""
+    folder = tmp_path_factory.mktemp("camera")
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            if name == "one":
+                frame, expected = scenes.one_face_scene()
+            elif name == "four":
+                faces = scenes.fer_faces(request.getfixturevalue("fer2013")["PrivateTest"])
+                frame, expected = scenes.four_face_scene([faces[0], faces[2], faces[1]])
+            else:
+                raise ValueError(f"expected a scene name 'one' or 'four', got {name!r}")
+            cache[name] = (scenes.write_y4m(folder / f"{name}.y4m", frame), expected, frame)
+        return cache[name]
+    return get
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def chromium(playwright_instance):
+    """launch(video=None, camera=True): a headless Chromium with `video` as its fake camera;
+    camera=False leaves out the auto-accept flag so a denied permission can be tested."""
+    launched = []
+
+    def launch(video=None, camera=True):
+        args = list(BASE_ARGS)
+        if camera:
+            args.append("--use-fake-ui-for-media-stream")
+        if video:
+            args.append(f"--use-file-for-fake-video-capture={video}")
+        browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+        launched.append(browser)
+        return browser
+    yield launch
+    for browser in launched:
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts():
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

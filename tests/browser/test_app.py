@@ -1,0 +1,183 @@
+"""The page in headless Chromium with a fake camera: in-browser mode, server mode, errors.
+
+Each test opens the real page from the live server. Labels are asserted in separate
+`real_model` tests, since the placeholder model says 'happy' for everything.
+"""
+import time
+
+import pytest
+
+FACES_JS = """() => [...document.querySelectorAll('#faces li')].map(li => ({
+    label: li.dataset.label, confidence: Number(li.dataset.confidence),
+    box: li.dataset.box.split(',').map(Number), text: li.textContent}))"""
+# Alpha of the overlay canvas at (x, y), in the canvas's own (source) pixels.
+ALPHA_JS = """([x, y]) => document.getElementById('overlay').getContext('2d')
+    .getImageData(Math.round(x), Math.round(y), 1, 1).data[3]"""
+FRAMES_JS = "() => Number(document.getElementById('faces').dataset.frames || 0)"
+
+
+def open_page(browser, url, **context):
+    """A fresh context and page at `url`; page.errors collects uncaught page errors."""
+    page = browser.new_context(viewport={"width": 1200, "height": 820}, **context).new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.goto(url)
+    return page
+
+
+def wait_frames(page, count, timeout_s=60):
+    """Wait until the page has rendered `count` more results; returns the faces of the last one."""
+    start = page.evaluate(FRAMES_JS)
+    page.wait_for_function(f"() => Number(document.getElementById('faces').dataset.frames || 0) >= {start + count}",
+                           timeout=timeout_s * 1000)
+    return page.evaluate(FACES_JS)
+
+
+def match(faces, expected):
+    """For each expected (label, box), the detected face whose box centre falls in it (or None)."""
+    out = []
+    for label, (x, y, w, h) in expected:
+        hits = [f for f in faces if x <= f["box"][0] + f["box"][2] / 2 <= x + w and y <= f["box"][1] + f["box"][3] / 2 <= y + h]
+        out.append(hits[0] if hits else None)
+    return out
+
+
+def assert_box_drawn_mirrored(page, box, width=640):
+    """The overlay has the box's left edge where the mirrored preview shows the face, not where the raw frame has it."""
+    x, y, w, h = box
+    mirrored_left = width - x - w
+    assert page.evaluate(ALPHA_JS, [mirrored_left, y + h / 2]) > 0, "no box edge at the mirrored position"
+    if abs(mirrored_left - x) > 10:
+        assert page.evaluate(ALPHA_JS, [x, y + h / 2]) == 0, "a box edge at the unmirrored position"
+
+
+@pytest.fixture(scope="module")
+def one_face_browser(chromium, videos):
+    return chromium(videos("one")[0])
+
+
+def test_in_browser_mode_boxes_the_face_and_sends_no_frame(live_app, one_face_browser, videos, artifacts):
+    _, expected, _ = videos("one")
+    requests, sockets = [], []
+    page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm")
+    page.on("request", lambda r: requests.append((r.method, r.url, len(r.post_data_buffer or b""))))
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    faces = wait_frames(page, 5)
+    (face,) = match(faces, expected)
+    assert face is not None, f"expected a box on the astronaut's face {expected[0][1]}, got {faces}"
+    assert len(faces) == 1, faces
+    assert 0 < face["confidence"] <= 1 and face["label"] in face["text"]
+    assert page.inner_text("#mode-name") == "in-browser"
+    assert page.inner_text("#backend-name") == "wasm"
+    assert "No frame leaves" in page.inner_text("#privacy")
+    assert float(page.inner_text("#fps")) > 0
+    assert_box_drawn_mirrored(page, face["box"])
+    # Keep watching while it runs: nothing goes out but GETs without a body, and no socket opens.
+    wait_frames(page, 5)
+    assert not sockets, f"in-browser mode opened sockets: {sockets}"
+    assert [r for r in requests if r[0] != "GET" or r[2] > 0] == []
+    assert all(r[1].startswith(live_app.url) for r in requests), requests
+    page.screenshot(path=str(artifacts / "in-browser-mode.png"))
+    assert page.errors == []
+
+
+@pytest.mark.real_model
+def test_in_browser_mode_says_the_astronaut_smiles(live_app, one_face_browser, videos):
+    _, expected, _ = videos("one")
+    page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm")
+    (face,) = match(wait_frames(page, 3), expected)
+    assert face is not None and face["label"] == "happy", face
+
+
+def test_tensor_count_stays_flat_over_many_frames(live_app, one_face_browser):
+    page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm")
+    wait_frames(page, 5)
+    before = page.evaluate("() => tf.memory().numTensors")
+    wait_frames(page, 40)
+    after = page.evaluate("() => tf.memory().numTensors")
+    assert after == before, f"expected a flat tensor count, got {before} -> {after} over 40 frames"
+
+
+@pytest.fixture(scope="module")
+def four_faces(chromium, videos):
+    video, expected, _ = videos("four")
+    return chromium(video), expected
+
+
+def test_in_browser_mode_boxes_four_faces(live_app, four_faces, artifacts):
+    browser, expected = four_faces
+    page = open_page(browser, f"{live_app.url}/?mode=browser&backend=wasm")
+    faces = wait_frames(page, 4)
+    found = match(faces, expected)
+    assert all(found), f"expected boxes on {[box for _, box in expected]}, got {[f['box'] for f in faces]}"
+    assert len(faces) == 4
+    page.screenshot(path=str(artifacts / "in-browser-mode-four-faces.png"))
+
+
+@pytest.mark.real_model
+def test_in_browser_mode_labels_four_faces(live_app, four_faces):
+    browser, expected = four_faces
+    page = open_page(browser, f"{live_app.url}/?mode=browser&backend=wasm")
+    found = match(wait_frames(page, 4), expected)
+    assert [f and f["label"] for f in found] == [label for label, _ in expected]
+
+
+def test_server_mode_sends_frames_over_socketio_and_draws_the_boxes(live_app, one_face_browser, videos, artifacts):
+    _, expected, _ = videos("one")
+    sent = []
+
+    def watch(ws):
+        ws.on("framesent", lambda payload: sent.append(len(payload)) if isinstance(payload, bytes) else None)
+    page = open_page(one_face_browser, f"{live_app.url}/?mode=server", permissions=["clipboard-read", "clipboard-write"])
+    page.on("websocket", watch)
+    page.on("request", lambda r: sent.append(len(r.post_data_buffer or b"")) if r.method == "POST" else None)
+    faces = wait_frames(page, 5)
+    (face,) = match(faces, expected)
+    assert face is not None, f"expected the server's box on the astronaut's face {expected[0][1]}, got {faces}"
+    assert page.inner_text("#mode-name") == "server"
+    assert "sent to this server" in page.inner_text("#privacy")
+    assert max(sent, default=0) > 5000, f"expected JPEG frames over Socket.IO, saw payloads of {sent[:10]} bytes"
+    assert_box_drawn_mirrored(page, face["box"])
+    assert "JPEG" in page.inner_text("#detail")
+    # The share control gives a link that reopens server mode.
+    page.click("#share")
+    link = page.input_value("#share-link")
+    assert link.startswith(live_app.url) and "mode=server" in link
+    page.screenshot(path=str(artifacts / "server-mode.png"))
+    assert page.errors == []
+
+
+def test_camera_denied_says_so_and_offers_a_file(live_app, chromium, tmp_path):
+    browser = chromium(camera=False)
+    page = open_page(browser, f"{live_app.url}/?mode=browser&backend=wasm", permissions=[])
+    page.wait_for_selector("#message:not([hidden])", timeout=30000)
+    assert "denied" in page.inner_text("#message")
+    assert page.is_visible("#upload")
+    # The offered file is analysed in the browser.
+    import cv2
+    from tests.browser import scenes
+    frame, expected = scenes.one_face_scene()
+    cv2.imwrite(str(tmp_path / "photo.png"), frame[..., ::-1])
+    page.set_input_files("#upload", str(tmp_path / "photo.png"))
+    page.wait_for_selector("#faces li", timeout=60000)
+    (face,) = match(page.evaluate(FACES_JS), expected)
+    assert face is not None
+    assert page.errors == []
+
+
+def test_model_load_failure_is_reported(live_app, one_face_browser):
+    page = one_face_browser.new_context().new_page()
+    page.route("**/models/default/tfjs/model.json", lambda route: route.fulfill(status=404, body="gone"))
+    page.goto(f"{live_app.url}/?mode=browser&backend=wasm")
+    page.wait_for_function("() => /could not be loaded/.test(document.getElementById('message').textContent)",
+                           timeout=30000)
+    assert "expression model" in page.inner_text("#message")
+
+
+def test_auto_mode_falls_back_to_the_server_when_in_browser_cannot_start(live_app, one_face_browser):
+    page = one_face_browser.new_context().new_page()
+    page.route("**/blazeface.json", lambda route: route.abort())
+    page.goto(f"{live_app.url}/?backend=wasm")
+    page.wait_for_function("() => document.getElementById('mode-name').textContent === 'server'", timeout=30000)
+    assert "switched to server mode" in page.inner_text("#message")
+    wait_frames(page, 2)
