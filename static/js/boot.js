@@ -54,8 +54,13 @@ async function main() {
     const { createServerEngine } = await import('./socket.js');
     return createServerEngine({
       onConnection(state) {
-        if (state === 'connected') ui.showMessage('info', '');
-        else ui.showMessage('warning', 'Connection to the server lost: reconnecting…');
+        if (state !== 'connected') {
+          app.connectionLost = true;
+          ui.showMessage('warning', 'Connection to the server lost: reconnecting…');
+        } else if (app.connectionLost) {
+          app.connectionLost = false;
+          ui.showMessage('info', 'Reconnected to the server.');
+        }
       },
     });
   }

@@ -6,7 +6,7 @@ const tf = globalThis.tf;
 
 const DEFAULTS = {
   modelUrl: '/vendor/@vladmandic/human/models/blazeface.json',
-  minConfidence: 0.6, // sigmoid score to keep a candidate
+  minConfidence: 0.5, // sigmoid score to keep a candidate
   iouThreshold: 0.3, // overlap above which the weaker of two boxes is dropped
   maxFaces: 10,
   minFaceSize: 24, // px in the frame: smaller faces are skipped, not guessed

@@ -4,7 +4,7 @@ const CHOICES = {
   mode: ['auto', 'browser', 'server'],
   backend: ['auto', 'webgl', 'wasm', 'cpu'],
 };
-const DEFAULTS = { mode: 'auto', backend: 'auto', minFps: 5, confidence: 0.6 };
+const DEFAULTS = { mode: 'auto', backend: 'auto', minFps: 5, confidence: 0.5 };
 
 /** URL query string -> settings, unknown or invalid values replaced by defaults. */
 export function readSettings(search) {

@@ -1,7 +1,19 @@
 // Server mode: frames go to the server's Socket.IO namespace /stream as JPEG, one
 // in flight at a time; JPEG quality and frame size adapt to the round-trip time so
 // the stream stays real-time. The connection reconnects by itself.
-import { io } from '/vendor/socket.io-client/dist/socket.io.esm.min.js';
+// The UMD build, loaded on demand: the minified ESM build of socket.io-client 4.8.1 mangles
+// the binary placeholder key (`_placeholder` -> `et`), so servers receive a dict, not the JPEG.
+const CLIENT_URL = '/vendor/socket.io-client/dist/socket.io.min.js';
+
+function loadClient() {
+  if (globalThis.io) return Promise.resolve(globalThis.io);
+  return new Promise((resolve, reject) => {
+    const script = Object.assign(document.createElement('script'), { src: CLIENT_URL });
+    script.onload = () => resolve(globalThis.io);
+    script.onerror = () => reject(new Error(`The Socket.IO client could not be loaded from ${CLIENT_URL}`));
+    document.head.append(script);
+  });
+}
 
 const DEFAULTS = {
   namespace: '/stream',
@@ -18,10 +30,11 @@ const DEFAULTS = {
  * Connect to the server.
  * @param {object} [config]  overrides of DEFAULTS (namespace, targetMs, maxWidth, ...).
  * @param {(state: string) => void} [config.onConnection]  'connected' | 'reconnecting' | 'disconnected'.
- * @returns {{kind: 'server', backend: string, analyse: Function, settings: Function, dispose: Function}}
+ * @returns {Promise<{kind: 'server', backend: string, analyse: Function, settings: Function, dispose: Function}>}
  */
-export function createServerEngine(config = {}) {
+export async function createServerEngine(config = {}) {
   const opts = { ...DEFAULTS, ...config };
+  const io = await loadClient();
   const socket = io(opts.namespace, { reconnection: true, reconnectionDelay: 500, reconnectionDelayMax: 3000 });
   const canvas = document.createElement('canvas');
   const ctx = canvas.getContext('2d');
@@ -48,6 +61,13 @@ export function createServerEngine(config = {}) {
     }
   }
 
+  function connected(ms) {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('Not connected to the server (reconnecting)')), ms);
+      socket.once('connect', () => { clearTimeout(timer); resolve(); });
+    });
+  }
+
   function adapt(ms) {
     rtt = rtt === null ? ms : 0.7 * rtt + 0.3 * ms;
     if (rtt > opts.targetMs * 1.3) {
@@ -72,7 +92,7 @@ export function createServerEngine(config = {}) {
 
   /** Send one frame, wait for its result: {faces, width, height, timings} in the source's pixels. */
   async function analyse(source) {
-    if (!socket.connected) throw new Error('Not connected to the server (reconnecting)');
+    if (!socket.connected) await connected(opts.timeoutMs);
     const t0 = performance.now();
     const { buffer, sw, sh } = await encode(source);
     const id = nextId++;

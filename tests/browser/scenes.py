@@ -52,7 +52,7 @@ def place_astronaut(frame, x, y, size):
     return (x + fx * k, y + fy * k, fw * k, fh * k)
 
 
-def place_fer(frame, face, x, y, size, margin=12):
+def place_fer(frame, face, x, y, size, margin=6):
     """Paste a 48x48 FER face with a replicated margin (a whole head for the detector); returns the face box."""
     paste(frame, cv2.copyMakeBorder(face, margin, margin, margin, margin, cv2.BORDER_REPLICATE), x, y, size)
     k = size / (48 + 2 * margin)
@@ -69,8 +69,8 @@ def four_face_scene(faces):
     """The astronaut (left) and three FER2013 faces [(label, 48x48)] (right). Returns (frame, [(label, box)])."""
     frame = blank()
     expected = [("happy", place_astronaut(frame, 0, 80, 320))]
-    for (label, face), (x, y) in zip(faces[:3], [(350, 20), (490, 20), (420, 250)]):
-        expected.append((label, place_fer(frame, face, x, y, 140)))
+    for (label, face), (x, y) in zip(faces[:3], [(340, 10), (490, 10), (420, 240)]):
+        expected.append((label, place_fer(frame, face, x, y, 150)))
     return frame, expected
 
 
