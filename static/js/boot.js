@@ -101,7 +101,8 @@ async function main() {
     const started = performance.now();
     while (token === app.token) {
       const source = app.source;
-      const ready = source && (source.tagName === 'IMG' ? source.complete : source.readyState >= 2);
+      const still = source?.tagName === 'CANVAS';
+      const ready = source && (still || source.readyState >= 2);
       if (!ready) { await sleep(100); continue; }
       let result;
       try {
@@ -124,7 +125,7 @@ async function main() {
       const parts = ['detect', 'classify'].filter((k) => result.timings[k] !== undefined)
         .map((k) => `${k} ${result.timings[k].toFixed(1)} ms`);
       ui.setStats({ fps, latency: result.timings.total, detail: [...parts, sent].filter(Boolean).join(' · ') });
-      if (source.tagName === 'IMG') return; // a still image is analysed once
+      if (still) return; // a still image is analysed once
       if (settings.mode === 'auto' && app.engine.kind === 'browser' && !app.fellBack
           && now - started > FALLBACK_AFTER_MS && app.stats.length > 2 && fps < settings.minFps) {
         fallBack(`In-browser analysis runs at ${fps.toFixed(1)} fps, below ${settings.minFps}`);
@@ -139,7 +140,14 @@ async function main() {
     ui.showMessage('info', `Analysing ${file.name} in this browser.`);
     if (file.type.startsWith('image/')) {
       ui.showStill(url);
-      app.source = ui.image;
+      app.source = null;
+      ui.image.decode().then(() => {
+        // A canvas at the image's own size: TF.js reads an <img> at its displayed size.
+        const canvas = Object.assign(document.createElement('canvas'),
+          { width: ui.image.naturalWidth, height: ui.image.naturalHeight });
+        canvas.getContext('2d').drawImage(ui.image, 0, 0);
+        app.source = canvas;
+      }, () => ui.showMessage('error', `${file.name} is not an image this browser can read.`));
     } else {
       ui.video.srcObject = null;
       ui.video.src = url;

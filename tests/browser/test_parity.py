@@ -1,0 +1,85 @@
+"""Parity: for the same face crops, the browser's preprocessing and probabilities match the server's.
+
+Python side: training.preprocessing.preprocess_face and the server's Classifier (the float32
+TFLite model). Browser side: static/js/preprocessing.js and classifier.js on the TF.js graph
+model, called in the real page. Every probability must agree within 1e-3.
+"""
+import cv2
+import numpy as np
+import pytest
+
+from tests.browser import scenes
+from tests.conftest import DEFAULT_MODEL_DIR
+
+TOLERANCE = 1e-3
+
+BROWSER_JS = """async ([backend, crops]) => {
+  if (!(await tf.setBackend(backend))) return null;
+  await tf.ready();
+  const { createClassifier } = await import('/static/js/classifier.js');
+  const { toGray, preprocessFace } = await import('/static/js/preprocessing.js');
+  const manifest = JSON.parse(document.body.dataset.manifest);
+  const classifier = await createClassifier({ modelUrl: document.body.dataset.modelUrl, manifest });
+  const inputs = crops.map(({ width, height, channels, data }) => tf.tidy(() => {
+    const t = tf.tensor3d(data, [height, width, channels], 'int32');
+    const gray = channels === 1 ? tf.squeeze(tf.cast(t, 'float32'), [-1]) : toGray(t, manifest.input.gray_weights);
+    return Array.from(preprocessFace(gray, manifest.input).dataSync());
+  }));
+  const results = await classifier.estimateCrops(crops);
+  classifier.dispose();
+  return { inputs, probabilities: results.map((r) => manifest.labels.map((l) => r.probabilities[l])) };
+}"""
+
+
+def crops_for_parity(fer_faces):
+    """Crops that exercise every resize path: identity, integer and fractional shrink, enlarge, mixed."""
+    photo = scenes.astronaut()
+    face = fer_faces[0][1]
+    return {
+        "astronaut face, RGB 100x96 (fractional shrink)": photo[72:172, 176:272],
+        "astronaut head, RGB 210x210": photo[30:240, 120:330],
+        "FER face 48x48 (identity)": face,
+        "FER face 96x96 (x2 shrink)": cv2.resize(face, (96, 96), interpolation=cv2.INTER_CUBIC),
+        "FER face 30x30 (enlarge)": cv2.resize(face, (30, 30), interpolation=cv2.INTER_AREA),
+        "FER face 70x40 (mixed)": cv2.resize(face, (40, 70), interpolation=cv2.INTER_AREA),
+        "surprise face, RGB 61x61": np.repeat(cv2.resize(fer_faces[2][1], (61, 61))[..., None], 3, 2),
+    }
+
+
+@pytest.fixture(scope="module")
+def parity_crops(fer2013):
+    return crops_for_parity(scenes.fer_faces(fer2013["PrivateTest"]))
+
+
+@pytest.fixture(scope="module")
+def python_side(parity_crops):
+    from server.classifier import Classifier
+    from training.preprocessing import preprocess_face
+
+    classifier = Classifier(DEFAULT_MODEL_DIR)
+    return {name: (preprocess_face(crop)[..., 0], classifier.probabilities(crop)) for name, crop in parity_crops.items()}
+
+
+@pytest.fixture(scope="module")
+def parity_page(live_app, chromium):
+    page = chromium(camera=False).new_context(permissions=[]).new_page()
+    page.goto(f"{live_app.url}/?mode=browser&backend=wasm")
+    page.wait_for_function("() => globalThis.tf && document.body.dataset.camera === 'unavailable'", timeout=30000)
+    return page
+
+
+@pytest.mark.parametrize("backend", ["wasm", "cpu", "webgl"])
+def test_browser_matches_python_on_the_same_crops(parity_page, parity_crops, python_side, backend):
+    payload = [{"width": c.shape[1], "height": c.shape[0], "channels": 1 if c.ndim == 2 else c.shape[2],
+                "data": c.reshape(-1).tolist()} for c in parity_crops.values()]
+    out = parity_page.evaluate(BROWSER_JS, [backend, payload])
+    if out is None:
+        pytest.skip(f"TF.js backend {backend} does not start in this Chromium")
+    for i, name in enumerate(parity_crops):
+        expected_input, expected_p = python_side[name]
+        got_input = np.asarray(out["inputs"][i], np.float32).reshape(expected_input.shape)
+        got_p = np.asarray(out["probabilities"][i], np.float32)
+        assert np.abs(got_input - expected_input).max() < TOLERANCE, \
+            f"{name}: preprocessing differs by {np.abs(got_input - expected_input).max():.2e}"
+        assert np.abs(got_p - expected_p).max() < TOLERANCE, \
+            f"{name}: probabilities differ by {np.abs(got_p - expected_p).max():.2e}: browser {got_p}, python {expected_p}"
