@@ -1,0 +1,74 @@
+// Run an exported TF.js graph model in Node, for parity checks and benchmarks.
+//
+//   node converters/tfjs_node.mjs MODEL_JSON INPUT.f32 N [--backend wasm|cpu] [--repeat 200]
+//
+// INPUT.f32 holds N preprocessed faces (N x 48 x 48 x 1 little-endian float32, the output of
+// training.preprocessing). Prints JSON: {backend, probabilities: N x classes, ms_per_face_batch1: median}.
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+
+/** An IOHandler that reads model.json and its weight shards from disk (tfjs-node is not needed). */
+function fileHandler(modelJsonPath) {
+  return {
+    async load() {
+      const model = JSON.parse(readFileSync(modelJsonPath, "utf8"));
+      const base = dirname(modelJsonPath);
+      const weightSpecs = model.weightsManifest.flatMap((group) => group.weights);
+      const shards = model.weightsManifest.flatMap((group) => group.paths.map((p) => readFileSync(join(base, p))));
+      const weightData = Buffer.concat(shards);
+      return {
+        ...model,
+        weightSpecs,
+        weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength),
+      };
+    },
+  };
+}
+
+function parseArgs(argv) {
+  const [modelJson, inputPath, n, ...rest] = argv;
+  if (!modelJson || !inputPath || !n) {
+    throw new Error("usage: tfjs_node.mjs MODEL_JSON INPUT.f32 N [--backend wasm|cpu] [--repeat 200]");
+  }
+  const options = { modelJson, inputPath, n: Number(n), backend: "wasm", repeat: 0 };
+  for (let i = 0; i < rest.length; i += 2) options[rest[i].replace(/^--/, "")] = rest[i + 1];
+  options.repeat = Number(options.repeat);
+  return options;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2));
+  await tf.setBackend(options.backend);
+  await tf.ready();
+  const model = await tf.loadGraphModel(fileHandler(options.modelJson));
+  const shape = model.inputs[0].shape.slice(1);
+  const raw = readFileSync(options.inputPath);
+  const data = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+  if (data.length !== options.n * shape.reduce((a, b) => a * b, 1)) {
+    throw new Error(`expected ${options.n} faces of shape ${shape} in ${options.inputPath}, got ${data.length} floats`);
+  }
+  const probabilities = tf.tidy(() => model.predict(tf.tensor(data, [options.n, ...shape])).arraySync());
+
+  const times = [];
+  if (options.repeat > 0) {
+    const one = tf.tensor(data.subarray(0, shape.reduce((a, b) => a * b, 1)), [1, ...shape]);
+    for (let i = 0; i < options.repeat + 10; i++) {
+      const start = performance.now();
+      const out = model.predict(one);
+      await out.data();
+      out.dispose();
+      if (i >= 10) times.push(performance.now() - start); // the first runs warm up
+    }
+    one.dispose();
+  }
+  console.log(JSON.stringify({ backend: tf.getBackend(), probabilities, ms_per_face_batch1: times.length ? median(times) : null }));
+}
+
+main().catch((error) => {
+  console.error(`error: ${error.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,117 @@
+"""The exported formats run the model that was evaluated: TF.js and TFLite agree with Keras.
+
+Faces: the first 128 FER2013 PublicTest faces when ../shared is present, else 64 crops around
+the astronaut's face in scikit-image's photo (shifted, scaled and mirrored).
+"""
+import hashlib
+import json
+
+import numpy as np
+import pytest
+
+from converters.runtimes import TFLiteModel, run_tfjs_node
+from tests.conftest import DEFAULT_MODEL_DIR, FER2013_CSV
+from training.evaluate import load_keras_model
+from training.preprocessing import LABELS, SPEC, preprocess_batch, preprocess_face
+
+MANIFEST = json.loads((DEFAULT_MODEL_DIR / "manifest.json").read_text())
+
+
+def astronaut_face_crops(n=64):
+    from skimage import data
+
+    photo = data.astronaut()  # RGB; the face spans roughly x 170-270, y 60-170
+    rng = np.random.default_rng(0)
+    crops = []
+    for _ in range(n):
+        side = int(rng.integers(90, 130))
+        x0, y0 = int(rng.integers(150, 185)), int(rng.integers(40, 75))
+        crop = photo[y0:y0 + side, x0:x0 + side]
+        crops.append(preprocess_face(crop[:, ::-1] if rng.random() < 0.5 else crop))
+    return np.stack(crops)
+
+
+@pytest.fixture(scope="module")
+def faces():
+    if FER2013_CSV.exists():
+        from training.data import load
+
+        return preprocess_batch(load(FER2013_CSV)["PublicTest"].x[:128])
+    return astronaut_face_crops()
+
+
+@pytest.fixture(scope="module")
+def keras_probabilities(faces):
+    return load_keras_model(DEFAULT_MODEL_DIR).predict(faces, verbose=0)
+
+
+def model_file(fmt):
+    return DEFAULT_MODEL_DIR / MANIFEST["formats"][fmt]["path"]
+
+
+def test_manifest_describes_the_files():
+    assert MANIFEST["labels"] == list(LABELS)
+    assert MANIFEST["input"]["shape"] == [48, 48, 1]
+    assert MANIFEST["input"]["scale"] == SPEC["scale"] and MANIFEST["input"]["offset"] == SPEC["offset"]
+    assert {"PublicTest", "PrivateTest"} <= set(MANIFEST["metrics"])
+    for rel, entry in MANIFEST["files"].items():
+        data = (DEFAULT_MODEL_DIR / rel).read_bytes()
+        assert len(data) == entry["bytes"] and hashlib.sha256(data).hexdigest() == entry["sha256"], rel
+    for fmt in ("keras", "tfjs", "tfjs_float16", "tflite_float32", "tflite_float16", "tflite_int8"):
+        assert model_file(fmt).exists(), fmt
+
+
+def test_tfjs_float32_matches_keras(faces, keras_probabilities):
+    tfjs = run_tfjs_node(model_file("tfjs"), faces)["probabilities"]
+    assert np.abs(tfjs - keras_probabilities).max() <= 1e-4
+    assert (tfjs.argmax(1) == keras_probabilities.argmax(1)).all()
+
+
+def test_tfjs_float16_top1_agrees(faces, keras_probabilities):
+    tfjs = run_tfjs_node(model_file("tfjs_float16"), faces)["probabilities"]
+    assert (tfjs.argmax(1) == keras_probabilities.argmax(1)).mean() >= 0.99
+
+
+def test_tflite_float32_top1_matches_keras(faces, keras_probabilities):
+    lite = TFLiteModel(model_file("tflite_float32")).predict(faces)
+    assert (lite.argmax(1) == keras_probabilities.argmax(1)).all()
+    assert np.abs(lite - keras_probabilities).max() <= 1e-4
+
+
+def test_tflite_float16_top1_agrees(faces, keras_probabilities):
+    lite = TFLiteModel(model_file("tflite_float16")).predict(faces)
+    assert (lite.argmax(1) == keras_probabilities.argmax(1)).mean() >= 0.99
+
+
+@pytest.mark.slow
+def test_tflite_int8_loses_at_most_half_a_point_on_public_test(fer2013):
+    public = fer2013["PublicTest"]
+    x = preprocess_batch(public.x)
+    keras_acc = (load_keras_model(DEFAULT_MODEL_DIR).predict(x, verbose=0).argmax(1) == public.y).mean()
+    int8_acc = (TFLiteModel(model_file("tflite_int8")).predict(x).argmax(1) == public.y).mean()
+    assert keras_acc - int8_acc <= 0.005, f"Keras {keras_acc:.4f}, int8 {int8_acc:.4f}"
+
+
+@pytest.mark.slow
+def test_reexport_gives_the_same_predictions(tmp_path, faces):
+    """Exporting the committed model.keras again reproduces the committed TF.js and TFLite outputs."""
+    from converters.export import export
+
+    data = FER2013_CSV if FER2013_CSV.exists() else _tiny_training_csv(tmp_path, faces)
+    manifest = export(DEFAULT_MODEL_DIR / "model.keras", tmp_path / "again", data=data, metrics={})
+    assert manifest["labels"] == MANIFEST["labels"] and manifest["input"] == MANIFEST["input"]
+    for fmt in ("tflite_float32", "tflite_int8"):
+        before = TFLiteModel(model_file(fmt)).predict(faces)
+        after = TFLiteModel(tmp_path / "again" / manifest["formats"][fmt]["path"]).predict(faces)
+        np.testing.assert_allclose(after, before, atol=1e-6, err_msg=fmt)
+    before = run_tfjs_node(model_file("tfjs"), faces)["probabilities"]
+    after = run_tfjs_node(tmp_path / "again" / manifest["formats"]["tfjs"]["path"], faces)["probabilities"]
+    np.testing.assert_allclose(after, before, atol=1e-6)
+
+
+def _tiny_training_csv(tmp_path, faces):
+    """Without FER2013: calibration faces for int8 come from the test faces themselves."""
+    pixels = np.clip(np.rint((faces[..., 0] + 1) * 127.5), 0, 255).astype(int)
+    path = tmp_path / "calibration.csv"
+    path.write_text("emotion,pixels,Usage\n" + "".join(f"0,{' '.join(map(str, p.ravel()))},Training\n" for p in pixels))
+    return path
