@@ -4,7 +4,7 @@ from pathlib import Path
 from flask import Flask
 from flask_socketio import SocketIO
 
-from server import api, model_files, pages
+from server import api, model_files, pages, websocket_mask
 from server.config import ROOT, from_env
 from server.pipeline import Engine
 from server.security import add_headers, origin_allowed
@@ -34,6 +34,8 @@ def create_app(config=None) -> Flask:
         async_mode=settings.get("ASYNC_MODE"),
     )
     settings["ASYNC_MODE"] = socketio.async_mode
+    if socketio.async_mode == "eventlet":
+        websocket_mask.install()
 
     engine = Engine(settings["MODEL_DIR"], detector=settings["DETECTOR"], max_bytes=settings["MAX_UPLOAD_BYTES"],
                     max_pixels=settings["MAX_PIXELS"], min_face=settings["MIN_FACE"], async_mode=socketio.async_mode)

@@ -17,10 +17,11 @@ def _eventlet_patched() -> bool:
 
 
 def os_lock():
-    """A lock that is a real OS lock even when eventlet has monkey-patched `threading`."""
+    """A lock that is a real OS lock even when eventlet has monkey-patched `threading`: for code
+    that runs in tpool threads. Code that runs on the event loop uses `threading.Lock` (green)."""
     if _eventlet_patched():
         from eventlet import patcher
-        return patcher.original("threading").Lock()
+        return patcher.original("_thread").allocate_lock()
     return threading.Lock()
 
 

@@ -6,12 +6,12 @@ and counted in the next result's "dropped"). So a fast client gets the freshest 
 and its latency stays bounded, whatever rate it sends at.
 """
 import logging
+import threading
 from dataclasses import dataclass, field
 
 from flask import request
 from flask_socketio import Namespace
 
-from server.concurrency import os_lock
 from server.images import InputError, check_size
 
 MAX_ID_LENGTH = 64
@@ -24,7 +24,8 @@ class ClientState:
     busy: bool = False
     pending: tuple = None     # (id, image bytes) of the newest frame waiting
     dropped: int = 0          # stale frames replaced since the last result
-    lock: object = field(default_factory=os_lock)
+    # Taken on the event loop only: a green lock under eventlet, a real one in threading mode.
+    lock: object = field(default_factory=threading.Lock)
 
 
 def parse_frame(data, max_bytes):

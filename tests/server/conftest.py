@@ -90,14 +90,17 @@ class LiveServer:
                                         start_new_session=True)
 
     def wait(self):
+        if getattr(self, "ready", False):
+            return self
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 break
             try:
                 if requests.get(self.url + "/healthz", timeout=1).ok:
+                    self.ready = True
                     return self
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still busy starting
                 pass
             time.sleep(0.3)
         self.stop()
@@ -125,25 +128,24 @@ def procfile_command():
 
 @pytest.fixture(scope="session")
 def live_servers():
-    """Both live servers, started together so their start-ups (TensorFlow import) overlap."""
+    """Both live servers, started together (not yet waited for) so that their start-ups overlap
+    with each other and with whatever the first test using them loads."""
     servers = {
         "gunicorn": LiveServer(procfile_command(), {}),
         "haar": LiveServer([sys.executable, "-m", "server"], {"FER_DETECTOR": "haar"}),
     }
-    try:
-        yield {name: server.wait() for name, server in servers.items()}
-    finally:
-        for server in servers.values():
-            server.stop()
+    yield servers
+    for server in servers.values():
+        server.stop()
 
 
 @pytest.fixture(scope="session")
 def live(live_servers):
     """The Procfile server: gunicorn, eventlet worker, default detector."""
-    return live_servers["gunicorn"]
+    return live_servers["gunicorn"].wait()
 
 
 @pytest.fixture(scope="session")
 def live_haar(live_servers):
     """`python -m server` with FER_DETECTOR=haar."""
-    return live_servers["haar"]
+    return live_servers["haar"].wait()
