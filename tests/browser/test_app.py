@@ -16,13 +16,25 @@ ALPHA_JS = """([x, y]) => document.getElementById('overlay').getContext('2d')
 FRAMES_JS = "() => Number(document.getElementById('faces').dataset.frames || 0)"
 
 
-def open_page(browser, url, **context):
-    """A fresh context and page at `url`; page.errors collects uncaught page errors."""
-    page = browser.new_context(viewport={"width": 1200, "height": 820}, **context).new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.goto(url)
-    return page
+@pytest.fixture()
+def open_page():
+    """open_page(browser, url, route=None, **context): a fresh context and page at `url` (closed after
+    the test, so no page keeps analysing in the background); page.errors collects uncaught errors."""
+    contexts = []
+
+    def open_(browser, url, route=None, **context):
+        ctx = browser.new_context(viewport={"width": 1200, "height": 820}, **context)
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
+        if route:
+            page.route(*route)
+        page.goto(url)
+        return page
+    yield open_
+    for ctx in contexts:
+        ctx.close()
 
 
 def wait_frames(page, count, timeout_s=60):
@@ -56,7 +68,7 @@ def one_face_browser(chromium, videos):
     return chromium(videos("one")[0])
 
 
-def test_in_browser_mode_boxes_the_face_and_sends_no_frame(live_app, one_face_browser, videos, artifacts):
+def test_in_browser_mode_boxes_the_face_and_sends_no_frame(live_app, one_face_browser, videos, artifacts, open_page):
     _, expected, _ = videos("one")
     requests, sockets = [], []
     page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm")
@@ -82,14 +94,14 @@ def test_in_browser_mode_boxes_the_face_and_sends_no_frame(live_app, one_face_br
 
 
 @pytest.mark.real_model
-def test_in_browser_mode_says_the_astronaut_smiles(live_app, one_face_browser, videos):
+def test_in_browser_mode_says_the_astronaut_smiles(live_app, one_face_browser, videos, open_page):
     _, expected, _ = videos("one")
     page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm")
     (face,) = match(wait_frames(page, 3), expected)
     assert face is not None and face["label"] == "happy", face
 
 
-def test_tensor_count_stays_flat_over_many_frames(live_app, one_face_browser):
+def test_tensor_count_stays_flat_over_many_frames(live_app, one_face_browser, open_page):
     page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm")
     wait_frames(page, 5)
     before = page.evaluate("() => tf.memory().numTensors")
@@ -104,7 +116,7 @@ def four_faces(chromium, videos):
     return chromium(video), expected
 
 
-def test_in_browser_mode_boxes_four_faces(live_app, four_faces, artifacts):
+def test_in_browser_mode_boxes_four_faces(live_app, four_faces, artifacts, open_page):
     browser, expected = four_faces
     page = open_page(browser, f"{live_app.url}/?mode=browser&backend=wasm")
     faces = wait_frames(page, 4)
@@ -115,14 +127,14 @@ def test_in_browser_mode_boxes_four_faces(live_app, four_faces, artifacts):
 
 
 @pytest.mark.real_model
-def test_in_browser_mode_labels_four_faces(live_app, four_faces):
+def test_in_browser_mode_labels_four_faces(live_app, four_faces, open_page):
     browser, expected = four_faces
     page = open_page(browser, f"{live_app.url}/?mode=browser&backend=wasm")
     found = match(wait_frames(page, 4), expected)
     assert [f and f["label"] for f in found] == [label for label, _ in expected]
 
 
-def test_server_mode_sends_frames_over_socketio_and_draws_the_boxes(live_app, one_face_browser, videos, artifacts):
+def test_server_mode_sends_frames_over_socketio_and_draws_the_boxes(live_app, one_face_browser, videos, artifacts, open_page):
     _, expected, _ = videos("one")
     sent = []
 
@@ -147,7 +159,7 @@ def test_server_mode_sends_frames_over_socketio_and_draws_the_boxes(live_app, on
     assert page.errors == []
 
 
-def test_camera_denied_says_so_and_offers_a_file(live_app, chromium, tmp_path):
+def test_camera_denied_says_so_and_offers_a_file(live_app, chromium, tmp_path, open_page):
     browser = chromium(camera=False)
     page = open_page(browser, f"{live_app.url}/?mode=browser&backend=wasm", permissions=[])
     page.wait_for_selector("#message:not([hidden])", timeout=30000)
@@ -165,19 +177,16 @@ def test_camera_denied_says_so_and_offers_a_file(live_app, chromium, tmp_path):
     assert page.errors == []
 
 
-def test_model_load_failure_is_reported(live_app, one_face_browser):
-    page = one_face_browser.new_context().new_page()
-    page.route("**/models/default/tfjs/model.json", lambda route: route.fulfill(status=404, body="gone"))
-    page.goto(f"{live_app.url}/?mode=browser&backend=wasm")
+def test_model_load_failure_is_reported(live_app, one_face_browser, open_page):
+    page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm",
+                     route=("**/models/default/tfjs/model.json", lambda route: route.fulfill(status=404, body="gone")))
     page.wait_for_function("() => /could not be loaded/.test(document.getElementById('message').textContent)",
                            timeout=30000)
     assert "expression model" in page.inner_text("#message")
 
 
-def test_auto_mode_falls_back_to_the_server_when_in_browser_cannot_start(live_app, one_face_browser):
-    page = one_face_browser.new_context().new_page()
-    page.route("**/blazeface.json", lambda route: route.abort())
-    page.goto(f"{live_app.url}/?backend=wasm")
+def test_auto_mode_falls_back_to_the_server_when_in_browser_cannot_start(live_app, one_face_browser, open_page):
+    page = open_page(one_face_browser, f"{live_app.url}/?backend=wasm", route=("**/blazeface.json", lambda route: route.abort()))
     page.wait_for_function("() => document.getElementById('mode-name').textContent === 'server'", timeout=30000)
     assert "switched to server mode" in page.inner_text("#message")
     wait_frames(page, 2)

@@ -62,10 +62,12 @@ def python_side(parity_crops):
 
 @pytest.fixture(scope="module")
 def parity_page(live_app, chromium):
-    page = chromium(camera=False).new_context(permissions=[]).new_page()
+    context = chromium(camera=False).new_context(permissions=[])
+    page = context.new_page()
     page.goto(f"{live_app.url}/?mode=browser&backend=wasm")
     page.wait_for_function("() => globalThis.tf && document.body.dataset.camera === 'unavailable'", timeout=30000)
-    return page
+    yield page
+    context.close()
 
 
 @pytest.mark.parametrize("backend", ["wasm", "cpu", "webgl"])
