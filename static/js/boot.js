@@ -29,7 +29,7 @@ async function main() {
   }
   const modelUrl = document.body.dataset.modelUrl || '/models/default/tfjs/model.json';
   const ui = createUI(document, manifest.labels);
-  const app = { settings, engine: null, source: null, mirrored: false, token: 0, stats: [], lastResult: null, fellBack: false };
+  const app = { settings, engine: null, source: null, mirrored: false, token: 0, stats: [], history: [], lastResult: null, fellBack: false };
   window.ferApp = app; // read-only handle for tests and the benchmark
 
   ui.selectMode(settings.mode);
@@ -118,6 +118,8 @@ async function main() {
       ui.render(result, { mirrored: app.mirrored });
       const now = performance.now();
       app.stats.push({ t: now, ...result.timings });
+      app.history.push({ t: now, faces: result.faces.length, ...result.timings });
+      if (app.history.length > 1000) app.history.shift();
       while (app.stats.length && now - app.stats[0].t > 2000) app.stats.shift();
       const span = (now - app.stats[0].t) / 1000;
       const fps = span > 0 ? (app.stats.length - 1) / span : 0;

@@ -1,0 +1,143 @@
+"""End-to-end speed of the page in headless Chromium: frames per second at 640x480 with one face
+and with four faces, per TF.js backend (WASM, WebGL, CPU) and in server mode, with the median
+detection, classification and per-frame ms.
+
+    .venv/bin/python -m bench.browser [--seconds 8] [--backends wasm,webgl,cpu] [--no-server]
+
+It starts `python -m server` on a free loopback port, feeds Chromium's fake camera a video built
+from skimage's astronaut photo (and three FER2013 faces for the four-face scene; skipped when
+the dataset is absent), lets each configuration warm up, then reads the page's own per-frame
+timings (window.ferApp.history) for --seconds. Server-mode detect/classify are the server's.
+"""
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--no-first-run", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+WARMUP_FRAMES = 5
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server():
+    """`python -m server` on a free loopback port; returns (process, url) once /healthz answers."""
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), "FER_HOST": "127.0.0.1"}
+    proc = subprocess.Popen([sys.executable, "-m", "server"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if requests.get(url + "/healthz", timeout=1).ok:
+                return proc, url
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.3)
+    proc.terminate()
+    raise RuntimeError(f"expected the server to answer {url}/healthz within 120 s, got exit code {proc.poll()}")
+
+
+def build_videos(folder):
+    """{scene name: y4m path}: the astronaut alone, and with three FER2013 faces when the data is there."""
+    from tests.browser import scenes  # the same scenes as the browser tests
+
+    frame, _ = scenes.one_face_scene()
+    videos = {"1 face": scenes.write_y4m(folder / "one.y4m", frame)}
+    data = ROOT.parent / "shared" / "datasets" / "fer2013" / "fer2013.csv.gz"
+    if data.exists():
+        from training.data import load
+
+        faces = scenes.fer_faces(load(data)["PrivateTest"])
+        frame, _ = scenes.four_face_scene([faces[0], faces[2], faces[1]])
+        videos["4 faces"] = scenes.write_y4m(folder / "four.y4m", frame)
+    else:
+        print(f"FER2013 not found at {data}: the four-face scene is skipped", file=sys.stderr)
+    return videos
+
+
+def measure(playwright, url, video, query, seconds):
+    """Open the page with `video` as the camera; returns a row of medians over `seconds` after warm-up."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                         args=ARGS + [f"--use-file-for-fake-video-capture={video}"])
+    try:
+        page = browser.new_page()
+        page.goto(f"{url}/?{query}")
+        page.wait_for_function(f"() => window.ferApp && window.ferApp.history.length >= {WARMUP_FRAMES}",
+                               timeout=180_000)
+        backend = page.inner_text("#backend-name")
+        start = page.evaluate("() => window.ferApp.history.length")
+        time.sleep(seconds)
+        frames = page.evaluate(f"() => window.ferApp.history.slice({start})")
+    finally:
+        browser.close()
+    if len(frames) < 2:
+        return {"backend": backend, "fps": 0.0, "frames": len(frames)}
+    span_s = (frames[-1]["t"] - frames[0]["t"]) / 1000
+    med = lambda key: statistics.median(f[key] for f in frames if f.get(key) is not None)  # noqa: E731
+    return {"backend": backend, "frames": len(frames), "fps": (len(frames) - 1) / span_s,
+            "faces": med("faces"), "detect": med("detect"), "classify": med("classify"), "total": med("total")}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=8, help="measuring time per configuration, after warm-up")
+    parser.add_argument("--backends", default="wasm,webgl,cpu", help="TF.js backends to run, comma separated")
+    parser.add_argument("--no-server", action="store_true", help="skip server mode")
+    args = parser.parse_args(argv)
+
+    from playwright.sync_api import sync_playwright
+
+    configs = [(f"in-browser {b}", f"mode=browser&backend={b}") for b in args.backends.split(",") if b]
+    if not args.no_server:
+        configs.append(("server (Socket.IO)", "mode=server"))
+    server, url = start_server()
+    rows = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
+            videos = build_videos(Path(tmp))
+            for scene, video in videos.items():
+                for name, query in configs:
+                    try:
+                        row = measure(playwright, url, video, query, args.seconds)
+                    except Exception as error:  # one configuration failing (e.g. no WebGL) is a row, not a crash
+                        row = {"error": str(error).splitlines()[0][:60]}
+                    rows.append((scene, name, row))
+                    print(f"  measured {scene:8} {name}", file=sys.stderr)
+    finally:
+        server.terminate()
+        server.wait(10)
+
+    print(f"Headless Chromium ({CHROMIUM}), 640x480 fake camera, {os.cpu_count()} CPU cores, "
+          f"{args.seconds:g} s per row after {WARMUP_FRAMES} warm-up frames; medians in ms.")
+    print("Server mode: detect/classify are the server's own timings; 'frame ms' is the round trip.")
+    header = f"| {'scene':8} | {'mode / backend':22} | {'used':6} | {'fps':>5} | {'faces':>5} | {'detect ms':>9} | {'classify ms':>11} | {'frame ms':>8} |"
+    print(header)
+    print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
+    for scene, name, r in rows:
+        if "error" in r:
+            print(f"| {scene:8} | {name:22} | failed: {r['error']}")
+            continue
+        fmt = lambda key, width: f"{r[key]:{width}.1f}" if r.get(key) is not None else " " * (width - 1) + "-"  # noqa: E731
+        print(f"| {scene:8} | {name:22} | {r['backend']:6} | {r['fps']:5.1f} | {r.get('faces', 0):5.0f} | "
+              f"{fmt('detect', 9)} | {fmt('classify', 11)} | {fmt('total', 8)} |")
+
+
+if __name__ == "__main__":
+    main()
