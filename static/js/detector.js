@@ -61,9 +61,12 @@ export async function createDetector(config = {}) {
     const [H, W] = frame.shape;
     const side = Math.max(H, W);
     const raw = tf.tidy(() => {
-      const square = tf.pad(frame, [[0, side - H], [0, side - W], [0, 0]]);
-      const resized = tf.image.resizeBilinear(square, [inputSize, inputSize]);
-      const x = tf.expandDims(tf.sub(tf.div(resized, 127.5), 1), 0);
+      // Resize first, then pad to the square (bottom and right): padding the small image is cheap.
+      const h = Math.round((H * inputSize) / side);
+      const w = Math.round((W * inputSize) / side);
+      const resized = tf.image.resizeBilinear(frame, [h, w]);
+      const square = tf.pad(resized, [[0, inputSize - h], [0, inputSize - w], [0, 0]]);
+      const x = tf.expandDims(tf.sub(tf.div(square, 127.5), 1), 0);
       // Four outputs: scores and boxes for the 512 fine and the 384 coarse anchors.
       const [s384, s512, b384, b512] = model.execute(x).sort((a, b) => a.size - b.size);
       const fine = tf.concat([s512, b512], 2);

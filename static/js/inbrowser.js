@@ -91,7 +91,8 @@ export async function useBackend(name) {
  * and the measured ms per backend.
  */
 export async function startBrowserEngine(config, requested = 'auto', warmupSource = null) {
-  const names = requested === 'auto' ? BACKEND_ORDER : [requested];
+  // 'auto' times WebGL and WASM; CPU (far slower) only runs when neither starts.
+  const names = requested === 'auto' ? BACKEND_ORDER.filter((b) => b !== 'cpu') : [requested];
   const measured = {};
   let best = null;
   let lastError = null;
@@ -109,11 +110,12 @@ export async function startBrowserEngine(config, requested = 'auto', warmupSourc
     if (names.length === 1) return { engine, measured };
     const canvas = warmupSource ?? Object.assign(document.createElement('canvas'), { width: 640, height: 480 });
     const times = [];
-    for (let i = 0; i < 3; i++) times.push(await engine.warmup(canvas));
+    for (let i = 0; i < 2; i++) times.push(await engine.warmup(canvas)); // the first run compiles
     measured[name] = Math.min(...times.slice(1));
     engine.dispose();
     if (best === null || measured[name] < measured[best]) best = name;
   }
+  if (best === null && requested === 'auto' && await useBackend('cpu')) best = 'cpu';
   if (best === null) throw lastError ?? new Error(`No TF.js backend could start (tried ${names.join(', ')})`);
   await useBackend(best);
   return { engine: await createBrowserEngine(config), measured };

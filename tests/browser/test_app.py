@@ -156,6 +156,10 @@ def test_server_mode_sends_frames_over_socketio_and_draws_the_boxes(live_app, on
     link = page.input_value("#share-link")
     assert link.startswith(live_app.url) and "mode=server" in link
     page.screenshot(path=str(artifacts / "server-mode.png"))
+    # The manual switch goes back to in-browser mode, and the URL follows.
+    page.select_option("#mode-select", "browser")
+    page.wait_for_function("() => document.getElementById('mode-name').textContent === 'in-browser'", timeout=60000)
+    assert "mode=browser" in page.url
     assert page.errors == []
 
 
@@ -190,3 +194,13 @@ def test_auto_mode_falls_back_to_the_server_when_in_browser_cannot_start(live_ap
     page.wait_for_function("() => document.getElementById('mode-name').textContent === 'server'", timeout=30000)
     assert "switched to server mode" in page.inner_text("#message")
     wait_frames(page, 2)
+
+
+def test_auto_mode_times_the_backends_and_shows_the_one_it_uses(live_app, one_face_browser, open_page):
+    page = open_page(one_face_browser, f"{live_app.url}/")
+    wait_frames(page, 3, timeout_s=120)
+    assert page.inner_text("#mode-name") == "in-browser"
+    used = page.inner_text("#backend-name")
+    measured = page.get_attribute("#backend-name", "title")
+    assert used in ("webgl", "wasm"), used
+    assert "wasm:" in measured and "webgl:" in measured, measured
