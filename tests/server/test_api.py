@@ -136,6 +136,7 @@ def test_cors_only_for_configured_origins(make_app, astronaut_jpeg):
     ("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm", "application/wasm"),
     ("@mediapipe/face_detection/face_detection_short_range.tflite", None),
     ("socket.io-client/dist/socket.io.min.js", "text/javascript"),
+    ("@vladmandic/human/models/blazeface.json", "application/json"),
 ])
 def test_vendor_serves_allowed_packages(client, path, mimetype):
     response = client.get(f"/vendor/{path}")
@@ -152,6 +153,7 @@ def test_vendor_serves_allowed_packages(client, path, mimetype):
     "@tensorflow/tfjs/../tfjs-core/package.json",      # climbing out of an allowed one
     "@tensorflow/tfjs/../../../pyproject.toml",
     "@tensorflow/tfjs",
+    "@vladmandic/human/package.json",                  # only that package's models/ folder is allowed
 ])
 def test_vendor_refuses_everything_else(client, path):
     assert client.get(f"/vendor/{path}").status_code == 404

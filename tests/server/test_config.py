@@ -1,0 +1,34 @@
+"""Settings from the environment."""
+from pathlib import Path
+
+import pytest
+
+from server.config import DEFAULTS, from_env
+
+
+def test_defaults_without_variables():
+    settings = from_env({})
+    assert settings == DEFAULTS
+    assert settings["MAX_UPLOAD_BYTES"] == 2 * 1024 * 1024 and settings["PORT"] == 5000
+    assert settings["DETECTOR"] == "blazeface_full"
+
+
+def test_every_variable_is_read():
+    settings = from_env({"FER_MODEL_DIR": "/m", "FER_DETECTOR": "haar", "FER_MAX_UPLOAD_BYTES": "1000",
+                         "FER_MAX_PIXELS": "2000", "FER_MIN_FACE": "30", "FER_MESSAGE_QUEUE": "redis://q",
+                         "FER_ALLOWED_ORIGINS": "https://a.test, https://b.test,", "FER_HOST": "127.0.0.1",
+                         "PORT": "8080"})
+    assert settings == {"MODEL_DIR": Path("/m"), "DETECTOR": "haar", "MAX_UPLOAD_BYTES": 1000, "MAX_PIXELS": 2000,
+                        "MIN_FACE": 30, "MESSAGE_QUEUE": "redis://q", "ALLOWED_ORIGINS": ["https://a.test", "https://b.test"],
+                        "HOST": "127.0.0.1", "PORT": 8080}
+
+
+@pytest.mark.parametrize("name, value", [("PORT", "http"), ("FER_MAX_UPLOAD_BYTES", "2MB"), ("FER_MAX_PIXELS", "-5")])
+def test_bad_numbers_name_the_variable(name, value):
+    with pytest.raises(ValueError, match=f"{name}: expected a .*, got"):
+        from_env({name: value})
+
+
+def test_unknown_detector_fails_at_start(make_app):
+    with pytest.raises(ValueError, match="unknown face detector 'yolo'"):
+        make_app(DETECTOR="yolo")
