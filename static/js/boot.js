@@ -66,30 +66,35 @@ async function main() {
   }
 
   async function startMode(mode, reason = '') {
-    app.token += 1;
+    const token = ++app.token; // a newer startMode (a quick second switch) wins
     app.engine?.dispose();
     app.engine = null;
     ui.clear();
+    let engine;
     let measured = null;
     if (mode !== 'server') {
       try {
         ui.showMessage('info', 'Loading the face detector and the expression model…');
-        ({ engine: app.engine, measured } = await startBrowser());
+        ({ engine, measured } = await startBrowser());
         ui.showMessage('info', '');
-        if (mode === 'auto' && app.engine.backend === 'cpu' && settings.backend === 'auto') {
-          return fallBack('No WebGL or WASM backend works in this browser');
-        }
       } catch (err) {
+        if (token !== app.token) return;
         if (mode === 'auto') return fallBack(`In-browser analysis could not start: ${err.message}`);
         ui.showMessage('error', err.message);
         return;
       }
     } else {
-      app.engine = await startServer();
+      engine = await startServer();
     }
-    ui.setMode(app.engine.kind, reason);
-    ui.setBackend(app.engine.backend, measured);
-    loop(app.token);
+    if (token !== app.token) { engine.dispose(); return; }
+    if (mode === 'auto' && engine.backend === 'cpu' && settings.backend === 'auto') {
+      engine.dispose();
+      return fallBack('No WebGL or WASM backend works in this browser');
+    }
+    app.engine = engine;
+    ui.setMode(engine.kind, reason);
+    ui.setBackend(engine.backend, measured);
+    loop(token);
   }
 
   function fallBack(why) {

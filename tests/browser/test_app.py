@@ -140,7 +140,7 @@ def test_server_mode_sends_frames_over_socketio_and_draws_the_boxes(live_app, on
 
     def watch(ws):
         ws.on("framesent", lambda payload: sent.append(len(payload)) if isinstance(payload, bytes) else None)
-    page = open_page(one_face_browser, f"{live_app.url}/?mode=server", permissions=["clipboard-read", "clipboard-write"])
+    page = open_page(one_face_browser, f"{live_app.url}/?mode=server&backend=wasm", permissions=["clipboard-read", "clipboard-write"])
     page.on("websocket", watch)
     page.on("request", lambda r: sent.append(len(r.post_data_buffer or b"")) if r.method == "POST" else None)
     faces = wait_frames(page, 5)
