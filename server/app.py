@@ -7,7 +7,7 @@ from flask_socketio import SocketIO
 from server import api, model_files, pages, websocket_mask
 from server.config import ROOT, from_env
 from server.pipeline import Engine
-from server.security import add_headers, origin_allowed
+from server.security import InMemoryRequest, add_headers, origin_allowed
 from server.stream import StreamNamespace
 
 MULTIPART_OVERHEAD = 64 * 1024  # form boundaries and headers around an upload at the size limit
@@ -16,6 +16,7 @@ MULTIPART_OVERHEAD = 64 * 1024  # form boundaries and headers around an upload a
 def create_app(config=None) -> Flask:
     """Build the app: settings from FER_* variables, overridden by `config`; models loaded once."""
     app = Flask(__name__, static_folder=str(ROOT / "static"), template_folder=str(ROOT / "templates"))
+    app.request_class = InMemoryRequest
     app.json.sort_keys = False  # keep "probabilities" in the manifest's label order
     app.config.update(from_env())
     app.config.update(config or {})

@@ -4,7 +4,9 @@ The page loads everything from this server (no CDN), so the policy is 'self' plu
 MediaPipe need: WebAssembly compilation ('wasm-unsafe-eval'), camera frames as blob: URLs, and
 web workers from blob:. Adjust CONTENT_SECURITY_POLICY, and only it, if the page needs more.
 """
-from flask import request
+import io
+
+from flask import Request, request
 
 CONTENT_SECURITY_POLICY = {
     "default-src": ["'self'"],
@@ -65,3 +67,11 @@ def add_headers(response, allowed_origins):
         response.headers["Access-Control-Allow-Headers"] = "Content-Type"
         response.headers.add("Vary", "Origin")
     return response
+
+
+class InMemoryRequest(Request):
+    """Uploads stay in memory: Werkzeug would spool any file over 500 kB to a temporary file on
+    disk, and no upload may touch the disk. MAX_CONTENT_LENGTH bounds the memory this takes."""
+
+    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
+        return io.BytesIO()

@@ -43,6 +43,23 @@ def test_predict_multipart(client, astronaut_jpeg):
     check_astronaut(response.get_json())
 
 
+def test_large_uploads_never_touch_the_disk(client, monkeypatch):
+    """Werkzeug spools uploads over 500 kB to temporary files; the server must keep them in memory."""
+    import numpy as np
+    import werkzeug.formparser
+    from tests.server.conftest import encode
+
+    def no_disk(*args, **kwargs):
+        raise AssertionError("an upload was about to be written to a temporary file")
+    monkeypatch.setattr(werkzeug.formparser, "SpooledTemporaryFile", no_disk)
+    monkeypatch.setattr(werkzeug.formparser, "TemporaryFile", no_disk, raising=False)
+    noise = encode(np.random.default_rng(0).integers(0, 256, (600, 600, 3), dtype=np.uint8), ".png")
+    assert 500 * 1024 < len(noise) < 2 * 1024 * 1024
+    response = client.post("/api/predict", data={"image": (io.BytesIO(noise), "noise.png", "image/png")})
+    assert response.status_code == 200, response.get_json()
+    assert (response.get_json()["width"], response.get_json()["height"]) == (600, 600)
+
+
 def test_predict_raw_body(client, astronaut_jpeg):
     response = client.post("/api/predict", data=astronaut_jpeg, content_type="image/jpeg")
     assert response.status_code == 200, response.get_json()
