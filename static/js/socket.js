@@ -73,7 +73,7 @@ export async function createServerEngine(config = {}) {
     if (rtt > opts.targetMs * 1.3) {
       if (quality > opts.minQuality + 1e-6) quality = Math.max(opts.minQuality, quality - 0.1);
       else width = Math.max(opts.minWidth, Math.round(width * 0.8));
-    } else if (rtt < opts.targetMs * 0.6) {
+    } else if (rtt < opts.targetMs * 0.8) {
       if (width < opts.maxWidth) width = Math.min(opts.maxWidth, Math.round(width * 1.15));
       else quality = Math.min(opts.maxQuality, quality + 0.05);
     }
