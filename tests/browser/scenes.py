@@ -84,3 +84,15 @@ def write_y4m(path, frame, frames=4, fps=15):
             f.write(b"FRAME\n")
             f.write(yuv.tobytes())
     return Path(path)
+
+
+def write_webm(path, frame, frames=10, fps=10):
+    """Write `frame` (RGB uint8) as a short VP8 WebM, a video file a person might upload."""
+    h, w = frame.shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"VP80"), fps, (w, h))
+    if not writer.isOpened():
+        raise RuntimeError("expected OpenCV to write VP8 WebM, got a writer that did not open")
+    for _ in range(frames):
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return Path(path)

@@ -204,3 +204,19 @@ def test_auto_mode_times_the_backends_and_shows_the_one_it_uses(live_app, one_fa
     measured = page.get_attribute("#backend-name", "title")
     assert used in ("webgl", "wasm"), used
     assert "wasm:" in measured and "webgl:" in measured, measured
+
+
+def test_camera_denied_then_an_uploaded_video_is_analysed_unmirrored(live_app, chromium, tmp_path, open_page):
+    from tests.browser import scenes
+    frame, expected = scenes.one_face_scene()
+    video = scenes.write_webm(tmp_path / "clip.webm", frame)
+    page = open_page(chromium(camera=False), f"{live_app.url}/?mode=browser&backend=wasm", permissions=[])
+    page.wait_for_selector("#upload", state="visible", timeout=30000)
+    page.set_input_files("#upload", str(video))
+    faces = wait_frames(page, 3)
+    (face,) = match(faces, expected)
+    assert face is not None, faces
+    assert "mirrored" not in page.get_attribute("#stage", "class")
+    x, y, w, h = face["box"]
+    assert page.evaluate(ALPHA_JS, [x, y + h / 2]) > 0, "an uploaded video is shown as is, boxes unmirrored"
+    assert page.errors == []
