@@ -4,6 +4,15 @@ A client emits `frame` {"id", "image": bytes}. While a frame is being served, ne
 in a single slot; a frame arriving while the slot is full replaces it (the stale one is dropped,
 and counted in the next result's "dropped"). So a fast client gets the freshest frame served next
 and its latency stays bounded, whatever rate it sends at.
+
+Events:
+    frame  (client)  {"id": int | str (1-64 chars), "image": JPEG/PNG/WebP bytes}
+    result (server)  {"id", "faces": [{"box": [x, y, w, h], "score", "label", "confidence",
+                      "probabilities": {label: p}}], "width", "height", "detector",
+                      "timings": {"decode", "detect", "classify", "total"} (ms), "dropped"}
+    error  (server)  {"id" (when known), "message", "code", "status"}, code one of:
+                      bad_request, empty_image (400), corrupt_image (400), payload_too_large (413),
+                      image_too_large (413), unsupported_media_type (415), internal_error (500)
 """
 import logging
 import threading
