@@ -1,0 +1,93 @@
+"""The page's small modules, called in the real page: crop geometry (same as the server's),
+URL settings and share links, camera error messages, detector on a photo."""
+import base64
+
+import numpy as np
+import pytest
+
+from tests.browser import scenes
+
+
+@pytest.fixture(scope="module")
+def page(live_app, chromium):
+    context = chromium(camera=False).new_context(permissions=[])
+    page = context.new_page()
+    page.goto(f"{live_app.url}/?mode=browser&backend=wasm")
+    page.wait_for_function("() => globalThis.tf && document.body.dataset.camera === 'unavailable'", timeout=30000)
+    page.evaluate("async () => { tf.wasm.setWasmPaths('/vendor/@tensorflow/tfjs-backend-wasm/dist/'); "
+                  "await tf.setBackend('wasm'); await tf.ready(); }")
+    yield page
+    context.close()
+
+
+CROP_JS = """async ([frame, h, w, boxes, cropScale]) => {
+  const { cropRect, cropSquare } = await import('/static/js/preprocessing.js');
+  const t = tf.tensor3d(frame, [h, w, 1], 'int32');
+  const out = boxes.map(([x, y, bw, bh]) => {
+    const c = cropSquare(t, cropRect({ x, y, w: bw, h: bh }, cropScale));
+    const r = { shape: c.shape, data: Array.from(c.dataSync()) };
+    c.dispose();
+    return r;
+  });
+  t.dispose();
+  return out;
+}"""
+
+
+def test_crops_match_the_servers_square_crop(page):
+    from server.crop import square_crop
+
+    rng = np.random.default_rng(0)
+    frame = rng.integers(0, 256, (60, 80, 1), dtype=np.uint8)
+    boxes = [(10, 12, 20, 25), (-5, -4, 30, 18), (70, 50, 15, 15), (0.5, 2.5, 11, 11), (30.7, 20.2, 13.3, 9.8),
+             (79, 59, 8, 8)]
+    for crop_scale in (1.0, 1.25):
+        got = page.evaluate(CROP_JS, [frame.reshape(-1).tolist(), 60, 80, boxes, crop_scale])
+        for box, out in zip(boxes, got):
+            expected = square_crop(frame, box, crop_scale)
+            assert tuple(out["shape"]) == expected.shape, (box, crop_scale)
+            assert np.array_equal(np.asarray(out["data"]).reshape(expected.shape), expected), (box, crop_scale)
+
+
+def test_settings_round_trip_through_the_share_link(page):
+    out = page.evaluate("""async () => {
+      const { readSettings, shareLink } = await import('/static/js/settings.js');
+      const s = readSettings('?mode=server&backend=webgl&minFps=8&confidence=0.7');
+      const link = shareLink(s, { origin: 'http://192.168.1.20:5000', pathname: '/' });
+      return { s, link, back: readSettings(new URL(link).search), bad: readSettings('?mode=evil&backend=gpu&minFps=-1') };
+    }""")
+    assert out["s"] == {"mode": "server", "backend": "webgl", "minFps": 8, "confidence": 0.7}
+    assert out["link"].startswith("http://192.168.1.20:5000/?") and out["back"] == out["s"]
+    assert out["bad"] == {"mode": "auto", "backend": "auto", "minFps": 5, "confidence": 0.5}
+
+
+@pytest.mark.parametrize("name, words", [("NotAllowedError", "denied"), ("NotFoundError", "No camera"),
+                                         ("NotReadableError", "busy")])
+def test_camera_errors_become_messages(page, name, words):
+    text = page.evaluate("""async (name) => {
+      const { describeCameraError } = await import('/static/js/camera.js');
+      return describeCameraError(new DOMException('x', name));
+    }""", name)
+    assert words in text and "file" in text
+
+
+def test_detector_finds_the_astronaut_and_leaks_no_tensor(page):
+    frame, expected = scenes.one_face_scene()
+    out = page.evaluate("""async ([b64, h, w]) => {
+      const { createDetector } = await import('/static/js/detector.js');
+      const detector = await createDetector();
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const frame = tf.tensor3d(Int32Array.from(bytes), [h, w, 3], 'int32');
+      await detector.estimate(frame);
+      const before = tf.memory().numTensors;
+      const boxes = await detector.estimate(frame);
+      const after = tf.memory().numTensors;
+      frame.dispose();
+      detector.dispose();
+      return { boxes, before, after };
+    }""", [base64.b64encode(frame.tobytes()).decode(), *frame.shape[:2]])
+    assert out["before"] == out["after"]
+    assert len(out["boxes"]) == 1
+    b = out["boxes"][0]
+    x, y, w, h = expected[0][1]
+    assert x <= b["x"] + b["w"] / 2 <= x + w and y <= b["y"] + b["h"] / 2 <= y + h, (b, expected)
