@@ -4,6 +4,8 @@ Python side: training.preprocessing.preprocess_face and the server's Classifier 
 TFLite model). Browser side: static/js/preprocessing.js and classifier.js on the TF.js graph
 model, called in the real page. Every probability must agree within 1e-3.
 """
+import base64
+
 import cv2
 import numpy as np
 import pytest
@@ -20,6 +22,7 @@ BROWSER_JS = """async ([backend, crops]) => {
   const { toGray, preprocessFace } = await import('/static/js/preprocessing.js');
   const manifest = JSON.parse(document.body.dataset.manifest);
   const classifier = await createClassifier({ modelUrl: document.body.dataset.modelUrl, manifest });
+  crops = crops.map((c) => ({ ...c, data: Int32Array.from(atob(c.data), (ch) => ch.charCodeAt(0)) }));
   const inputs = crops.map(({ width, height, channels, data }) => tf.tidy(() => {
     const t = tf.tensor3d(data, [height, width, channels], 'int32');
     const gray = channels === 1 ? tf.squeeze(tf.cast(t, 'float32'), [-1]) : toGray(t, manifest.input.gray_weights);
@@ -73,7 +76,7 @@ def parity_page(live_app, chromium):
 @pytest.mark.parametrize("backend", ["wasm", "cpu", "webgl"])
 def test_browser_matches_python_on_the_same_crops(parity_page, parity_crops, python_side, backend):
     payload = [{"width": c.shape[1], "height": c.shape[0], "channels": 1 if c.ndim == 2 else c.shape[2],
-                "data": c.reshape(-1).tolist()} for c in parity_crops.values()]
+                "data": base64.b64encode(np.ascontiguousarray(c).tobytes()).decode()} for c in parity_crops.values()]
     out = parity_page.evaluate(BROWSER_JS, [backend, payload])
     if out is None:
         pytest.skip(f"TF.js backend {backend} does not start in this Chromium")
