@@ -97,8 +97,8 @@ class StreamNamespace(Namespace):
             self._serve(sid, state, *frame)
             with state.lock:
                 frame, state.pending = state.pending, None
-                if frame is None:
-                    state.busy = False
+                if frame is None or self.clients.get(sid) is not state:  # done, or the client left
+                    frame, state.busy = None, False
 
     def _serve(self, sid, state, frame_id, image):
         try:
