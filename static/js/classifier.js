@@ -1,6 +1,6 @@
 // The expression classifier: the project's exported TF.js graph model, driven by
 // its manifest (labels, input shape, preprocessing). Several faces run as one batch.
-import { toGray, cropRect, cropSquare, preprocessFace } from './preprocessing.js';
+import { cropRect, cropGray, preprocessFace } from './preprocessing.js';
 
 const tf = globalThis.tf;
 
@@ -44,36 +44,38 @@ export async function createClassifier(config) {
     return out;
   }
 
-  async function classifyGrayCrops(makeCrops) {
-    const batch = tf.tidy(() => {
-      const faces = makeCrops().map((crop) => preprocessFace(crop, input));
-      return model.execute(tf.stack(faces));
-    });
+  const [H, W, C] = input.shape;
+
+  /** Gray crops [{gray, h, w}] -> one result each, as one batch through the model. */
+  async function classifyGray(crops) {
+    const batch = new Float32Array(crops.length * H * W * C);
+    crops.forEach(({ gray, h, w }, i) => batch.set(preprocessFace(gray, h, w, input), i * H * W * C));
+    const probs = tf.tidy(() => model.execute(tf.tensor4d(batch, [crops.length, H, W, C])));
     try {
-      return toResults(await batch.data());
+      return toResults(await probs.data());
     } finally {
-      batch.dispose();
+      probs.dispose();
     }
   }
 
-  /** Frame [H, W, 3] RGB tensor + detector boxes -> one result per box, with its crop rect. */
+  /**
+   * Frame pixels + detector boxes -> one result per box, with its crop rect.
+   * @param {{data: ArrayLike<number>, width: number, height: number, channels: number}} frame  RGB(A) pixels.
+   * @param {{x: number, y: number, w: number, h: number}[]} boxes  in frame pixels.
+   */
   async function estimate(frame, boxes) {
     if (boxes.length === 0) return [];
     const rects = boxes.map((b) => cropRect(b, cropScale));
-    const results = await classifyGrayCrops(() => rects.map(
-      (r) => toGray(cropSquare(frame, r), input.gray_weights),
-    ));
+    const results = await classifyGray(rects.map((r) => ({ gray: cropGray(frame, r, input.gray_weights), h: r.h, w: r.w })));
     return results.map((res, i) => ({ ...res, crop: rects[i] }));
   }
 
-  /** Already-cropped faces ({width, height, channels: 1|3|4, data: Uint8Array}) -> one result each. */
+  /** Already-cropped faces ({width, height, channels: 1|3|4, data}) -> one result each. */
   async function estimateCrops(crops) {
     if (crops.length === 0) return [];
-    return classifyGrayCrops(() => crops.map(({ width, height, channels, data }) => {
-      const t = tf.tensor3d(Uint8Array.from(data), [height, width, channels], 'int32');
-      if (channels === 1) return tf.squeeze(tf.cast(t, 'float32'), [-1]);
-      return toGray(tf.slice(t, [0, 0, 0], [height, width, 3]), input.gray_weights);
-    }));
+    return classifyGray(crops.map((c) => ({
+      gray: cropGray(c, { x: 0, y: 0, w: c.width, h: c.height }, input.gray_weights), h: c.height, w: c.width,
+    })));
   }
 
   return { labels, estimate, estimateCrops, dispose: () => model.dispose() };

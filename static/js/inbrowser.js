@@ -6,6 +6,12 @@ import { createClassifier } from './classifier.js';
 const tf = globalThis.tf;
 const BACKEND_ORDER = ['webgl', 'wasm', 'cpu'];
 
+/** Frame tensor [H, W, 3] -> {data, width, height, channels} for the classifier's crops. */
+async function pixels(frame) {
+  const [height, width, channels] = frame.shape;
+  return { data: await frame.data(), width, height, channels };
+}
+
 /**
  * Load both models on the current backend.
  * @param {object} config
@@ -31,7 +37,7 @@ export async function createBrowserEngine(config) {
     try {
       const boxes = await detector.estimate(frame);
       const t1 = performance.now();
-      const results = await classifier.estimate(frame, boxes);
+      const results = boxes.length ? await classifier.estimate(await pixels(frame), boxes) : [];
       const t2 = performance.now();
       const faces = results.map((r, i) => ({
         box: [boxes[i].x, boxes[i].y, boxes[i].w, boxes[i].h],
@@ -54,7 +60,7 @@ export async function createBrowserEngine(config) {
     const frame = tf.browser.fromPixels(source);
     try {
       await detector.estimate(frame);
-      await classifier.estimate(frame, [{ x: 0, y: 0, w: 96, h: 96 }]);
+      await classifier.estimate(await pixels(frame), [{ x: 0, y: 0, w: 96, h: 96 }]);
     } finally {
       frame.dispose();
     }

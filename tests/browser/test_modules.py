@@ -21,16 +21,11 @@ def page(live_app, chromium):
 
 
 CROP_JS = """async ([frame, h, w, boxes, cropScale]) => {
-  const { cropRect, cropSquare } = await import('/static/js/preprocessing.js');
-  const t = tf.tensor3d(frame, [h, w, 1], 'int32');
-  const out = boxes.map(([x, y, bw, bh]) => {
-    const c = cropSquare(t, cropRect({ x, y, w: bw, h: bh }, cropScale));
-    const r = { shape: c.shape, data: Array.from(c.dataSync()) };
-    c.dispose();
-    return r;
+  const { cropRect, cropGray } = await import('/static/js/preprocessing.js');
+  return boxes.map(([x, y, bw, bh]) => {
+    const r = cropRect({ x, y, w: bw, h: bh }, cropScale);
+    return { shape: [r.h, r.w, 1], data: Array.from(cropGray({ data: frame, width: w, height: h, channels: 1 }, r, [1, 0, 0])) };
   });
-  t.dispose();
-  return out;
 }"""
 
 

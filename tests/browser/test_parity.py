@@ -19,15 +19,12 @@ BROWSER_JS = """async ([backend, crops]) => {
   if (!(await tf.setBackend(backend))) return null;
   await tf.ready();
   const { createClassifier } = await import('/static/js/classifier.js');
-  const { toGray, preprocessFace } = await import('/static/js/preprocessing.js');
+  const { cropGray, preprocessFace } = await import('/static/js/preprocessing.js');
   const manifest = JSON.parse(document.body.dataset.manifest);
   const classifier = await createClassifier({ modelUrl: document.body.dataset.modelUrl, manifest });
-  crops = crops.map((c) => ({ ...c, data: Int32Array.from(atob(c.data), (ch) => ch.charCodeAt(0)) }));
-  const inputs = crops.map(({ width, height, channels, data }) => tf.tidy(() => {
-    const t = tf.tensor3d(data, [height, width, channels], 'int32');
-    const gray = channels === 1 ? tf.squeeze(tf.cast(t, 'float32'), [-1]) : toGray(t, manifest.input.gray_weights);
-    return Array.from(preprocessFace(gray, manifest.input).dataSync());
-  }));
+  crops = crops.map((c) => ({ ...c, data: Uint8Array.from(atob(c.data), (ch) => ch.charCodeAt(0)) }));
+  const inputs = crops.map((c) => Array.from(preprocessFace(
+    cropGray(c, { x: 0, y: 0, w: c.width, h: c.height }, manifest.input.gray_weights), c.height, c.width, manifest.input)));
   const results = await classifier.estimateCrops(crops);
   classifier.dispose();
   return { inputs, probabilities: results.map((r) => manifest.labels.map((l) => r.probabilities[l])) };
