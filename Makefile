@@ -43,6 +43,9 @@ export: $(PY_STAMP)
 
 bench: setup
 	$(PY) -m bench.models
+	$(PY) -m bench.detectors
+	$(PY) -m bench.stream
+	$(PY) -m bench.browser
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache test-artifacts

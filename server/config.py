@@ -14,6 +14,8 @@ DEFAULTS = {
     "MESSAGE_QUEUE": None,                      # FER_MESSAGE_QUEUE: e.g. redis://..., for several workers
     "HOST": "0.0.0.0",                          # FER_HOST: every interface, so phones on the LAN can connect
     "PORT": 5000,                               # PORT, as platforms like Heroku set it
+    "CERTFILE": None,                           # FER_CERTFILE + FER_KEYFILE: serve HTTPS (cameras need it off localhost)
+    "KEYFILE": None,
 }
 
 
@@ -44,6 +46,11 @@ def from_env(environ=None) -> dict:
         settings["MESSAGE_QUEUE"] = environ["FER_MESSAGE_QUEUE"]
     if environ.get("FER_HOST"):
         settings["HOST"] = environ["FER_HOST"]
+    for key in ("CERTFILE", "KEYFILE"):
+        if environ.get(f"FER_{key}"):
+            settings[key] = environ[f"FER_{key}"]
+    if bool(settings["CERTFILE"]) != bool(settings["KEYFILE"]):
+        raise ValueError("FER_CERTFILE and FER_KEYFILE: set both to serve HTTPS, or neither")
     if environ.get("PORT"):
         settings["PORT"] = _int("PORT", environ["PORT"])
     return settings

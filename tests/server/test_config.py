@@ -17,10 +17,15 @@ def test_every_variable_is_read():
     settings = from_env({"FER_MODEL_DIR": "/m", "FER_DETECTOR": "haar", "FER_MAX_UPLOAD_BYTES": "1000",
                          "FER_MAX_PIXELS": "2000", "FER_MIN_FACE": "30", "FER_MESSAGE_QUEUE": "redis://q",
                          "FER_ALLOWED_ORIGINS": "https://a.test, https://b.test,", "FER_HOST": "127.0.0.1",
-                         "PORT": "8080"})
+                         "FER_CERTFILE": "/c.pem", "FER_KEYFILE": "/k.pem", "PORT": "8080"})
     assert settings == {"MODEL_DIR": Path("/m"), "DETECTOR": "haar", "MAX_UPLOAD_BYTES": 1000, "MAX_PIXELS": 2000,
                         "MIN_FACE": 30, "MESSAGE_QUEUE": "redis://q", "ALLOWED_ORIGINS": ["https://a.test", "https://b.test"],
-                        "HOST": "127.0.0.1", "PORT": 8080}
+                        "HOST": "127.0.0.1", "PORT": 8080, "CERTFILE": "/c.pem", "KEYFILE": "/k.pem"}
+
+
+def test_https_needs_both_certificate_and_key():
+    with pytest.raises(ValueError, match="set both to serve HTTPS"):
+        from_env({"FER_CERTFILE": "/c.pem"})
 
 
 @pytest.mark.parametrize("name, value", [("PORT", "http"), ("FER_MAX_UPLOAD_BYTES", "2MB"), ("FER_MAX_PIXELS", "-5")])

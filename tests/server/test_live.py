@@ -4,6 +4,7 @@
 `python -m server` with FER_DETECTOR=haar. Both are the production event loop (eventlet).
 """
 import statistics
+import sys
 import threading
 import time
 
@@ -184,3 +185,27 @@ def test_socket_refuses_foreign_origins(live):
     assert foreign.status_code == 400, f"expected 400 for a foreign origin, got {foreign.status_code}"
     same = handshake(live.url)
     assert same.status_code == 200 and same.headers["Access-Control-Allow-Origin"] == live.url
+
+
+def test_https_with_a_self_signed_certificate(tmp_path):
+    """FER_CERTFILE/FER_KEYFILE serve the page over HTTPS, which cameras need off localhost."""
+    import shutil
+    import subprocess
+
+    from tests.server.conftest import LiveServer
+
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    server = LiveServer([sys.executable, "-m", "server"],
+                        {"FER_DETECTOR": "haar", "FER_CERTFILE": str(cert), "FER_KEYFILE": str(key)}, scheme="https")
+    try:
+        server.wait()
+        page = requests.get(server.url + "/", verify=str(cert), timeout=10)
+        assert page.status_code == 200 and "Content-Security-Policy" in page.headers
+        with pytest.raises(requests.ConnectionError):  # plain HTTP is not served on the TLS port
+            requests.get(f"http://127.0.0.1:{server.port}/healthz", timeout=5)
+    finally:
+        server.stop()
