@@ -24,10 +24,6 @@ ASTRONAUT_FACE = (176, 72, 96, 100)  # hand-annotated, brow to chin, in the 512x
 START_TIMEOUT_S = 90
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "real_model: asserts expression labels; fails on the placeholder model")
-
-
 def encode(rgb, ext=".jpg", **params):
     """RGB array -> encoded image bytes (in memory only)."""
     flags = [cv2.IMWRITE_JPEG_QUALITY, params["quality"]] if "quality" in params else []
