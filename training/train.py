@@ -47,6 +47,8 @@ def parse_args(argv=None):
     p.add_argument("--limit", type=int, default=0, help="use only the first N faces of each split (smoke runs)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue from last.keras in --run-dir")
+    p.add_argument("--report-only", action="store_true",
+                   help="no training: write metrics and plots for best.keras in --run-dir (e.g. after stopping early)")
     p.add_argument("--verbose", type=int, default=1, help="Keras verbosity: 1 shows a progress bar")
     return p.parse_args(argv)
 
@@ -109,6 +111,19 @@ def main(argv=None):
 
     # --- Model ---
     log_path, last_path, best_path = run_dir / "log.csv", run_dir / "last.keras", run_dir / "best.keras"
+    if not args.report_only:
+        fit(args, run_dir, train_ds, select_ds, log_path, last_path, best_path)
+
+    # --- Evaluate and report ---
+    best = keras.models.load_model(best_path)
+    metrics = reports.write_run_reports(run_dir, best, dataset, train, {select_name: select, report_name: report},
+                                        selected_on=select_name, reported_on=report_name)
+    print(json.dumps({k: metrics[k] for k in ("selected_on", "reported_on", "accuracy", "macro_f1")}, indent=2))
+    return metrics
+
+
+def fit(args, run_dir, train_ds, select_ds, log_path, last_path, best_path):
+    """Build (or resume) the model and train it, checkpointing the best on the selection split."""
     initial_epoch = completed_epochs(log_path) if args.resume and last_path.exists() else 0
     if initial_epoch:
         model = keras.models.load_model(last_path)
@@ -121,11 +136,11 @@ def main(argv=None):
             metrics=["accuracy"],
         )
         log_path.unlink(missing_ok=True)
-    (run_dir / "args.json").write_text(json.dumps(vars(args), indent=2))
+    # A resumed run keeps the original recipe in args.json and records its own flags beside it.
+    (run_dir / ("args_resumed.json" if initial_epoch else "args.json")).write_text(json.dumps(vars(args), indent=2))
     with open(run_dir / "model_summary.txt", "w") as f:
         model.summary(print_fn=lambda line, **_: f.write(line + "\n"))
 
-    # --- Train ---
     callbacks = [
         EpochTimer(),  # first, so CSVLogger sees its epoch_seconds
         keras.callbacks.LearningRateScheduler(lambda epoch: args.lr * args.lr_decay ** epoch),
@@ -137,13 +152,6 @@ def main(argv=None):
     if initial_epoch < args.epochs:
         model.fit(train_ds, validation_data=select_ds, epochs=args.epochs, initial_epoch=initial_epoch,
                   callbacks=callbacks, verbose=args.verbose)
-
-    # --- Evaluate and report ---
-    best = keras.models.load_model(best_path)
-    metrics = reports.write_run_reports(run_dir, best, dataset, train, {select_name: select, report_name: report},
-                                        selected_on=select_name, reported_on=report_name)
-    print(json.dumps({k: metrics[k] for k in ("selected_on", "reported_on", "accuracy", "macro_f1")}, indent=2))
-    return metrics
 
 
 def _best_so_far(log_path: Path):

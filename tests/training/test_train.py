@@ -55,7 +55,17 @@ def test_short_run_writes_reports_and_resumes(small_data, tmp_path):
     with open(run / "log.csv") as f:
         log = list(csv.DictReader(f))
     assert [int(r["epoch"]) for r in log] == [0, 1, 2]  # carried on, did not restart
+    assert json.loads((run / "args.json").read_text())["epochs"] == 2  # the original recipe is kept
+    assert json.loads((run / "args_resumed.json").read_text())["resume"] is True
+
+    (run / "metrics.json").unlink()
     assert float(log[2]["learning_rate"]) == pytest.approx(1e-3 * 0.95 ** 2)
+    best_before = (run / "best.keras").read_bytes()
+    again = train.main(common + ["--report-only"])  # reports from best.keras, no training
+    assert (run / "metrics.json").exists() and again["epochs_run"] == 3
+    assert (run / "best.keras").read_bytes() == best_before
+    with open(run / "log.csv") as f:
+        assert len(list(csv.DictReader(f))) == 3
 
 
 def test_official_protocol_needs_public_test(tmp_path):
