@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser import scenes
+from tests.conftest import DEFAULT_MODEL_DIR
 from tests.server.conftest import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +47,7 @@ def live_app():
 @pytest.fixture(scope="session")
 def videos(tmp_path_factory, request):
     """get(name) -> (y4m path, [(expected label, face box)], frame). 'one': the astronaut; 'four': the astronaut
-    and three FER2013 PrivateTest faces (happy, surprise, happy), skipped when FER2013 is absent."""
+    and three FER2013 PrivateTest faces (happy, surprise, happy) that the shipped model labels right on their own crops; skipped without FER2013."""
     folder = tmp_path_factory.mktemp("camera")
     cache = {}
 
@@ -55,7 +56,7 @@ def videos(tmp_path_factory, request):
             if name == "one":
                 frame, expected = scenes.one_face_scene()
             elif name == "four":
-                faces = scenes.fer_faces(request.getfixturevalue("fer2013")["PrivateTest"])
+                faces = scenes.fer_faces(request.getfixturevalue("fer2013")["PrivateTest"], model_dir=DEFAULT_MODEL_DIR)
                 frame, expected = scenes.four_face_scene([faces[0], faces[2], faces[1]])
             else:
                 raise ValueError(f"expected a scene name 'one' or 'four', got {name!r}")

@@ -20,15 +20,34 @@ def astronaut() -> np.ndarray:
     return data.astronaut()
 
 
-def fer_faces(split, labels=("happy", "surprise"), per_label=2):
-    """The first `per_label` faces of each label in a FER2013 split: [(label, 48x48 uint8)]."""
+def fer_faces(split, labels=("happy", "surprise"), per_label=2, model_dir=None):
+    """The first `per_label` faces of each label in a FER2013 split: [(label, 48x48 uint8)].
+
+    With `model_dir`, only faces that model labels correctly on their own 48x48 crop: the browser
+    tests check that the page's pipeline (detect, crop, resize, classify) keeps a label the model
+    gives, while the model's accuracy on all faces is measured by training.evaluate.
+    """
     from training.preprocessing import LABELS
 
     out = []
     for name in labels:
-        idx = np.flatnonzero(split.y == LABELS.index(name))[:per_label]
-        out += [(name, split.x[i]) for i in idx]
+        idx = np.flatnonzero(split.y == LABELS.index(name))
+        if model_dir is not None:
+            idx = idx[reference_labels(model_dir, split.x[idx]) == LABELS.index(name)]
+        out += [(name, split.x[i]) for i in idx[:per_label]]
     return out
+
+
+def reference_labels(model_dir, faces_uint8):
+    """The model's labels (indices) for 48x48 faces, run in Python with its TFLite float32 export."""
+    import json
+
+    from converters.runtimes import TFLiteModel
+    from training.preprocessing import preprocess_batch
+
+    manifest = json.loads((Path(model_dir) / "manifest.json").read_text())
+    model = TFLiteModel(Path(model_dir) / manifest["formats"]["tflite_float32"]["path"])
+    return model.predict(preprocess_batch(faces_uint8)).argmax(1)
 
 
 def blank() -> np.ndarray:
