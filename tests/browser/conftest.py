@@ -4,6 +4,7 @@ The server is the real one (`python -m server`, around `server.create_app()`), s
 tests' LiveServer. Videos for Chromium's fake camera are built here, in a tmp dir, from the
 astronaut photo and FER2013 faces. Browsers are Debian's Chromium (never a downloaded one).
 """
+import contextlib
 import os
 import shutil
 import sys
@@ -97,3 +98,16 @@ def chromium(playwright_instance):
 def artifacts():
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@contextlib.contextmanager
+def cameraless_page(live_app, chromium):
+    """The page in in-browser mode with no camera, once TF.js has loaded: for calling its modules."""
+    context = chromium(camera=False).new_context(permissions=[])
+    page = context.new_page()
+    page.goto(f"{live_app.url}/?mode=browser&backend=wasm")
+    page.wait_for_function("() => globalThis.tf && document.body.dataset.camera === 'unavailable'", timeout=30000)
+    try:
+        yield page
+    finally:
+        context.close()

@@ -6,18 +6,15 @@ import numpy as np
 import pytest
 
 from tests.browser import scenes
+from tests.browser.conftest import cameraless_page
 
 
 @pytest.fixture(scope="module")
 def page(live_app, chromium):
-    context = chromium(camera=False).new_context(permissions=[])
-    page = context.new_page()
-    page.goto(f"{live_app.url}/?mode=browser&backend=wasm")
-    page.wait_for_function("() => globalThis.tf && document.body.dataset.camera === 'unavailable'", timeout=30000)
-    page.evaluate("async () => { tf.wasm.setWasmPaths('/vendor/@tensorflow/tfjs-backend-wasm/dist/'); "
-                  "await tf.setBackend('wasm'); await tf.ready(); }")
-    yield page
-    context.close()
+    with cameraless_page(live_app, chromium) as page:
+        page.evaluate("async () => { tf.wasm.setWasmPaths('/vendor/@tensorflow/tfjs-backend-wasm/dist/'); "
+                      "await tf.setBackend('wasm'); await tf.ready(); }")
+        yield page
 
 
 CROP_JS = """async ([frame, h, w, boxes, cropScale]) => {

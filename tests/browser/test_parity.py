@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from tests.browser import scenes
+from tests.browser.conftest import cameraless_page
 from tests.conftest import DEFAULT_MODEL_DIR
 
 TOLERANCE = 1e-3
@@ -62,12 +63,8 @@ def python_side(parity_crops):
 
 @pytest.fixture(scope="module")
 def parity_page(live_app, chromium):
-    context = chromium(camera=False).new_context(permissions=[])
-    page = context.new_page()
-    page.goto(f"{live_app.url}/?mode=browser&backend=wasm")
-    page.wait_for_function("() => globalThis.tf && document.body.dataset.camera === 'unavailable'", timeout=30000)
-    yield page
-    context.close()
+    with cameraless_page(live_app, chromium) as page:
+        yield page
 
 
 @pytest.mark.parametrize("backend", ["wasm", "cpu", "webgl"])
