@@ -1,7 +1,9 @@
 """Run exported models outside Keras: TensorFlow Lite in Python, TF.js in Node (converters/tfjs_node.mjs)."""
 import json
+import os
 import subprocess
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -9,15 +11,29 @@ import numpy as np
 TFJS_NODE_SCRIPT = Path(__file__).with_name("tfjs_node.mjs")
 
 
+def make_tflite_interpreter(path, num_threads=1):
+    """A TFLite interpreter with tensors allocated: the standalone LiteRT runtime when installed (the
+    lighter of the two), else TensorFlow's. XNNPACK is applied by default to float ops."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of logs
+        import tensorflow as tf
+
+        Interpreter = tf.lite.Interpreter
+    with warnings.catch_warnings():  # tf.lite.Interpreter warns that LiteRT will replace it
+        warnings.simplefilter("ignore")
+        interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
+    interpreter.allocate_tensors()
+    return interpreter
+
+
 class TFLiteModel:
     """A .tflite classifier with float input; `predict(x)` takes (N, 48, 48, 1) float32 in [-1, 1]."""
 
     def __init__(self, path, num_threads=1):
-        import tensorflow as tf
-
-        # XNNPACK is applied by default to float ops; one thread is the phone/IoT-like figure.
-        self.interpreter = tf.lite.Interpreter(model_path=str(path), num_threads=num_threads)
-        self.interpreter.allocate_tensors()
+        # One thread is the phone/IoT-like figure.
+        self.interpreter = make_tflite_interpreter(path, num_threads)
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
 

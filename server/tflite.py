@@ -1,20 +1,8 @@
-"""One place that builds a TensorFlow Lite interpreter and runs it under a real OS lock."""
-import os
-import warnings
-
+"""A TensorFlow Lite model for the server: the interpreter from converters.runtimes, run under a real OS lock."""
 import numpy as np
 
+from converters.runtimes import make_tflite_interpreter
 from server.concurrency import os_lock
-
-
-def _interpreter_class():
-    try:  # the standalone LiteRT runtime, if installed, is the lighter of the two
-        from ai_edge_litert.interpreter import Interpreter
-        return Interpreter
-    except ImportError:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of the log
-        import tensorflow as tf
-        return tf.lite.Interpreter
 
 
 class TFLiteModel:
@@ -22,10 +10,7 @@ class TFLiteModel:
     an interpreter holds its tensors in place, so calls are serialised."""
 
     def __init__(self, path, num_threads=1):
-        with warnings.catch_warnings():  # tf.lite.Interpreter warns that LiteRT will replace it
-            warnings.simplefilter("ignore")
-            self.interpreter = _interpreter_class()(model_path=str(path), num_threads=num_threads)
-        self.interpreter.allocate_tensors()
+        self.interpreter = make_tflite_interpreter(path, num_threads)
         self.input = self.interpreter.get_input_details()[0]
         self.outputs = self.interpreter.get_output_details()
         self.input_shape = tuple(int(d) for d in self.input["shape"])
