@@ -39,8 +39,49 @@ def make_mini_xception(input_shape, num_classes, l2=0.01, filters=(16, 32, 64, 1
     return keras.Model(inputs, outputs, name="mini_xception")
 
 
+def make_resnet(input_shape, num_classes, l2=1e-4, widths=(32, 64, 128, 256), blocks=(1, 1, 1), dropout=0.3):
+    """A compact ResNet: a 3x3 stem at full resolution, then one stage per halving of the image.
+
+    Plain 3x3 convolutions rather than separable ones: on a CPU with oneDNN (and AMX in bfloat16)
+    they train several times faster per useful FLOP than depthwise convolutions, which are
+    memory-bound. `widths[0]` is the stem; each later width is a stage of `blocks[i]` basic blocks,
+    the first of which halves the resolution (48 -> 24 -> 12 -> 6).
+    """
+    reg = regularizers.l2(l2) if l2 else None
+    conv = dict(padding="same", use_bias=False, kernel_regularizer=reg)
+    inputs = keras.Input(shape=input_shape, name="face")
+
+    x = layers.Conv2D(widths[0], 3, **conv)(inputs)
+    x = layers.BatchNormalization()(x)
+    x = layers.Activation("relu")(x)
+    for width, count in zip(widths[1:], blocks):
+        for i in range(count):
+            stride = 2 if i == 0 else 1
+            shortcut = x
+            if stride != 1 or shortcut.shape[-1] != width:
+                # Pool then 1x1: a cheap shortcut that sees the whole 2x2 window (ResNet-D).
+                shortcut = layers.AveragePooling2D(stride, padding="same")(shortcut) if stride != 1 else shortcut
+                shortcut = layers.Conv2D(width, 1, **conv)(shortcut)
+                shortcut = layers.BatchNormalization()(shortcut)
+            x = layers.Conv2D(width, 3, strides=stride, **conv)(x)
+            x = layers.BatchNormalization()(x)
+            x = layers.Activation("relu")(x)
+            x = layers.Conv2D(width, 3, **conv)(x)
+            # Zero-initialised last BN: each block starts as the identity, which trains faster.
+            x = layers.BatchNormalization(gamma_initializer="zeros")(x)
+            x = layers.Add()([x, shortcut])
+            x = layers.Activation("relu")(x)
+
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dropout(dropout)(x)
+    x = layers.Dense(num_classes, kernel_regularizer=reg)(x)
+    outputs = layers.Activation("softmax", name="probabilities", dtype="float32")(x)
+    return keras.Model(inputs, outputs, name="resnet")
+
+
 ARCHITECTURES = {
     "mini_xception": make_mini_xception,
+    "resnet": make_resnet,
 }
 
 

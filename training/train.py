@@ -11,6 +11,7 @@ a seed, as the seed project did). Each run folder holds its flags (args.json), a
 import argparse
 import csv
 import json
+import math
 import os
 import time
 from pathlib import Path
@@ -37,9 +38,16 @@ def parse_args(argv=None):
                    help="official: Training / PublicTest (select) / PrivateTest (report); random: seeded 80/20")
     p.add_argument("--epochs", type=int, default=80)
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate at epoch 0")
+    p.add_argument("--optimizer", choices=["adam", "sgd"], default="adam", help="sgd: Nesterov momentum 0.9")
+    p.add_argument("--lr", type=float, default=1e-3, help="learning rate at epoch 0")
+    p.add_argument("--schedule", choices=["exponential", "cosine"], default="exponential",
+                   help="exponential: lr x --lr-decay per epoch; cosine: from lr to 0 over --epochs")
     p.add_argument("--lr-decay", type=float, default=0.95, help="learning rate multiplier per epoch")
     p.add_argument("--l2", type=float, default=0.01, help="L2 weight on conv kernels")
+    p.add_argument("--label-smoothing", type=float, default=0.0)
+    p.add_argument("--erase", type=float, default=0.0, help="probability of random erasing per face")
+    p.add_argument("--precision", choices=["auto", "float32", "mixed_bfloat16", "mixed_float16"], default="auto",
+                   help="auto: mixed_float16 on a GPU, else float32. mixed_bfloat16 is faster on CPUs with AMX")
     p.add_argument("--rotation", type=float, default=10, help="max rotation, degrees")
     p.add_argument("--shift", type=float, default=0.1, help="max width/height shift, fraction")
     p.add_argument("--zoom", type=float, default=0.1, help="max zoom, fraction")
@@ -97,15 +105,14 @@ def main(argv=None):
     run_dir = Path(args.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(args.seed)
-    if tf.config.list_physical_devices("GPU"):
-        keras.mixed_precision.set_global_policy("mixed_float16")
+    keras.mixed_precision.set_global_policy(choose_precision(args.precision))
 
     # --- Data ---
     dataset = load(args.data)
     if args.limit:
         dataset = {name: s.take(slice(0, args.limit)) for name, s in dataset.items()}
     train, (select_name, select), (report_name, report) = choose_splits(dataset, args.split, args.seed)
-    augmenter = make_augmenter(args.rotation, args.shift, args.zoom, not args.no_flip, seed=args.seed)
+    augmenter = make_augmenter(args.rotation, args.shift, args.zoom, not args.no_flip, args.erase, seed=args.seed)
     train_ds = make_dataset(train, args.batch_size, augmenter, shuffle_seed=args.seed)
     select_ds = make_dataset(select, 256)
 
@@ -115,7 +122,11 @@ def main(argv=None):
         fit(args, run_dir, train_ds, select_ds, log_path, last_path, best_path)
 
     # --- Evaluate and report ---
-    best = keras.models.load_model(best_path)
+    # Reports and exports describe the float32 model that ships, whatever precision trained it.
+    trained = keras.models.load_model(best_path)
+    best = to_float32(trained)
+    if best is not trained:
+        best.save(best_path)
     metrics = reports.write_run_reports(run_dir, best, dataset, {select_name: select, report_name: report},
                                         selected_on=select_name, reported_on=report_name)
     print(json.dumps({k: metrics[k] for k in ("selected_on", "reported_on", "accuracy", "macro_f1")}, indent=2))
@@ -131,8 +142,8 @@ def fit(args, run_dir, train_ds, select_ds, log_path, last_path, best_path):
     else:
         model = make_model(args.arch, INPUT_SHAPE, NUM_CLASSES, l2=args.l2)
         model.compile(
-            optimizer=keras.optimizers.Adam(args.lr, beta_1=0.9, beta_2=0.999, epsilon=1e-8),
-            loss="categorical_crossentropy",
+            optimizer=make_optimizer(args.optimizer, args.lr),
+            loss=keras.losses.CategoricalCrossentropy(label_smoothing=args.label_smoothing),
             metrics=["accuracy"],
         )
         log_path.unlink(missing_ok=True)
@@ -143,7 +154,7 @@ def fit(args, run_dir, train_ds, select_ds, log_path, last_path, best_path):
 
     callbacks = [
         EpochTimer(),  # first, so CSVLogger sees its epoch_seconds
-        keras.callbacks.LearningRateScheduler(lambda epoch: args.lr * args.lr_decay ** epoch),
+        keras.callbacks.LearningRateScheduler(lambda epoch: learning_rate(args, epoch)),
         keras.callbacks.CSVLogger(str(log_path), append=initial_epoch > 0),
         keras.callbacks.ModelCheckpoint(str(best_path), monitor="val_accuracy", mode="max", save_best_only=True,
                                         initial_value_threshold=_best_so_far(log_path)),
@@ -152,6 +163,38 @@ def fit(args, run_dir, train_ds, select_ds, log_path, last_path, best_path):
     if initial_epoch < args.epochs:
         model.fit(train_ds, validation_data=select_ds, epochs=args.epochs, initial_epoch=initial_epoch,
                   callbacks=callbacks, verbose=args.verbose)
+
+
+def choose_precision(flag):
+    if flag != "auto":
+        return flag
+    return "mixed_float16" if tf.config.list_physical_devices("GPU") else "float32"
+
+
+def make_optimizer(name, lr):
+    if name == "sgd":
+        return keras.optimizers.SGD(lr, momentum=0.9, nesterov=True)
+    return keras.optimizers.Adam(lr, beta_1=0.9, beta_2=0.999, epsilon=1e-8)
+
+
+def learning_rate(args, epoch):
+    """Learning rate for `epoch` (0-based) under the run's schedule."""
+    if args.schedule == "cosine":
+        return args.lr * 0.5 * (1 + math.cos(math.pi * epoch / args.epochs))
+    return args.lr * args.lr_decay ** epoch
+
+
+def to_float32(model):
+    """The same model with every layer computing in float32 (a mixed-precision model's weights are float32 already)."""
+    if all(layer.dtype_policy.name == "float32" for layer in model.layers):
+        return model
+
+    def float32_layer(layer):
+        return layer.__class__.from_config({**layer.get_config(), "dtype": "float32"})
+
+    clone = keras.models.clone_model(model, clone_function=float32_layer)
+    clone.set_weights(model.get_weights())
+    return clone
 
 
 def _best_so_far(log_path: Path):

@@ -36,5 +36,16 @@ def test_output_is_a_probability_distribution(model):
 
 
 def test_unknown_architecture_is_a_clear_error():
-    with pytest.raises(ValueError, match="unknown architecture 'resnet9000'; expected one of mini_xception"):
+    with pytest.raises(ValueError, match="unknown architecture 'resnet9000'; expected one of mini_xception, resnet"):
         make_model("resnet9000", (48, 48, 1), 7)
+
+
+def test_resnet_fits_the_size_budget():
+    model = make_model("resnet", (48, 48, 1), 7)
+    # The browser budget is 5 MB of TF.js weights: float32 under 5 MB, float16 half of that.
+    assert 500_000 < model.count_params() < 5_000_000 / 4
+    assert model.output_shape == (None, 7)
+    strided = [l for l in model.layers if isinstance(l, layers.Conv2D) and l.strides == (2, 2)]
+    assert len(strided) == 3  # 48 -> 24 -> 12 -> 6
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 48, 48, 1)).astype(np.float32)
+    np.testing.assert_allclose(model.predict(x, verbose=0).sum(axis=1), 1.0, rtol=1e-5)

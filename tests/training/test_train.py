@@ -74,3 +74,47 @@ def test_official_protocol_needs_public_test(tmp_path):
     only_train = {"Training": Split(np.zeros((1, 48, 48), np.uint8), np.zeros(1, np.int64))}
     with pytest.raises(DataError, match="Try --split random"):
         train.choose_splits(only_train, "official", seed=0)
+
+
+@pytest.mark.slow
+def test_stronger_recipe_trains_in_bfloat16_and_keeps_a_float32_best(small_data, tmp_path):
+    import keras
+
+    run = tmp_path / "run"
+    metrics = train.main(["--data", str(small_data), "--run-dir", str(run), "--batch-size", "32", "--verbose", "0",
+                          "--arch", "resnet", "--epochs", "2", "--optimizer", "sgd", "--lr", "0.05",
+                          "--schedule", "cosine", "--label-smoothing", "0.1", "--erase", "0.5",
+                          "--precision", "mixed_bfloat16"])
+    assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
+    keras.mixed_precision.set_global_policy("float32")
+    with open(run / "log.csv") as f:
+        log = list(csv.DictReader(f))
+    assert [float(r["learning_rate"]) for r in log] == pytest.approx([0.05, 0.025])  # cosine over 2 epochs
+    best = keras.models.load_model(run / "best.keras")
+    assert {layer.dtype_policy.name for layer in best.layers} == {"float32"}  # what ships and is reported
+    assert metrics["splits"]["PrivateTest"]["n"] == 64
+
+
+def test_cosine_schedule_runs_from_lr_to_near_zero():
+    args = train.parse_args(["--run-dir", "x", "--schedule", "cosine", "--lr", "0.1", "--epochs", "10"])
+    rates = [train.learning_rate(args, e) for e in range(10)]
+    assert rates[0] == pytest.approx(0.1) and rates[5] == pytest.approx(0.05)
+    assert all(a > b for a, b in zip(rates, rates[1:])) and rates[-1] < 0.003
+
+
+def test_to_float32_keeps_the_weights_and_the_outputs():
+    import keras
+
+    from training.models import make_model
+
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        mixed = make_model("resnet", (48, 48, 1), 7)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    plain = train.to_float32(mixed)
+    assert {layer.dtype_policy.name for layer in plain.layers} == {"float32"}
+    x = np.random.default_rng(0).uniform(-1, 1, (4, 48, 48, 1)).astype(np.float32)
+    # bfloat16 keeps 8 bits of mantissa, so the two agree only to about 1e-2.
+    np.testing.assert_allclose(plain.predict(x, verbose=0), mixed.predict(x, verbose=0), atol=2e-2)
+    assert train.to_float32(plain) is plain
