@@ -54,6 +54,29 @@ def export_tfjs(saved_model: Path, out_dir: Path, float16=False) -> Path:
     return path / "model.json"
 
 
+class ExportError(RuntimeError):
+    """An exported format does not compute what the Keras model computes."""
+
+
+def check_tfjs_matches_keras(model, model_json: Path, faces, tolerance=1e-3):
+    """Run the TF.js export in Node on a few faces and compare with Keras.
+
+    The TF.js converter has fused a residual Add into a conv's bias (a rank-4 "bias" that TF.js
+    then rejects) when a BatchNorm scale was exactly zero, as in an untrained ResNet. Checking
+    here turns such a silent break of the browser path into an error at export time.
+    """
+    from converters.runtimes import run_tfjs_node
+
+    x = preprocess_batch(faces[:16])
+    try:
+        got = run_tfjs_node(model_json, x, backend="wasm")["probabilities"]
+    except RuntimeError as e:
+        raise ExportError(f"{model_json} does not run in TF.js: {e}") from e
+    worst = float(np.abs(got - model.predict(x, verbose=0)).max())
+    if worst > tolerance:
+        raise ExportError(f"{model_json} differs from Keras by up to {worst:.2g} (tolerance {tolerance})")
+
+
 def export_tflite(saved_model: Path, out_dir: Path, kind: str, representative_faces=None) -> Path:
     import tensorflow as tf
 
@@ -94,9 +117,11 @@ def export(model_path, out_dir, data=DEFAULT_DATA, name=None, metrics=None, trai
 
     saved_model = export_saved_model(model, out_dir)
     faces = representative_training_faces(data)
+    tfjs_json = export_tfjs(saved_model, out_dir)
+    check_tfjs_matches_keras(model, tfjs_json, faces)
     formats = {
         "keras": {"path": KERAS_FILE, "runtime": "keras"},
-        "tfjs": {"path": str(export_tfjs(saved_model, out_dir).relative_to(out_dir)), "runtime": "tfjs", "dtype": "float32"},
+        "tfjs": {"path": str(tfjs_json.relative_to(out_dir)), "runtime": "tfjs", "dtype": "float32"},
         "tfjs_float16": {"path": str(export_tfjs(saved_model, out_dir, float16=True).relative_to(out_dir)),
                          "runtime": "tfjs", "dtype": "float16 weights"},
     }
@@ -114,7 +139,7 @@ def export(model_path, out_dir, data=DEFAULT_DATA, name=None, metrics=None, trai
 def copy_run_report(run_dir: Path, report_dir: Path):
     """Ship the training run's record with the model: flags, per-epoch log, metrics and plots."""
     report_dir.mkdir(parents=True, exist_ok=True)
-    for pattern in ("args.json", "log.csv", "metrics.json", "model_summary.txt", "*.png"):
+    for pattern in ("args*.json", "log.csv", "metrics.json", "model_summary.txt", "*.png"):
         for file in run_dir.glob(pattern):
             shutil.copy2(file, report_dir / file.name)
 
@@ -143,6 +168,8 @@ def main(argv=None):
                         reported_on=run_metrics["reported_on"], epochs_run=run_metrics["epochs_run"],
                         best_epoch=run_metrics["best_epoch"], median_epoch_seconds=run_metrics["median_epoch_seconds"],
                         total_train_seconds=run_metrics["total_train_seconds"], args=run_args)
+        if (run / "args_resumed.json").exists():  # the flags of the last resume, when they changed the recipe
+            training["args_resumed"] = json.loads((run / "args_resumed.json").read_text())
         copy_run_report(run, Path(args.out) / "report")
     manifest = export(args.model, args.out, args.data, args.name, training=training)
     print(json.dumps({k: manifest[k] for k in ("name", "formats", "metrics")}, indent=2))

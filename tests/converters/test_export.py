@@ -116,3 +116,18 @@ def _tiny_training_csv(tmp_path, faces):
     path = tmp_path / "calibration.csv"
     path.write_text("emotion,pixels,Usage\n" + "".join(f"0,{' '.join(map(str, p.ravel()))},Training\n" for p in pixels))
     return path
+
+
+@pytest.mark.slow
+def test_export_refuses_a_tfjs_model_that_does_not_match_keras(tmp_path, faces):
+    """An untrained ResNet (BatchNorm scales of exactly zero) trips a TF.js converter bug; export says so."""
+    import keras
+
+    from converters.export import ExportError, export
+    from training.models import make_model
+
+    path = tmp_path / "untrained.keras"
+    keras.models.save_model(make_model("resnet", (48, 48, 1), 7), path)
+    data = _tiny_training_csv(tmp_path, faces)
+    with pytest.raises(ExportError, match="does not run in TF.js: .*FusedConv2D"):
+        export(path, tmp_path / "out", data=data, metrics={})
