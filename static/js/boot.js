@@ -7,12 +7,21 @@ import { openCamera } from './camera.js';
 
 const FALLBACK_AFTER_MS = 5000; // how long the in-browser rate may stay below minFps in auto mode
 
-async function loadManifest() {
+/** The classifier's manifest and TF.js URL: the page's own model, or the one `?model=` names. */
+async function loadModel(name) {
+  if (name) {
+    const res = await fetch(`/models/${name}/manifest.json`);
+    if (res.status === 404) throw new Error(`this server has no model called "${name}"`);
+    if (!res.ok) throw new Error(`/models/${name}/manifest.json answered ${res.status}`);
+    const manifest = await res.json();
+    return { manifest, modelUrl: `/models/${name}/${manifest.formats.tfjs.path}` };
+  }
+  const modelUrl = document.body.dataset.modelUrl || '/models/default/tfjs/model.json';
   const inline = document.body.dataset.manifest;
-  if (inline) return JSON.parse(inline);
+  if (inline) return { manifest: JSON.parse(inline), modelUrl };
   const res = await fetch('/api/model');
   if (!res.ok) throw new Error(`Could not read the model manifest: /api/model answered ${res.status}`);
-  return res.json();
+  return { manifest: await res.json(), modelUrl };
 }
 
 const nextPaint = () => new Promise((resolve) => requestAnimationFrame(() => resolve()));
@@ -20,16 +29,16 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main() {
   const settings = readSettings(location.search);
-  let manifest;
+  let manifest, modelUrl;
   try {
-    manifest = await loadManifest();
+    ({ manifest, modelUrl } = await loadModel(settings.model));
   } catch (err) {
     createUI(document, []).showMessage('error', `The model description could not be loaded: ${err.message}`);
     return;
   }
-  const modelUrl = document.body.dataset.modelUrl || '/models/default/tfjs/model.json';
   const ui = createUI(document, manifest.labels);
   const app = { settings, engine: null, source: null, mirrored: false, token: 0, stats: [], history: [], lastResult: null, fellBack: false };
+  app.modelUrl = modelUrl;
   window.ferApp = app; // read-only handle for tests and the benchmark
 
   ui.selectMode(settings.mode);

@@ -4,7 +4,9 @@ const CHOICES = {
   mode: ['auto', 'browser', 'server'],
   backend: ['auto', 'webgl', 'wasm', 'cpu'],
 };
-const DEFAULTS = { mode: 'auto', backend: 'auto', minFps: 5, confidence: 0.5 };
+const DEFAULTS = { mode: 'auto', backend: 'auto', minFps: 5, confidence: 0.5, model: '' };
+// A folder name under /models/ (the server's own check is the same pattern).
+const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 /** URL query string -> settings, unknown or invalid values replaced by defaults. */
 export function readSettings(search) {
@@ -17,6 +19,9 @@ export function readSettings(search) {
     const v = Number.parseFloat(q.get(key));
     if (Number.isFinite(v) && v >= lo && v <= hi) s[key] = v;
   };
+  // In-browser mode's classifier: '' is the server's default; another exported model (e.g.
+  // mini_xception, four times faster) suits weak devices.
+  if (MODEL_NAME.test(q.get('model') || '')) s.model = q.get('model');
   num('minFps', 0, 120);
   num('confidence', 0.05, 0.99);
   return s;
@@ -25,6 +30,8 @@ export function readSettings(search) {
 /** Settings -> a link to this page that reopens them. */
 export function shareLink(settings, location) {
   const q = new URLSearchParams();
-  for (const key of Object.keys(DEFAULTS)) q.set(key, String(settings[key]));
+  for (const key of Object.keys(DEFAULTS)) {
+    if (settings[key] !== '') q.set(key, String(settings[key]));
+  }
   return `${location.origin}${location.pathname}?${q}`;
 }

@@ -189,6 +189,26 @@ def test_model_load_failure_is_reported(live_app, one_face_browser, open_page):
     assert "expression model" in page.inner_text("#message")
 
 
+def test_model_setting_runs_another_exported_model_in_the_browser(live_app, one_face_browser, videos, open_page):
+    _, expected, _ = videos("one")
+    loaded = []
+    page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm&model=mini_xception")
+    page.on("request", lambda r: loaded.append(r.url) if r.url.endswith("model.json") else None)
+    page.reload()
+    (face,) = match(wait_frames(page, 3), expected)
+    assert face is not None and 0 < face["confidence"] <= 1
+    assert [url.split(live_app.url)[1] for url in loaded] == ["/models/mini_xception/tfjs/model.json"]
+    assert page.evaluate("() => ferApp.modelUrl") == "/models/mini_xception/tfjs/model.json"
+    assert page.errors == []
+
+
+def test_unknown_model_setting_is_reported(live_app, one_face_browser, open_page):
+    page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&model=nosuch")
+    page.wait_for_function("() => /no model called/.test(document.getElementById('message').textContent)",
+                           timeout=30000)
+    assert '"nosuch"' in page.inner_text("#message")
+
+
 def test_auto_mode_falls_back_to_the_server_when_in_browser_cannot_start(live_app, one_face_browser, open_page):
     page = open_page(one_face_browser, f"{live_app.url}/?backend=wasm", route=("**/blazeface.json", lambda route: route.abort()))
     page.wait_for_function("() => document.getElementById('mode-name').textContent === 'server'", timeout=30000)

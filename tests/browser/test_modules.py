@@ -44,13 +44,16 @@ def test_crops_match_the_servers_square_crop(page):
 def test_settings_round_trip_through_the_share_link(page):
     out = page.evaluate("""async () => {
       const { readSettings, shareLink } = await import('/static/js/settings.js');
-      const s = readSettings('?mode=server&backend=webgl&minFps=8&confidence=0.7');
+      const s = readSettings('?mode=server&backend=webgl&minFps=8&confidence=0.7&model=mini_xception');
       const link = shareLink(s, { origin: 'http://192.168.1.20:5000', pathname: '/' });
-      return { s, link, back: readSettings(new URL(link).search), bad: readSettings('?mode=evil&backend=gpu&minFps=-1') };
+      const plain = shareLink(readSettings(''), { origin: 'http://h', pathname: '/' });
+      return { s, link, plain, back: readSettings(new URL(link).search),
+               bad: readSettings('?mode=evil&backend=gpu&minFps=-1&model=../etc') };
     }""")
-    assert out["s"] == {"mode": "server", "backend": "webgl", "minFps": 8, "confidence": 0.7}
+    assert out["s"] == {"mode": "server", "backend": "webgl", "minFps": 8, "confidence": 0.7, "model": "mini_xception"}
     assert out["link"].startswith("http://192.168.1.20:5000/?") and out["back"] == out["s"]
-    assert out["bad"] == {"mode": "auto", "backend": "auto", "minFps": 5, "confidence": 0.5}
+    assert "model=" not in out["plain"]  # the server's default model is not pinned into shared links
+    assert out["bad"] == {"mode": "auto", "backend": "auto", "minFps": 5, "confidence": 0.5, "model": ""}
 
 
 @pytest.mark.parametrize("name, words", [("NotAllowedError", "denied"), ("NotFoundError", "No camera"),
