@@ -9,7 +9,7 @@ JS_STAMP := node_modules/.installed
 DATA ?= ../shared/datasets/fer2013/fer2013.csv.gz
 RUN ?= runs/resnet
 # The shipped default (models/default): a compact ResNet, SGD + cosine, label smoothing, erasing.
-DEFAULT_RECIPE := --arch resnet --epochs 34 --batch-size 64 --optimizer sgd --lr 0.05 --schedule cosine \
+DEFAULT_RECIPE := --arch resnet --epochs 45 --batch-size 64 --optimizer sgd --lr 0.05 --schedule cosine \
 	--l2 2.5e-4 --label-smoothing 0.1 --erase 0.5
 # The seed's mini-Xception (models/mini_xception): train.py's own defaults.
 BASELINE_RECIPE := --arch mini_xception --precision float32
