@@ -17,11 +17,15 @@ from training.augment import make_augmenter  # noqa: E402
 from training.data import Split  # noqa: E402
 from training.models import make_model  # noqa: E402
 from training.preprocessing import INPUT_SHAPE, NUM_CLASSES  # noqa: E402
-from training.train import make_dataset  # noqa: E402
+from training.train import make_dataset, precision_policy  # noqa: E402
 
 
 def faces_per_second(arch, batch_size, precision, jit, seconds):
-    keras.mixed_precision.set_global_policy(precision)
+    with precision_policy(precision):
+        return _faces_per_second(arch, batch_size, jit, seconds)
+
+
+def _faces_per_second(arch, batch_size, jit, seconds):
     model = make_model(arch, INPUT_SHAPE, NUM_CLASSES)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy", jit_compile=jit)
     rng = np.random.default_rng(0)
@@ -34,7 +38,6 @@ def faces_per_second(arch, batch_size, precision, jit, seconds):
     while time.perf_counter() - start < seconds:
         model.train_on_batch(*next(batches))
         steps += 1
-    keras.mixed_precision.set_global_policy("float32")
     return steps * batch_size / (time.perf_counter() - start), model.count_params()
 
 

@@ -10,6 +10,7 @@ a seed, as the seed project did). Each run folder holds its flags (args.json), a
 (log.csv, with wall time), best.keras, last.keras, metrics.json and the report plots.
 """
 import argparse
+import contextlib
 import csv
 import json
 import math
@@ -107,12 +108,8 @@ def main(argv=None):
     run_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(args.seed)
     args.precision = choose_precision(args.precision)  # args.json records what was used, not "auto"
-    policy = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy(args.precision)
-    try:
+    with precision_policy(args.precision):
         return run(args, run_dir)
-    finally:
-        keras.mixed_precision.set_global_policy(policy)  # leave the caller's precision as it was
 
 
 def run(args, run_dir: Path) -> dict:
@@ -174,6 +171,17 @@ def fit(args, run_dir, train_ds, select_ds, log_path, last_path, best_path):
     if initial_epoch < args.epochs:
         model.fit(train_ds, validation_data=select_ds, epochs=args.epochs, initial_epoch=initial_epoch,
                   callbacks=callbacks, verbose=args.verbose)
+
+
+@contextlib.contextmanager
+def precision_policy(name):
+    """Keras's global precision policy set to `name` inside the block, and the caller's restored after."""
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(name)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
 
 
 def choose_precision(flag):

@@ -37,8 +37,7 @@ async function main() {
     return;
   }
   const ui = createUI(document, manifest.labels);
-  const app = { settings, engine: null, source: null, mirrored: false, token: 0, stats: [], history: [], lastResult: null, fellBack: false };
-  app.modelUrl = modelUrl;
+  const app = { settings, modelUrl, engine: null, source: null, mirrored: false, token: 0, stats: [], history: [], lastResult: null, fellBack: false };
   window.ferApp = app; // read-only handle for tests and the benchmark
 
   ui.selectMode(settings.mode);
