@@ -2,6 +2,7 @@
 
     python -m training.train --run-dir runs/mini_xception            # the seed's recipe
     python -m training.train --run-dir runs/mini_xception --resume   # carry on after a stop
+    python -m training.train --run-dir runs/b --init-from runs/a/best.keras ...  # a second cycle
     make train                                                       # the shipped default's recipe
 
 Protocol: fit on Training, keep the checkpoint with the best PublicTest accuracy, report
@@ -57,6 +58,9 @@ def parse_args(argv=None):
     p.add_argument("--limit", type=int, default=0, help="use only the first N faces of each split (smoke runs)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue from last.keras in --run-dir")
+    p.add_argument("--init-from", default="",
+                   help="start from this .keras model's weights with a fresh optimizer and schedule "
+                        "(a warm restart: a second cosine cycle after a finished run)")
     p.add_argument("--report-only", action="store_true",
                    help="no training: write metrics and plots for best.keras in --run-dir (e.g. after stopping early)")
     p.add_argument("--verbose", type=int, default=1, help="Keras verbosity: 1 shows a progress bar")
@@ -149,6 +153,14 @@ def fit(args, run_dir, train_ds, select_ds, log_path, last_path, best_path):
         print(f"resuming {last_path} after epoch {initial_epoch}")
     else:
         model = make_model(args.arch, INPUT_SHAPE, NUM_CLASSES, l2=args.l2)
+        if args.init_from:
+            # Built fresh and given the weights, so the run's own precision, L2 and optimizer apply.
+            start = keras.models.load_model(args.init_from)
+            try:
+                model.set_weights(start.get_weights())
+            except ValueError as e:
+                raise SystemExit(f"--init-from {args.init_from} does not fit --arch {args.arch}: {e}") from e
+            print(f"starting from the weights of {args.init_from}")
         model.compile(
             optimizer=make_optimizer(args.optimizer, args.lr),
             loss=keras.losses.CategoricalCrossentropy(label_smoothing=args.label_smoothing),

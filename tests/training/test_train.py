@@ -95,6 +95,28 @@ def test_stronger_recipe_trains_in_bfloat16_and_keeps_a_float32_best(small_data,
     assert metrics["splits"]["PrivateTest"]["n"] == 64
 
 
+@pytest.mark.slow
+def test_init_from_starts_from_the_given_weights_with_a_fresh_schedule(small_data, tmp_path):
+    import keras
+
+    from training.models import make_model
+
+    start = make_model("mini_xception", (48, 48, 1), 7)
+    start.save(tmp_path / "start.keras")
+    run = tmp_path / "run"
+    common = ["--data", str(small_data), "--run-dir", str(run), "--batch-size", "32", "--verbose", "0"]
+    # A zero learning rate leaves the trainable weights where --init-from put them.
+    train.main(common + ["--init-from", str(tmp_path / "start.keras"), "--epochs", "1", "--lr", "0"])
+    last = keras.models.load_model(run / "last.keras")
+    assert len(last.trainable_weights) == len(start.trainable_weights)
+    for trained, initial in zip(last.trainable_weights, start.trainable_weights):
+        np.testing.assert_array_equal(trained.numpy(), initial.numpy())
+    assert json.loads((run / "args.json").read_text())["init_from"] == str(tmp_path / "start.keras")
+
+    with pytest.raises(SystemExit, match="does not fit --arch resnet"):
+        train.main(common + ["--init-from", str(tmp_path / "start.keras"), "--arch", "resnet", "--epochs", "1"])
+
+
 def test_cosine_schedule_runs_from_lr_to_near_zero():
     args = train.parse_args(["--run-dir", "x", "--schedule", "cosine", "--lr", "0.1", "--epochs", "10"])
     rates = [train.learning_rate(args, e) for e in range(10)]
