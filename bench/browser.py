@@ -12,15 +12,13 @@ timings (window.ferApp.history) for --seconds. Server-mode detect/classify are t
 import argparse
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import requests
+from bench.live_server import LiveServer
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
@@ -29,34 +27,9 @@ ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-
 WARMUP_FRAMES = 5
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server():
-    """`python -m server` on a free loopback port; returns (process, url) once /healthz answers."""
-    port = free_port()
-    env = {**os.environ, "PORT": str(port), "FER_HOST": "127.0.0.1"}
-    proc = subprocess.Popen([sys.executable, "-m", "server"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            if requests.get(url + "/healthz", timeout=1).ok:
-                return proc, url
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.3)
-    proc.terminate()
-    raise RuntimeError(f"expected the server to answer {url}/healthz within 120 s, got exit code {proc.poll()}")
-
-
 def build_videos(folder):
     """{scene name: y4m path}: the astronaut alone, and with three FER2013 faces when the data is there."""
-    from tests.browser import scenes  # the same scenes as the browser tests
+    from bench import scenes  # the same scenes as the browser tests
 
     frame, _ = scenes.one_face_scene()
     videos = {"1 face": scenes.write_y4m(folder / "one.y4m", frame)}
@@ -107,7 +80,8 @@ def main(argv=None):
     configs = [(f"in-browser {b}", f"mode=browser&backend={b}") for b in args.backends.split(",") if b]
     if not args.no_server:
         configs.append(("server (Socket.IO)", "mode=server"))
-    server, url = start_server()
+    server = LiveServer([sys.executable, "-m", "server"], {}).wait()
+    url = server.url
     rows = []
     try:
         with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
@@ -121,8 +95,7 @@ def main(argv=None):
                     rows.append((scene, name, row))
                     print(f"  measured {scene:8} {name}", file=sys.stderr)
     finally:
-        server.terminate()
-        server.wait(10)
+        server.stop()
 
     print(f"Headless Chromium ({CHROMIUM}), 640x480 fake camera, {os.cpu_count()} CPU cores, "
           f"{args.seconds:g} s per row after {WARMUP_FRAMES} warm-up frames; medians in ms.")

@@ -69,7 +69,7 @@ def main(argv=None):
 
     print(f"model: {model_dir} ({manifest['architecture']}), {args.runs} runs per row "
           f"({args.cpu_runs} for TF.js cpu), batch 1, median")
-    print(f"| format | size (KB) | ms/face | PublicTest acc | x tflite float32 time |")
+    print("| format | size (KB) | ms/face | PublicTest acc | x tflite float32 time |")
     print("|---|---:|---:|---:|---:|")
     base = rows[1][2]
     for name, size, ms, acc in rows:

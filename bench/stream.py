@@ -14,12 +14,12 @@ import sys
 import threading
 import time
 
-import cv2
 import requests
 import skimage.data
 import socketio
 
 from bench.face_frames import fit
+from bench.live_server import LiveServer, encode
 
 PROBE_TIMEOUT_S = 10  # a probe frame not answered by then counts as lost (and as 10 s)
 INLINE = ("import eventlet; eventlet.monkey_patch(); from server.pipeline import Engine; "
@@ -94,7 +94,6 @@ def main(argv=None):
     parser.add_argument("--detector", default="haar", help="FER_DETECTOR for the server (haar is the slowest)")
     parser.add_argument("--seconds", type=float, default=10, help="measuring time per variant")
     args = parser.parse_args(argv)
-    from tests.server.conftest import LiveServer, encode  # the test suite's server launcher
 
     jpeg = encode(fit(skimage.data.astronaut())[0], ".jpg", quality=85)
     print(f"detector {args.detector}, frame 640x480 JPEG {len(jpeg)} bytes, {args.seconds:.0f} s per variant")

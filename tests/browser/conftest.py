@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import scenes
+from bench import scenes
 from tests.conftest import DEFAULT_MODEL_DIR
-from tests.server.conftest import LiveServer
+from bench.live_server import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"

@@ -3,8 +3,6 @@
 Each test opens the real page from the live server. Labels are asserted in separate
 `real_model` tests, since the placeholder model says 'happy' for everything.
 """
-import time
-
 import pytest
 
 FACES_JS = """() => [...document.querySelectorAll('#faces li')].map(li => ({
@@ -171,7 +169,7 @@ def test_camera_denied_says_so_and_offers_a_file(live_app, chromium, tmp_path, o
     assert page.is_visible("#upload")
     # The offered file is analysed in the browser.
     import cv2
-    from tests.browser import scenes
+    from bench import scenes
     frame, expected = scenes.one_face_scene()
     cv2.imwrite(str(tmp_path / "photo.png"), frame[..., ::-1])
     page.set_input_files("#upload", str(tmp_path / "photo.png"))
@@ -227,7 +225,7 @@ def test_auto_mode_times_the_backends_and_shows_the_one_it_uses(live_app, one_fa
 
 
 def test_camera_denied_then_an_uploaded_video_is_analysed_unmirrored(live_app, chromium, tmp_path, open_page):
-    from tests.browser import scenes
+    from bench import scenes
     frame, expected = scenes.one_face_scene()
     video = scenes.write_webm(tmp_path / "clip.webm", frame)
     page = open_page(chromium(camera=False), f"{live_app.url}/?mode=browser&backend=wasm", permissions=[])

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.browser import scenes
+from bench import scenes
 from tests.browser.conftest import cameraless_page
 from tests.conftest import DEFAULT_MODEL_DIR
 

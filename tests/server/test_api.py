@@ -47,7 +47,7 @@ def test_large_uploads_never_touch_the_disk(client, monkeypatch):
     """Werkzeug spools uploads over 500 kB to temporary files; the server must keep them in memory."""
     import numpy as np
     import werkzeug.formparser
-    from tests.server.conftest import encode
+    from bench.live_server import encode
 
     def no_disk(*args, **kwargs):
         raise AssertionError("an upload was about to be written to a temporary file")

@@ -13,9 +13,10 @@ import pytest
 import requests
 import socketio
 
-from bench.face_frames import fer_frames, iou, match
+from bench.face_frames import iou
 from tests.server.bad_frames import bad_frames
-from tests.server.conftest import ASTRONAUT_FACE, encode
+from bench.live_server import encode
+from tests.server.conftest import ASTRONAUT_FACE
 
 TIMEOUT = 30
 
@@ -192,7 +193,7 @@ def test_https_with_a_self_signed_certificate(tmp_path):
     import shutil
     import subprocess
 
-    from tests.server.conftest import LiveServer
+    from bench.live_server import LiveServer
 
     if not shutil.which("openssl"):
         pytest.skip("openssl is needed to make a test certificate")
