@@ -138,7 +138,8 @@ def export(model_path, out_dir, data=DEFAULT_DATA, name=None, metrics=None, trai
 
 def copy_run_report(run_dir: Path, report_dir: Path):
     """Ship the training run's record with the model: flags, per-epoch log, metrics and plots."""
-    report_dir.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(report_dir, ignore_errors=True)  # a previous model's files must not pass for this one's
+    report_dir.mkdir(parents=True)
     for pattern in ("args*.json", "log.csv", "metrics.json", "model_summary.txt", "*.png"):
         for file in run_dir.glob(pattern):
             shutil.copy2(file, report_dir / file.name)

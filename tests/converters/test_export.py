@@ -131,3 +131,17 @@ def test_export_refuses_a_tfjs_model_that_does_not_match_keras(tmp_path, faces):
     data = _tiny_training_csv(tmp_path, faces)
     with pytest.raises(ExportError, match="does not run in TF.js: .*FusedConv2D"):
         export(path, tmp_path / "out", data=data, metrics={})
+
+
+def test_run_report_replaces_the_previous_models_report(tmp_path):
+    from converters.export import copy_run_report
+
+    run, report = tmp_path / "run", tmp_path / "model" / "report"
+    run.mkdir()
+    (run / "args.json").write_text('{"epochs": 36}')
+    (run / "log.csv").write_text("epoch\n0\n")
+    (run / "best.keras").write_bytes(b"not shipped in the report")
+    report.mkdir(parents=True)
+    (report / "args_resumed.json").write_text('{"epochs": 45}')  # left by the model exported before
+    copy_run_report(run, report)
+    assert sorted(p.name for p in report.iterdir()) == ["args.json", "log.csv"]
