@@ -1,5 +1,6 @@
 """Training-set augmentation with Keras 3 preprocessing layers, run inside tf.data on raw 0..255 faces."""
 import keras
+import tensorflow as tf
 from keras import layers
 
 
@@ -20,3 +21,24 @@ def make_augmenter(rotation_degrees=10, shift=0.1, zoom=0.1, flip=True, erase=0.
     if erase:
         steps.append(layers.RandomErasing(factor=erase, scale=(0.02, 0.25), value_range=(0, 255), seed=seed + 4))
     return keras.Sequential(steps, name="augment")
+
+
+def make_mixup(alpha, seed=0):
+    """Mixup (Zhang et al., 2018) for a batch of faces and one-hot labels: each face is blended
+    with another face of the batch, and its label with that face's label, in proportion
+    lam ~ Beta(alpha, alpha) drawn per face. Soft, blended targets discourage the over-confident
+    fit that a small network shows on FER2013's noisy labels. Returns f(x, y) -> (x, y)."""
+    generator = tf.random.Generator.from_seed(seed)
+
+    def mixup(x, y):
+        n = tf.shape(x)[0]
+        seeds = generator.make_seeds(2)  # Generator has no gamma; stateless_gamma takes seeds from it
+        a = tf.random.stateless_gamma([n], seeds[:, 0], alpha)
+        lam = a / (a + tf.random.stateless_gamma([n], seeds[:, 1], alpha))
+        partner = tf.argsort(generator.uniform([n]))  # a random permutation of the batch
+        lam_x = tf.cast(tf.reshape(lam, [-1, 1, 1, 1]), x.dtype)  # bfloat16 faces under mixed precision
+        lam_y = tf.cast(tf.reshape(lam, [-1, 1]), y.dtype)
+        return (lam_x * x + (1 - lam_x) * tf.gather(x, partner),
+                lam_y * y + (1 - lam_y) * tf.gather(y, partner))
+
+    return mixup

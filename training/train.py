@@ -24,7 +24,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from training import reports  # noqa: E402
-from training.augment import make_augmenter  # noqa: E402
+from training.augment import make_augmenter, make_mixup  # noqa: E402
 from training.data import DataError, load, random_split  # noqa: E402
 from training.models import make_model  # noqa: E402
 from training.preprocessing import INPUT_SHAPE, NUM_CLASSES, SPEC  # noqa: E402
@@ -49,6 +49,7 @@ def parse_args(argv=None):
     p.add_argument("--l2", type=float, default=0.01, help="L2 weight on conv kernels")
     p.add_argument("--label-smoothing", type=float, default=0.0)
     p.add_argument("--erase", type=float, default=0.0, help="probability of random erasing per face")
+    p.add_argument("--mixup", type=float, default=0.0, help="mixup's Beta(alpha, alpha); 0 turns it off")
     p.add_argument("--precision", choices=["auto", "float32", "mixed_bfloat16", "mixed_float16"], default="auto",
                    help="auto: mixed_float16 on a GPU, mixed_bfloat16 on a CPU with AMX, else float32")
     p.add_argument("--rotation", type=float, default=10, help="max rotation, degrees")
@@ -79,8 +80,8 @@ def choose_splits(dataset, split, seed):
     return dataset["Training"], ("PublicTest", dataset["PublicTest"]), (report, dataset[report])
 
 
-def make_dataset(split, batch_size, augmenter=None, shuffle_seed=None):
-    """tf.data pipeline: (optionally shuffle and augment) -> scale to [-1, 1] -> one-hot labels."""
+def make_dataset(split, batch_size, augmenter=None, shuffle_seed=None, mixup=None):
+    """tf.data pipeline: (optionally shuffle and augment) -> scale to [-1, 1] -> one-hot labels (-> mixup)."""
     ds = tf.data.Dataset.from_tensor_slices((split.x[..., None], split.y))
     if shuffle_seed is not None:
         ds = ds.shuffle(len(split), seed=shuffle_seed, reshuffle_each_iteration=True)
@@ -91,11 +92,12 @@ def make_dataset(split, batch_size, augmenter=None, shuffle_seed=None):
         x = tf.cast(x, tf.float32)
         if augmenter is not None:
             x = augmenter(x, training=True)
-        return x / SPEC["scale"] + SPEC["offset"], tf.one_hot(y, NUM_CLASSES)
+        x, y = x / SPEC["scale"] + SPEC["offset"], tf.one_hot(y, NUM_CLASSES)
+        return mixup(x, y) if mixup is not None else (x, y)
 
     # One augmentation call at a time: Keras random layers keep their seed state in a variable,
     # and concurrent calls would make runs unrepeatable. It still feeds ~5,000 faces/s, far above training.
-    parallel = 1 if augmenter is not None else tf.data.AUTOTUNE
+    parallel = 1 if augmenter is not None or mixup is not None else tf.data.AUTOTUNE
     return ds.map(prepare, num_parallel_calls=parallel).prefetch(tf.data.AUTOTUNE)
 
 
@@ -124,7 +126,8 @@ def run(args, run_dir: Path) -> dict:
         dataset = {name: s.take(slice(0, args.limit)) for name, s in dataset.items()}
     train, (select_name, select), (report_name, report) = choose_splits(dataset, args.split, args.seed)
     augmenter = make_augmenter(args.rotation, args.shift, args.zoom, not args.no_flip, args.erase, seed=args.seed)
-    train_ds = make_dataset(train, args.batch_size, augmenter, shuffle_seed=args.seed)
+    mixup = make_mixup(args.mixup, seed=args.seed) if args.mixup else None
+    train_ds = make_dataset(train, args.batch_size, augmenter, shuffle_seed=args.seed, mixup=mixup)
     select_ds = make_dataset(select, 256)
 
     # --- Model ---

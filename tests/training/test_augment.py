@@ -12,3 +12,21 @@ def test_random_erasing_hides_a_patch_of_some_faces_only():
     assert 10 < (erased > 0).sum() < 54  # about half the faces
     assert erased.max() <= 0.3  # a patch, never the whole face
     assert np.all(np.asarray(augment(faces, training=False)) == 100)  # nothing at inference
+
+
+def test_mixup_blends_faces_and_labels_in_the_same_proportion():
+    from training.augment import make_mixup
+
+    # Face k is uniformly 10*k and labelled k, so a blended face's value says how much of each label it holds.
+    labels = np.tile(np.arange(7), 4)
+    faces = (10.0 * labels).astype(np.float32).reshape(-1, 1, 1, 1) * np.ones((1, 48, 48, 1), np.float32)
+    one_hot = np.eye(7, dtype=np.float32)[labels]
+    x, y = (np.asarray(t) for t in make_mixup(0.4, seed=1)(faces, one_hot))
+
+    np.testing.assert_allclose(y.sum(axis=1), 1, atol=1e-6)
+    assert y.min() >= 0 and ((y > 1e-6).sum(axis=1) <= 2).all()  # a face and at most one partner
+    np.testing.assert_allclose(x[:, 0, 0, 0], 10 * y @ np.arange(7), atol=1e-3)
+    assert (x.std(axis=(1, 2, 3)) < 1e-4).all()  # whole faces blended, not patches
+    assert (y.max(axis=1) < 0.95).sum() >= 5  # Beta(0.4, 0.4) mixes a fair share of the batch
+    x2, _ = make_mixup(0.4, seed=1)(faces, one_hot)
+    np.testing.assert_array_equal(x, np.asarray(x2))  # repeatable with its seed

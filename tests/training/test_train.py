@@ -83,7 +83,7 @@ def test_stronger_recipe_trains_in_bfloat16_and_keeps_a_float32_best(small_data,
     run = tmp_path / "run"
     metrics = train.main(["--data", str(small_data), "--run-dir", str(run), "--batch-size", "32", "--verbose", "0",
                           "--arch", "resnet", "--epochs", "2", "--optimizer", "sgd", "--lr", "0.05",
-                          "--schedule", "cosine", "--label-smoothing", "0.1", "--erase", "0.5",
+                          "--schedule", "cosine", "--label-smoothing", "0.1", "--erase", "0.5", "--mixup", "0.2",
                           "--precision", "mixed_bfloat16"])
     assert json.loads((run / "args.json").read_text())["precision"] == "mixed_bfloat16"
     assert keras.mixed_precision.global_policy().name == "float32"  # restored for the caller
