@@ -12,6 +12,9 @@ writes into --out:
     model_int8.tflite            TensorFlow Lite, int8 weights and activations (float input/output),
                                  calibrated on faces drawn from FER2013 Training
     manifest.json                labels, input and preprocessing, metrics, provenance, sizes, sha256
+
+With --tta flip, every format is the model wrapped by training.tta.with_flip_tta: it averages each
+face with its mirror image inside the graph, so the browser and the server get it with no code.
 """
 import argparse
 import json
@@ -30,6 +33,7 @@ from converters.manifest import build_manifest, write_manifest  # noqa: E402
 from training.data import load  # noqa: E402
 from training.evaluate import DEFAULT_DATA, KERAS_FILE, evaluate, load_keras_model  # noqa: E402
 from training.preprocessing import INPUT_SHAPE, preprocess_batch  # noqa: E402
+from training.tta import has_flip_tta, with_flip_tta  # noqa: E402
 
 REPRESENTATIVE_FACES = 500
 
@@ -103,8 +107,11 @@ def representative_training_faces(data, n=REPRESENTATIVE_FACES, seed=0) -> np.nd
     return training.x[np.sort(pick)]
 
 
-def export(model_path, out_dir, data=DEFAULT_DATA, name=None, metrics=None, training=None) -> dict:
-    """Write every format of the model at `model_path` into `out_dir` and return the manifest."""
+def export(model_path, out_dir, data=DEFAULT_DATA, name=None, metrics=None, training=None, tta="none") -> dict:
+    """Write every format of the model at `model_path` into `out_dir` and return the manifest.
+
+    tta="flip" wraps the model in flip test-time augmentation first (twice the compute per face).
+    """
     import keras
 
     out_dir = Path(out_dir)
@@ -112,7 +119,12 @@ def export(model_path, out_dir, data=DEFAULT_DATA, name=None, metrics=None, trai
     model = load_keras_model(model_path)
     if tuple(model.input_shape[1:]) != INPUT_SHAPE:
         raise ValueError(f"model input {model.input_shape} does not match the spec's {INPUT_SHAPE}")
-    if Path(model_path).resolve() != (out_dir / KERAS_FILE).resolve():
+    if tta == "flip" and not has_flip_tta(model):
+        model = with_flip_tta(model)
+        keras.models.save_model(model, out_dir / KERAS_FILE)
+    elif tta not in ("flip", "none"):
+        raise ValueError(f"unknown test-time augmentation {tta!r}; expected 'flip' or 'none'")
+    elif Path(model_path).resolve() != (out_dir / KERAS_FILE).resolve():
         keras.models.save_model(model, out_dir / KERAS_FILE)
 
     saved_model = export_saved_model(model, out_dir)
@@ -131,7 +143,8 @@ def export(model_path, out_dir, data=DEFAULT_DATA, name=None, metrics=None, trai
 
     if metrics is None:
         metrics = {split: _summary(evaluate(model, data, split)) for split in ("PublicTest", "PrivateTest")}
-    manifest = build_manifest(out_dir, name or out_dir.name, model.name, formats, metrics, training or {})
+    manifest = build_manifest(out_dir, name or out_dir.name, model.name, formats, metrics, training or {},
+                              test_time_augmentation="flip" if has_flip_tta(model) else "none")
     write_manifest(out_dir, manifest)
     return manifest
 
@@ -158,6 +171,8 @@ def main(argv=None):
                    help="FER2013 CSV: int8 calibration faces (Training) and the metrics (PublicTest, PrivateTest)")
     p.add_argument("--name", help="model name in the manifest (default: the folder name)")
     p.add_argument("--run-dir", help="training run folder: its args.json and metrics.json go into the manifest")
+    p.add_argument("--tta", choices=["none", "flip"], default="none",
+                   help="flip: bake flip test-time augmentation into every format (twice the compute per face)")
     args = p.parse_args(argv)
 
     training = {"data": Path(args.data).name}
@@ -172,7 +187,7 @@ def main(argv=None):
         if (run / "args_resumed.json").exists():  # the flags of the last resume, when they changed the recipe
             training["args_resumed"] = json.loads((run / "args_resumed.json").read_text())
         copy_run_report(run, Path(args.out) / "report")
-    manifest = export(args.model, args.out, args.data, args.name, training=training)
+    manifest = export(args.model, args.out, args.data, args.name, training=training, tta=args.tta)
     print(json.dumps({k: manifest[k] for k in ("name", "formats", "metrics")}, indent=2))
     return 0
 

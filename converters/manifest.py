@@ -16,7 +16,8 @@ def file_entry(path: Path) -> dict:
     return {"bytes": path.stat().st_size, "sha256": digest}
 
 
-def build_manifest(out_dir: Path, name: str, architecture: str, formats: dict, metrics: dict, training: dict) -> dict:
+def build_manifest(out_dir: Path, name: str, architecture: str, formats: dict, metrics: dict, training: dict,
+                   test_time_augmentation="none") -> dict:
     """Assemble the manifest for the files already written in `out_dir`."""
     files = {str(p.relative_to(out_dir)): file_entry(p)
              for p in sorted(out_dir.rglob("*")) if p.is_file() and p.name != MANIFEST_NAME}
@@ -40,6 +41,8 @@ def build_manifest(out_dir: Path, name: str, architecture: str, formats: dict, m
             "formula": "gray(RGB) resized to shape, then value / scale + offset",
         },
         "output": "probabilities over labels, softmax",
+        # "flip": the graph itself averages each face with its mirror image (training/tta.py).
+        "test_time_augmentation": test_time_augmentation,
         "formats": formats,
         "metrics": metrics,
         "training": training,
