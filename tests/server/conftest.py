@@ -4,14 +4,12 @@ The live servers are the real thing: the Procfile's gunicorn + eventlet command 
 and `python -m server` (Haar), each started once per session on a free loopback port.
 """
 import sys
-from pathlib import Path
 
 import pytest
 import skimage.data
 
 from bench.live_server import LiveServer, encode, procfile_command
 
-ROOT = Path(__file__).resolve().parents[2]
 ASTRONAUT_FACE = (176, 72, 96, 100)  # hand-annotated, brow to chin, in the 512x512 photo
 
 
