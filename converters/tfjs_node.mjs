@@ -38,6 +38,7 @@ function parseArgs(argv) {
   return options;
 }
 
+const CHUNK_FACES = 256;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
@@ -51,11 +52,19 @@ async function main() {
   if (data.length !== options.n * shape.reduce((a, b) => a * b, 1)) {
     throw new Error(`expected ${options.n} faces of shape ${shape} in ${options.inputPath}, got ${data.length} floats`);
   }
-  const probabilities = tf.tidy(() => model.predict(tf.tensor(data, [options.n, ...shape])).arraySync());
+  // Chunks keep the activations of thousands of faces (twice that with flip TTA) inside the
+  // WASM backend's memory, which one batch of a whole test split overflows.
+  const faceSize = shape.reduce((a, b) => a * b, 1);
+  const probabilities = [];
+  for (let start = 0; start < options.n; start += CHUNK_FACES) {
+    const count = Math.min(CHUNK_FACES, options.n - start);
+    const chunk = data.subarray(start * faceSize, (start + count) * faceSize);
+    probabilities.push(...tf.tidy(() => model.predict(tf.tensor(chunk, [count, ...shape])).arraySync()));
+  }
 
   const times = [];
   if (options.repeat > 0) {
-    const one = tf.tensor(data.subarray(0, shape.reduce((a, b) => a * b, 1)), [1, ...shape]);
+    const one = tf.tensor(data.subarray(0, faceSize), [1, ...shape]);
     for (let i = 0; i < options.repeat + 10; i++) {
       const start = performance.now();
       const out = model.predict(one);
