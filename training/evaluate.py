@@ -14,6 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from training.data import DataError, load  # noqa: E402
 from training.metrics import classification_report  # noqa: E402
 from training.predict import predict_probabilities  # noqa: E402
+from training.tta import has_flip_tta  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = ROOT / "models" / "default"
@@ -41,7 +42,8 @@ def evaluate(model, data, split="PrivateTest", tta=None) -> dict:
         split = next(iter(dataset))
     faces = dataset[split]
     report = classification_report(faces.y, predict_probabilities(model, faces.x, tta=tta))
-    return {"data": str(data), "split": split, "tta": tta or "none", **report}
+    in_graph = has_flip_tta(model)  # an export made with --tta flip averages mirrored faces itself
+    return {"data": str(data), "split": split, "tta": "flip" if in_graph else (tta or "none"), **report}
 
 
 def main(argv=None):
@@ -53,7 +55,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     try:
         result = evaluate(load_keras_model(args.model), args.data, args.split, None if args.tta == "none" else args.tta)
-    except (DataError, FileNotFoundError) as e:
+    except (DataError, FileNotFoundError, ValueError) as e:  # ValueError: --tta flip on a model that has it
         print(f"error: {e}", file=sys.stderr)
         return 2
     result["model"] = str(args.model)

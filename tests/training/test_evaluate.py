@@ -8,6 +8,8 @@ from training import evaluate
 from training.metrics import classification_report
 from training.preprocessing import LABELS
 
+MINI_XCEPTION_DIR = evaluate.ROOT / "models" / "mini_xception"
+
 
 def test_classification_report_on_known_predictions():
     y = [0, 0, 1, 1]
@@ -28,12 +30,29 @@ def test_evaluate_cli_prints_metrics_json(tmp_path, capsys):
         (folder / label).mkdir(parents=True)
         for i in range(3):
             cv2.imwrite(str(folder / label / f"{i}.png"), rng.integers(0, 256, (64, 64), dtype=np.uint8))
-    assert evaluate.main(["--data", str(folder), "--tta", "flip"]) == 0
+    assert evaluate.main(["--data", str(folder), "--model", str(MINI_XCEPTION_DIR), "--tta", "flip"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["n"] == 6 and out["split"] == "all" and out["tta"] == "flip"
     assert set(out["f1"]) == set(LABELS) and len(out["confusion_matrix"]) == 7
     assert np.sum(out["confusion_matrix"]) == 6
     assert 0 <= out["accuracy"] <= 1 and 0 <= out["macro_f1"] <= 1
+
+
+def test_evaluate_cli_refuses_flip_twice_and_reports_the_graphs_own_flip(tmp_path, capsys):
+    """The shipped default averages mirrored faces in its graph: --tta flip on it is an error,
+    and its plain evaluation says tta "flip" (what it computes), not "none"."""
+    from training.tta import has_flip_tta
+
+    if not has_flip_tta(evaluate.load_keras_model(evaluate.DEFAULT_MODEL)):
+        pytest.skip("the shipped default has no flip in its graph")
+    import cv2
+
+    (tmp_path / "happy").mkdir()
+    cv2.imwrite(str(tmp_path / "happy" / "0.png"), np.full((48, 48), 128, np.uint8))
+    assert evaluate.main(["--data", str(tmp_path), "--tta", "flip"]) == 2
+    assert "already averages over mirrored faces" in capsys.readouterr().err
+    assert evaluate.main(["--data", str(tmp_path)]) == 0
+    assert json.loads(capsys.readouterr().out)["tta"] == "flip"
 
 
 def test_evaluate_cli_reports_bad_data(tmp_path, capsys):
