@@ -61,6 +61,13 @@ def test_manifest_describes_the_files():
         assert model_file(fmt).exists(), fmt
 
 
+def test_manifest_says_whether_the_graph_averages_mirrored_faces():
+    from training.tta import has_flip_tta
+
+    expected = "flip" if has_flip_tta(load_keras_model(DEFAULT_MODEL_DIR)) else "none"
+    assert MANIFEST.get("test_time_augmentation", "none") == expected
+
+
 def test_tfjs_float32_matches_keras(faces, keras_probabilities):
     tfjs = run_tfjs_node(model_file("tfjs"), faces)["probabilities"]
     assert np.abs(tfjs - keras_probabilities).max() <= 1e-4
