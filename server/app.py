@@ -38,7 +38,8 @@ def create_app(config=None) -> Flask:
     if socketio.async_mode == "eventlet":
         websocket_mask.install()
 
-    engine = Engine(settings["MODEL_DIR"], detector=settings["DETECTOR"], max_bytes=settings["MAX_UPLOAD_BYTES"],
+    engine = Engine(settings["MODEL_DIR"], tflite=settings["TFLITE"], detector=settings["DETECTOR"],
+                    max_bytes=settings["MAX_UPLOAD_BYTES"],
                     max_pixels=settings["MAX_PIXELS"], min_face=settings["MIN_FACE"], async_mode=socketio.async_mode)
     app.extensions["fer"] = engine
     model_name = Path(settings["MODEL_DIR"]).resolve().name

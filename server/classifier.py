@@ -1,4 +1,4 @@
-"""The expression classifier: the exported model's float32 TFLite file, read through its manifest."""
+"""The expression classifier: one of the exported model's TFLite files, read through its manifest."""
 from pathlib import Path
 
 import numpy as np
@@ -21,12 +21,17 @@ def check_manifest_matches_preprocessing(manifest: dict, model_dir):
 class Classifier:
     """Face crops -> probabilities over the manifest's labels."""
 
-    def __init__(self, model_dir):
+    def __init__(self, model_dir, tflite="float32"):
+        """`tflite`: float32, float16 or int8, the TFLite file of the manifest to run."""
         self.model_dir = Path(model_dir)
         self.manifest = read_manifest(self.model_dir)
         check_manifest_matches_preprocessing(self.manifest, self.model_dir)
         self.labels = list(self.manifest["labels"])
-        self.model = TFLiteModel(self.model_dir / self.manifest["formats"]["tflite_float32"]["path"])
+        available = sorted(k.removeprefix("tflite_") for k in self.manifest["formats"] if k.startswith("tflite_"))
+        if tflite not in available:
+            raise ValueError(f"{self.model_dir}: no TFLite {tflite!r} model; its manifest has {', '.join(available)}")
+        self.tflite = tflite
+        self.model = TFLiteModel(self.model_dir / self.manifest["formats"][f"tflite_{tflite}"]["path"])
         outputs = self.model.outputs[0]["shape"][-1]
         if outputs != len(self.labels):
             raise ValueError(f"{self.model_dir}: manifest has {len(self.labels)} labels, the model outputs {outputs}")
@@ -34,7 +39,8 @@ class Classifier:
     def probabilities(self, crop: np.ndarray) -> np.ndarray:
         """One RGB or gray uint8 face crop -> (labels,) probabilities."""
         x = preprocess_face(crop)[None]
-        return next(iter(self.model.run(x).values()))[0]
+        p = next(iter(self.model.run(x).values()))[0].astype(np.float32)
+        return p / p.sum()  # int8 outputs come in steps of 1/256 and need not sum to exactly 1
 
     def classify(self, crop: np.ndarray) -> dict:
         """One face crop -> {"label", "confidence", "probabilities": {label: p}}."""

@@ -15,9 +15,9 @@ def _ms(seconds):
 class Engine:
     """The server's inference: a detector, the classifier, and the input limits. Thread-safe."""
 
-    def __init__(self, model_dir, detector="blazeface_full", max_bytes=2 * 1024 * 1024,
+    def __init__(self, model_dir, tflite="int8", detector="blazeface_full", max_bytes=2 * 1024 * 1024,
                  max_pixels=4096 * 4096, min_face=24, async_mode="threading"):
-        self.classifier = Classifier(model_dir)
+        self.classifier = Classifier(model_dir, tflite)
         self.detector = make_detector(detector, min_face=min_face)
         self.crop_scale = self.classifier.manifest["input"].get("crop_scale", DEFAULT_CROP_SCALE)
         self.max_bytes, self.max_pixels = max_bytes, max_pixels

@@ -57,7 +57,7 @@ def python_side(parity_crops):
     from server.classifier import Classifier
     from training.preprocessing import preprocess_face
 
-    classifier = Classifier(DEFAULT_MODEL_DIR)
+    classifier = Classifier(DEFAULT_MODEL_DIR, tflite="float32")  # the server's default int8 is not bit-close
     return {name: (preprocess_face(crop)[..., 0], classifier.probabilities(crop)) for name, crop in parity_crops.items()}
 
 

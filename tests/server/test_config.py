@@ -14,11 +14,11 @@ def test_defaults_without_variables():
 
 
 def test_every_variable_is_read():
-    settings = from_env({"FER_MODEL_DIR": "/m", "FER_DETECTOR": "haar", "FER_MAX_UPLOAD_BYTES": "1000",
+    settings = from_env({"FER_MODEL_DIR": "/m", "FER_DETECTOR": "haar", "FER_TFLITE": "float32", "FER_MAX_UPLOAD_BYTES": "1000",
                          "FER_MAX_PIXELS": "2000", "FER_MIN_FACE": "30", "FER_MESSAGE_QUEUE": "redis://q",
                          "FER_ALLOWED_ORIGINS": "https://a.test, https://b.test,", "FER_HOST": "127.0.0.1",
                          "FER_CERTFILE": "/c.pem", "FER_KEYFILE": "/k.pem", "PORT": "8080"})
-    assert settings == {"MODEL_DIR": Path("/m"), "DETECTOR": "haar", "MAX_UPLOAD_BYTES": 1000, "MAX_PIXELS": 2000,
+    assert settings == {"MODEL_DIR": Path("/m"), "DETECTOR": "haar", "TFLITE": "float32", "MAX_UPLOAD_BYTES": 1000, "MAX_PIXELS": 2000,
                         "MIN_FACE": 30, "MESSAGE_QUEUE": "redis://q", "ALLOWED_ORIGINS": ["https://a.test", "https://b.test"],
                         "HOST": "127.0.0.1", "PORT": 8080, "CERTFILE": "/c.pem", "KEYFILE": "/k.pem"}
 
@@ -37,3 +37,19 @@ def test_bad_numbers_name_the_variable(name, value):
 def test_unknown_detector_fails_at_start(make_app):
     with pytest.raises(ValueError, match="unknown face detector 'yolo'"):
         make_app(DETECTOR="yolo")
+
+
+def test_unknown_tflite_format_fails_at_start_naming_the_choices(make_app):
+    with pytest.raises(ValueError, match="no TFLite 'int4' model; its manifest has float16, float32, int8"):
+        make_app(TFLITE="int4")
+
+
+@pytest.mark.real_model
+@pytest.mark.parametrize("tflite", ["float32", "float16", "int8"])
+def test_every_tflite_format_serves_a_face(make_app, astronaut_jpeg, tflite):
+    """Each TFLite file of the default model finds the smiling astronaut, calls her happy, and gives
+    probabilities that sum to 1 (int8's come in steps of 1/256 and are renormalised)."""
+    client = make_app(TFLITE=tflite).test_client()
+    faces = client.post("/api/predict", data=astronaut_jpeg, content_type="image/jpeg").get_json()["faces"]
+    assert len(faces) == 1 and faces[0]["label"] == "happy"
+    assert sum(faces[0]["probabilities"].values()) == pytest.approx(1, abs=1e-3)
