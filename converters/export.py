@@ -33,7 +33,7 @@ from converters.manifest import build_manifest, write_manifest  # noqa: E402
 from training.data import load  # noqa: E402
 from training.evaluate import DEFAULT_DATA, KERAS_FILE, evaluate, load_keras_model  # noqa: E402
 from training.preprocessing import INPUT_SHAPE, preprocess_batch  # noqa: E402
-from training.tta import has_flip_tta, with_flip_tta  # noqa: E402
+from training.tta import TTA_CHOICES, has_flip_tta, with_tta  # noqa: E402
 
 REPRESENTATIVE_FACES = 500
 
@@ -116,15 +116,11 @@ def export(model_path, out_dir, data=DEFAULT_DATA, name=None, metrics=None, trai
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    model = load_keras_model(model_path)
-    if tuple(model.input_shape[1:]) != INPUT_SHAPE:
-        raise ValueError(f"model input {model.input_shape} does not match the spec's {INPUT_SHAPE}")
-    if tta == "flip" and not has_flip_tta(model):
-        model = with_flip_tta(model)
-        keras.models.save_model(model, out_dir / KERAS_FILE)
-    elif tta not in ("flip", "none"):
-        raise ValueError(f"unknown test-time augmentation {tta!r}; expected 'flip' or 'none'")
-    elif Path(model_path).resolve() != (out_dir / KERAS_FILE).resolve():
+    loaded = load_keras_model(model_path)
+    if tuple(loaded.input_shape[1:]) != INPUT_SHAPE:
+        raise ValueError(f"model input {loaded.input_shape} does not match the spec's {INPUT_SHAPE}")
+    model = with_tta(loaded, tta)
+    if model is not loaded or Path(model_path).resolve() != (out_dir / KERAS_FILE).resolve():
         keras.models.save_model(model, out_dir / KERAS_FILE)
 
     saved_model = export_saved_model(model, out_dir)
@@ -171,7 +167,7 @@ def main(argv=None):
                    help="FER2013 CSV: int8 calibration faces (Training) and the metrics (PublicTest, PrivateTest)")
     p.add_argument("--name", help="model name in the manifest (default: the folder name)")
     p.add_argument("--run-dir", help="training run folder: its args.json and metrics.json go into the manifest")
-    p.add_argument("--tta", choices=["none", "flip"], default="none",
+    p.add_argument("--tta", choices=TTA_CHOICES, default="none",
                    help="flip: bake flip test-time augmentation into every format (twice the compute per face)")
     args = p.parse_args(argv)
 

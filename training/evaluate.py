@@ -14,7 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from training.data import DataError, load  # noqa: E402
 from training.metrics import classification_report  # noqa: E402
 from training.predict import predict_probabilities  # noqa: E402
-from training.tta import has_flip_tta  # noqa: E402
+from training.tta import TTA_CHOICES, has_flip_tta  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = ROOT / "models" / "default"
@@ -51,10 +51,10 @@ def main(argv=None):
     p.add_argument("--data", default=str(DEFAULT_DATA), help="FER2013 CSV/.csv.gz, or an image folder")
     p.add_argument("--split", default="PrivateTest", help="PublicTest, PrivateTest, Training, ... (ignored for a one-split folder)")
     p.add_argument("--model", default=str(DEFAULT_MODEL), help="model folder with model.keras, or a .keras file")
-    p.add_argument("--tta", choices=["none", "flip"], default="none", help="test-time augmentation")
+    p.add_argument("--tta", choices=TTA_CHOICES, default="none", help="test-time augmentation")
     args = p.parse_args(argv)
     try:
-        result = evaluate(load_keras_model(args.model), args.data, args.split, None if args.tta == "none" else args.tta)
+        result = evaluate(load_keras_model(args.model), args.data, args.split, args.tta)
     except (DataError, FileNotFoundError, ValueError) as e:  # ValueError: --tta flip on a model that has it
         print(f"error: {e}", file=sys.stderr)
         return 2

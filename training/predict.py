@@ -2,15 +2,12 @@
 import numpy as np
 
 from training.preprocessing import preprocess_batch
-from training.tta import has_flip_tta, with_flip_tta
+from training.tta import has_flip_tta, with_tta
 
 
 def predict_probabilities(model, faces_uint8, tta=None, batch_size=512) -> np.ndarray:
     """(N, 48, 48) uint8 faces -> (N, classes) probabilities; tta="flip" averages with the mirrored face."""
-    if tta == "flip":
-        if has_flip_tta(model):
-            raise ValueError(f"{model.name} already averages over mirrored faces; evaluate it without --tta")
-        model = with_flip_tta(model)
-    elif tta not in (None, "none"):
-        raise ValueError(f"unknown test-time augmentation {tta!r}; expected 'flip' or none")
+    if tta == "flip" and has_flip_tta(model):  # asking twice means the caller misread the model
+        raise ValueError(f"{model.name} already averages over mirrored faces; evaluate it without --tta")
+    model = with_tta(model, tta)
     return model.predict(preprocess_batch(faces_uint8), batch_size=batch_size, verbose=0)

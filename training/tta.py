@@ -11,6 +11,8 @@ two costs less than two batches of one on CPU, and a graph model needs no Python
 import keras
 from keras import layers, ops
 
+TTA_CHOICES = ("none", "flip")  # the --tta values of training.evaluate and converters.export
+
 
 @keras.saving.register_keras_serializable(package="realtime_fer")
 class StackMirror(layers.Layer):
@@ -44,3 +46,13 @@ def with_flip_tta(model: keras.Model) -> keras.Model:
 def has_flip_tta(model: keras.Model) -> bool:
     """Whether `model` already averages over mirrored faces (so it must not be wrapped twice)."""
     return any(isinstance(layer, MeanOfHalves) for layer in model.layers)
+
+
+def with_tta(model: keras.Model, tta) -> keras.Model:
+    """`model` with the test-time augmentation named `tta` ("flip", or "none"/None for as is).
+    A model that already averages mirrored faces is returned unwrapped."""
+    if tta in (None, "none"):
+        return model
+    if tta != "flip":
+        raise ValueError(f"unknown test-time augmentation {tta!r}; expected one of {', '.join(TTA_CHOICES)}")
+    return model if has_flip_tta(model) else with_flip_tta(model)
