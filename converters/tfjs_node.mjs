@@ -49,12 +49,12 @@ async function main() {
   const shape = model.inputs[0].shape.slice(1);
   const raw = readFileSync(options.inputPath);
   const data = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
-  if (data.length !== options.n * shape.reduce((a, b) => a * b, 1)) {
+  const faceSize = shape.reduce((a, b) => a * b, 1);
+  if (data.length !== options.n * faceSize) {
     throw new Error(`expected ${options.n} faces of shape ${shape} in ${options.inputPath}, got ${data.length} floats`);
   }
   // Chunks keep the activations of thousands of faces (twice that with flip TTA) inside the
   // WASM backend's memory, which one batch of a whole test split overflows.
-  const faceSize = shape.reduce((a, b) => a * b, 1);
   const probabilities = [];
   for (let start = 0; start < options.n; start += CHUNK_FACES) {
     const count = Math.min(CHUNK_FACES, options.n - start);

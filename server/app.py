@@ -39,8 +39,8 @@ def create_app(config=None) -> Flask:
         websocket_mask.install()
 
     engine = Engine(settings["MODEL_DIR"], tflite=settings["TFLITE"], detector=settings["DETECTOR"],
-                    max_bytes=settings["MAX_UPLOAD_BYTES"],
-                    max_pixels=settings["MAX_PIXELS"], min_face=settings["MIN_FACE"], async_mode=socketio.async_mode)
+                    max_bytes=settings["MAX_UPLOAD_BYTES"], max_pixels=settings["MAX_PIXELS"],
+                    min_face=settings["MIN_FACE"], async_mode=socketio.async_mode)
     app.extensions["fer"] = engine
     model_name = Path(settings["MODEL_DIR"]).resolve().name
     settings["MODEL_URL"] = f"/models/{model_name}/{engine.manifest['formats']['tfjs']['path']}"

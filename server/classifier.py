@@ -30,7 +30,6 @@ class Classifier:
         available = sorted(k.removeprefix("tflite_") for k in self.manifest["formats"] if k.startswith("tflite_"))
         if tflite not in available:
             raise ValueError(f"{self.model_dir}: no TFLite {tflite!r} model; its manifest has {', '.join(available)}")
-        self.tflite = tflite
         self.model = TFLiteModel(self.model_dir / self.manifest["formats"][f"tflite_{tflite}"]["path"])
         outputs = self.model.outputs[0]["shape"][-1]
         if outputs != len(self.labels):
