@@ -20,7 +20,6 @@ from pathlib import Path
 
 from bench.live_server import LiveServer
 
-ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--no-first-run", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
@@ -30,18 +29,16 @@ WARMUP_FRAMES = 5
 def build_videos(folder):
     """{scene name: y4m path}: the astronaut alone, and with three FER2013 faces when the data is there."""
     from bench import scenes  # the same scenes as the browser tests
+    from training.data import DEFAULT_DATA, load
 
     frame, _ = scenes.one_face_scene()
     videos = {"1 face": scenes.write_y4m(folder / "one.y4m", frame)}
-    data = ROOT.parent / "shared" / "datasets" / "fer2013" / "fer2013.csv.gz"
-    if data.exists():
-        from training.data import load
-
-        faces = scenes.fer_faces(load(data)["PrivateTest"])
+    if DEFAULT_DATA.exists():
+        faces = scenes.fer_faces(load(DEFAULT_DATA)["PrivateTest"])
         frame, _ = scenes.four_face_scene([faces[0], faces[2], faces[1]])
         videos["4 faces"] = scenes.write_y4m(folder / "four.y4m", frame)
     else:
-        print(f"FER2013 not found at {data}: the four-face scene is skipped", file=sys.stderr)
+        print(f"FER2013 not found at {DEFAULT_DATA}: the four-face scene is skipped", file=sys.stderr)
     return videos
 
 

@@ -3,8 +3,10 @@ from pathlib import Path
 
 import pytest
 
+from training.data import DEFAULT_DATA
+
 ROOT = Path(__file__).resolve().parents[1]
-FER2013_CSV = ROOT.parent / "shared" / "datasets" / "fer2013" / "fer2013.csv.gz"
+FER2013_CSV = DEFAULT_DATA
 DEFAULT_MODEL_DIR = ROOT / "models" / "default"
 
 

@@ -17,6 +17,8 @@ import numpy as np
 from training.preprocessing import INPUT_SIZE, LABELS, NUM_CLASSES, resize, to_gray
 
 SPLITS = ("Training", "PublicTest", "PrivateTest")
+# FER2013 where CI and every session find it: ../shared beside the repo. Every --data defaults to it.
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "fer2013" / "fer2013.csv.gz"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".webp"}
 PIXELS_PER_FACE = INPUT_SIZE[0] * INPUT_SIZE[1]
 

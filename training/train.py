@@ -25,11 +25,9 @@ import tensorflow as tf  # noqa: E402
 
 from training import reports  # noqa: E402
 from training.augment import make_augmenter, make_mixup  # noqa: E402
-from training.data import DataError, load, random_split  # noqa: E402
+from training.data import DEFAULT_DATA, DataError, load, random_split  # noqa: E402
 from training.models import make_model  # noqa: E402
 from training.preprocessing import INPUT_SHAPE, NUM_CLASSES, SPEC  # noqa: E402
-
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "fer2013" / "fer2013.csv.gz"
 
 
 def parse_args(argv=None):
