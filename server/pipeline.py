@@ -3,6 +3,7 @@ import time
 
 from server.classifier import Classifier
 from server.concurrency import run_blocking
+from server.config import DEFAULTS
 from server.crop import DEFAULT_CROP_SCALE, square_crop
 from server.detectors import make_detector
 from server.images import decode_image
@@ -15,8 +16,9 @@ def _ms(seconds):
 class Engine:
     """The server's inference: a detector, the classifier, and the input limits. Thread-safe."""
 
-    def __init__(self, model_dir, tflite="int8", detector="blazeface_full", max_bytes=2 * 1024 * 1024,
-                 max_pixels=4096 * 4096, min_face=24, async_mode="threading"):
+    def __init__(self, model_dir, tflite=DEFAULTS["TFLITE"], detector=DEFAULTS["DETECTOR"],
+                 max_bytes=DEFAULTS["MAX_UPLOAD_BYTES"], max_pixels=DEFAULTS["MAX_PIXELS"],
+                 min_face=DEFAULTS["MIN_FACE"], async_mode="threading"):
         self.classifier = Classifier(model_dir, tflite)
         self.detector = make_detector(detector, min_face=min_face)
         self.crop_scale = self.classifier.manifest["input"].get("crop_scale", DEFAULT_CROP_SCALE)
