@@ -13,8 +13,9 @@ writes into --out:
                                  calibrated on faces drawn from FER2013 Training
     manifest.json                labels, input and preprocessing, metrics, provenance, sizes, sha256
 
-With --tta flip, every format is the model wrapped by training.tta.with_flip_tta: it averages each
-face with its mirror image inside the graph, so the browser and the server get it with no code.
+With --tta flip (or shrink_flip), every format is the model wrapped by training.tta.with_tta: it
+averages each face with its mirror image (shrunk a little first) inside the graph, so the browser
+and the server get it with no code.
 """
 import argparse
 import json
@@ -33,7 +34,7 @@ from converters.manifest import build_manifest, write_manifest  # noqa: E402
 from training.data import load  # noqa: E402
 from training.evaluate import DEFAULT_DATA, KERAS_FILE, evaluate, load_keras_model  # noqa: E402
 from training.preprocessing import INPUT_SHAPE, preprocess_batch  # noqa: E402
-from training.tta import TTA_CHOICES, has_flip_tta, with_tta  # noqa: E402
+from training.tta import TTA_CHOICES, graph_tta, with_tta  # noqa: E402
 
 REPRESENTATIVE_FACES = 500
 
@@ -110,7 +111,8 @@ def representative_training_faces(data, n=REPRESENTATIVE_FACES, seed=0) -> np.nd
 def export(model_path, out_dir, data=DEFAULT_DATA, name=None, metrics=None, training=None, tta="none") -> dict:
     """Write every format of the model at `model_path` into `out_dir` and return the manifest.
 
-    tta="flip" wraps the model in flip test-time augmentation first (twice the compute per face).
+    tta="flip" or "shrink_flip" wraps the model in that test-time augmentation first (training/tta.py;
+    twice the compute per face).
     """
     import keras
 
@@ -140,7 +142,7 @@ def export(model_path, out_dir, data=DEFAULT_DATA, name=None, metrics=None, trai
     if metrics is None:
         metrics = {split: _summary(evaluate(model, data, split)) for split in ("PublicTest", "PrivateTest")}
     manifest = build_manifest(out_dir, name or out_dir.name, model.name, formats, metrics, training or {},
-                              test_time_augmentation="flip" if has_flip_tta(model) else "none")
+                              test_time_augmentation=graph_tta(model))
     write_manifest(out_dir, manifest)
     return manifest
 
@@ -168,7 +170,7 @@ def main(argv=None):
     p.add_argument("--name", help="model name in the manifest (default: the folder name)")
     p.add_argument("--run-dir", help="training run folder: its args.json and metrics.json go into the manifest")
     p.add_argument("--tta", choices=TTA_CHOICES, default="none",
-                   help="flip: bake flip test-time augmentation into every format (twice the compute per face)")
+                   help="bake this test-time augmentation (training/tta.py) into every format (twice the compute per face)")
     args = p.parse_args(argv)
 
     training = {"data": Path(args.data).name}

@@ -1,7 +1,7 @@
 """Evaluate a trained model on FER2013 (or any `<class>/*` image folder) and print JSON metrics.
 
     python -m training.evaluate --data ../shared/datasets/fer2013/fer2013.csv.gz --split PrivateTest
-    python -m training.evaluate --data my_faces/ --model runs/wide/best.keras --tta flip
+    python -m training.evaluate --data my_faces/ --model runs/wide/best.keras --tta shrink_flip
 """
 import argparse
 import json
@@ -14,7 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from training.data import DEFAULT_DATA, DataError, load  # noqa: E402
 from training.metrics import classification_report  # noqa: E402
 from training.predict import predict_probabilities  # noqa: E402
-from training.tta import TTA_CHOICES, has_flip_tta  # noqa: E402
+from training.tta import TTA_CHOICES, graph_tta  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = ROOT / "models" / "default"
@@ -41,8 +41,8 @@ def evaluate(model, data, split="PrivateTest", tta=None) -> dict:
         split = next(iter(dataset))
     faces = dataset[split]
     report = classification_report(faces.y, predict_probabilities(model, faces.x, tta=tta))
-    in_graph = has_flip_tta(model)  # an export made with --tta flip averages mirrored faces itself
-    return {"data": str(data), "split": split, "tta": "flip" if in_graph else (tta or "none"), **report}
+    in_graph = graph_tta(model)  # an export made with --tta does its views itself
+    return {"data": str(data), "split": split, "tta": in_graph if in_graph != "none" else (tta or "none"), **report}
 
 
 def main(argv=None):
@@ -54,7 +54,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     try:
         result = evaluate(load_keras_model(args.model), args.data, args.split, args.tta)
-    except (DataError, FileNotFoundError, ValueError) as e:  # ValueError: --tta flip on a model that has it
+    except (DataError, FileNotFoundError, ValueError) as e:  # ValueError: --tta on a model that has it
         print(f"error: {e}", file=sys.stderr)
         return 2
     result["model"] = str(args.model)

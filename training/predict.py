@@ -1,13 +1,14 @@
-"""Run a Keras model over 48x48 uint8 faces, with optional flip test-time augmentation."""
+"""Run a Keras model over 48x48 uint8 faces, with optional test-time augmentation (training/tta.py)."""
 import numpy as np
 
 from training.preprocessing import preprocess_batch
-from training.tta import has_flip_tta, with_tta
+from training.tta import graph_tta, with_tta
 
 
 def predict_probabilities(model, faces_uint8, tta=None, batch_size=512) -> np.ndarray:
     """(N, 48, 48) uint8 faces -> (N, classes) probabilities; tta="flip" averages with the mirrored face."""
-    if tta == "flip" and has_flip_tta(model):  # asking twice means the caller misread the model
-        raise ValueError(f"{model.name} already averages over mirrored faces; evaluate it without --tta")
+    if tta not in (None, "none") and graph_tta(model) != "none":  # asking twice means the caller misread the model
+        raise ValueError(f"{model.name} already does {graph_tta(model)} test-time augmentation; "
+                         f"evaluate it without --tta")
     model = with_tta(model, tta)
     return model.predict(preprocess_batch(faces_uint8), batch_size=batch_size, verbose=0)

@@ -38,21 +38,22 @@ def test_evaluate_cli_prints_metrics_json(tmp_path, capsys):
     assert 0 <= out["accuracy"] <= 1 and 0 <= out["macro_f1"] <= 1
 
 
-def test_evaluate_cli_refuses_flip_twice_and_reports_the_graphs_own_flip(tmp_path, capsys):
-    """The shipped default averages mirrored faces in its graph: --tta flip on it is an error,
-    and its plain evaluation says tta "flip" (what it computes), not "none"."""
-    from training.tta import has_flip_tta
+def test_evaluate_cli_refuses_tta_twice_and_reports_the_graphs_own(tmp_path, capsys):
+    """The shipped default does its test-time augmentation in its graph: --tta on it is an error,
+    and its plain evaluation names the augmentation it computes, not "none"."""
+    from training.tta import graph_tta
 
-    if not has_flip_tta(evaluate.load_keras_model(evaluate.DEFAULT_MODEL)):
-        pytest.skip("the shipped default has no flip in its graph")
+    in_graph = graph_tta(evaluate.load_keras_model(evaluate.DEFAULT_MODEL))
+    if in_graph == "none":
+        pytest.skip("the shipped default has no test-time augmentation in its graph")
     import cv2
 
     (tmp_path / "happy").mkdir()
     cv2.imwrite(str(tmp_path / "happy" / "0.png"), np.full((48, 48), 128, np.uint8))
     assert evaluate.main(["--data", str(tmp_path), "--tta", "flip"]) == 2
-    assert "already averages over mirrored faces" in capsys.readouterr().err
+    assert f"already does {in_graph} test-time augmentation" in capsys.readouterr().err
     assert evaluate.main(["--data", str(tmp_path)]) == 0
-    assert json.loads(capsys.readouterr().out)["tta"] == "flip"
+    assert json.loads(capsys.readouterr().out)["tta"] == in_graph
 
 
 def test_evaluate_cli_reports_bad_data(tmp_path, capsys):

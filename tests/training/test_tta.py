@@ -1,14 +1,15 @@
-"""Flip test-time augmentation in the graph (training/tta.py): the mean over a face and its mirror,
-kept through saving, and exported so that TF.js and TFLite compute the same."""
+"""Test-time augmentation in the graph (training/tta.py): the mean over a face and its mirror,
+optionally shrunk first, kept through saving, and exported so that TF.js and TFLite compute the same."""
 import json
 
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from training.models import make_model
 from training.predict import predict_probabilities
-from training.tta import has_flip_tta, with_flip_tta
+from training.tta import SHRINK_BORDER, ShrinkFace, graph_tta, with_tta
 
 
 @pytest.fixture(scope="module")
@@ -22,9 +23,19 @@ def faces():
     return np.random.default_rng(0).integers(0, 256, (6, 48, 48), dtype=np.uint8)
 
 
-def test_wrapped_model_averages_each_face_with_its_mirror(base):
-    x = np.random.default_rng(1).uniform(-1, 1, (5, 48, 48, 1)).astype("float32")
-    wrapped = with_flip_tta(base)
+def scaled(seed, n):
+    return np.random.default_rng(seed).uniform(-1, 1, (n, 48, 48, 1)).astype("float32")
+
+
+def shrunk(x, border=SHRINK_BORDER):
+    """The reference: NumPy's edge padding, then TensorFlow's bilinear resize back to 48x48."""
+    framed = np.pad(x, ((0, 0), (border, border), (border, border), (0, 0)), mode="edge")
+    return tf.image.resize(framed, x.shape[1:3], method="bilinear").numpy()
+
+
+def test_flip_averages_each_face_with_its_mirror(base):
+    x = scaled(1, 5)
+    wrapped = with_tta(base, "flip")
     expected = (base.predict(x, verbose=0) + base.predict(x[:, :, ::-1], verbose=0)) / 2
     got = wrapped.predict(x, verbose=0)
     np.testing.assert_allclose(got, expected, atol=1e-6)
@@ -35,29 +46,53 @@ def test_wrapped_model_averages_each_face_with_its_mirror(base):
     assert wrapped.input_shape == base.input_shape and wrapped.output_shape == base.output_shape
 
 
-def test_wrapped_model_survives_save_and_load(base, tmp_path):
-    wrapped = with_flip_tta(base)
+def test_shrink_face_pads_with_edge_pixels_and_resizes_back():
+    x = scaled(3, 4)
+    got = ShrinkFace()(x).numpy()
+    assert got.shape == x.shape
+    np.testing.assert_allclose(got, shrunk(x), atol=1e-5)
+    # A flat face stays flat (edge fill adds no border of another value), and the face shrinks:
+    # a bright centre square loses area.
+    np.testing.assert_allclose(ShrinkFace()(np.full((1, 48, 48, 1), 0.3, "float32")).numpy(), 0.3, atol=1e-6)
+    square = -np.ones((1, 48, 48, 1), "float32")
+    square[:, 12:36, 12:36] = 1
+    assert (ShrinkFace()(square).numpy() > 0).sum() < (square > 0).sum()
+
+
+def test_shrink_flip_averages_the_shrunk_face_with_its_mirror(base):
+    x = scaled(4, 3)
+    small = shrunk(x)
+    expected = (base.predict(small, verbose=0) + base.predict(small[:, :, ::-1], verbose=0)) / 2
+    np.testing.assert_allclose(with_tta(base, "shrink_flip").predict(x, verbose=0), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("tta", ["flip", "shrink_flip"])
+def test_wrapped_model_survives_save_and_load(base, tmp_path, tta):
+    wrapped = with_tta(base, tta)
     keras.models.save_model(wrapped, tmp_path / "tta.keras")
     loaded = keras.models.load_model(tmp_path / "tta.keras", compile=False)
-    x = np.random.default_rng(2).uniform(-1, 1, (3, 48, 48, 1)).astype("float32")
+    x = scaled(2, 3)
     np.testing.assert_allclose(loaded.predict(x, verbose=0), wrapped.predict(x, verbose=0), atol=1e-6)
-    assert has_flip_tta(loaded) and not has_flip_tta(base)
+    assert graph_tta(loaded) == tta and graph_tta(base) == "none"
 
 
-def test_predict_flip_matches_the_wrapped_model_and_refuses_to_wrap_twice(base, faces):
-    wrapped = with_flip_tta(base)
+def test_predict_matches_the_wrapped_model_and_refuses_to_wrap_twice(base, faces):
+    wrapped = with_tta(base, "flip")
     np.testing.assert_allclose(predict_probabilities(base, faces, tta="flip"),
                                predict_probabilities(wrapped, faces), atol=1e-6)
-    with pytest.raises(ValueError, match="already averages over mirrored faces"):
+    assert with_tta(wrapped, "flip") is wrapped and with_tta(wrapped, None) is wrapped
+    with pytest.raises(ValueError, match="already does flip test-time augmentation"):
         predict_probabilities(wrapped, faces, tta="flip")
+    with pytest.raises(ValueError, match="already does flip test-time augmentation"):
+        with_tta(wrapped, "shrink_flip")
     with pytest.raises(ValueError, match="unknown test-time augmentation 'crop'"):
         predict_probabilities(base, faces, tta="crop")
 
 
 @pytest.mark.slow
-def test_export_with_flip_tta_bakes_it_into_every_format(base, faces, tmp_path):
-    """export(tta="flip") ships the wrapped graph: TF.js (checked against Keras inside export) and
-    TFLite both give the mirror-averaged probabilities, and the manifest says so."""
+def test_export_with_tta_bakes_it_into_every_format(base, faces, tmp_path):
+    """export(tta="shrink_flip") ships the wrapped graph: TF.js (checked against Keras inside
+    export) and TFLite both give the wrapped model's probabilities, and the manifest says so."""
     from converters.export import export
     from converters.runtimes import TFLiteModel
     from training.preprocessing import preprocess_batch
@@ -65,9 +100,9 @@ def test_export_with_flip_tta_bakes_it_into_every_format(base, faces, tmp_path):
     keras.models.save_model(base, tmp_path / "base.keras")
     csv = tmp_path / "calibration.csv"
     csv.write_text("emotion,pixels,Usage\n" + "".join(f"0,{' '.join(map(str, f.ravel()))},Training\n" for f in faces))
-    manifest = export(tmp_path / "base.keras", tmp_path / "out", data=csv, metrics={}, tta="flip")
-    assert manifest["test_time_augmentation"] == "flip"
-    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["test_time_augmentation"] == "flip"
+    manifest = export(tmp_path / "base.keras", tmp_path / "out", data=csv, metrics={}, tta="shrink_flip")
+    assert manifest["test_time_augmentation"] == "shrink_flip"
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["test_time_augmentation"] == "shrink_flip"
     x = preprocess_batch(faces)
     lite = TFLiteModel(tmp_path / "out" / manifest["formats"]["tflite_float32"]["path"]).predict(x)
-    np.testing.assert_allclose(lite, predict_probabilities(base, faces, tta="flip"), atol=1e-4)
+    np.testing.assert_allclose(lite, predict_probabilities(base, faces, tta="shrink_flip"), atol=1e-4)
