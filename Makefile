@@ -54,7 +54,7 @@ train-baseline: $(PY_STAMP)
 
 # Export runs Node to check the TF.js model against Keras, hence the full setup.
 export: setup
-	$(PY) -m converters.export --model $(RUN)/best.keras --run-dir $(RUN) --data $(DATA) --tta shrink_flip --out models/default
+	$(PY) -m converters.export --model $(RUN)/best.keras --run-dir $(RUN) --data $(DATA) --tta smooth_flip --out models/default
 
 export-baseline: setup
 	$(PY) -m converters.export --model runs/mini_xception/best.keras --run-dir runs/mini_xception --data $(DATA) \

@@ -13,8 +13,8 @@ writes into --out:
                                  calibrated on faces drawn from FER2013 Training
     manifest.json                labels, input and preprocessing, metrics, provenance, sizes, sha256
 
-With --tta flip (or shrink_flip), every format is the model wrapped by training.tta.with_tta: it
-averages each face with its mirror image (shrunk a little first) inside the graph, so the browser
+With --tta flip (or smooth_flip), every format is the model wrapped by training.tta.with_tta: it
+averages each face with its mirror image (softened slightly first) inside the graph, so the browser
 and the server get it with no code.
 """
 import argparse
@@ -111,7 +111,7 @@ def representative_training_faces(data, n=REPRESENTATIVE_FACES, seed=0) -> np.nd
 def export(model_path, out_dir, data=DEFAULT_DATA, name=None, metrics=None, training=None, tta="none") -> dict:
     """Write every format of the model at `model_path` into `out_dir` and return the manifest.
 
-    tta="flip" or "shrink_flip" wraps the model in that test-time augmentation first (training/tta.py;
+    tta="flip" or "smooth_flip" wraps the model in that test-time augmentation first (training/tta.py;
     twice the compute per face).
     """
     import keras

@@ -41,8 +41,8 @@ def build_manifest(out_dir: Path, name: str, architecture: str, formats: dict, m
             "formula": "gray(RGB) resized to shape, then value / scale + offset",
         },
         "output": "probabilities over labels, softmax",
-        # "flip": the graph itself averages each face with its mirror image; "shrink_flip": it shrinks
-        # the face a little first (training/tta.py).
+        # "flip": the graph itself averages each face with its mirror image; "smooth_flip": it softens
+        # the face slightly first (training/tta.py).
         "test_time_augmentation": test_time_augmentation,
         "formats": formats,
         "metrics": metrics,

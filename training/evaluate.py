@@ -1,7 +1,7 @@
 """Evaluate a trained model on FER2013 (or any `<class>/*` image folder) and print JSON metrics.
 
     python -m training.evaluate --data ../shared/datasets/fer2013/fer2013.csv.gz --split PrivateTest
-    python -m training.evaluate --data my_faces/ --model runs/wide/best.keras --tta shrink_flip
+    python -m training.evaluate --data my_faces/ --model runs/wide/best.keras --tta smooth_flip
 """
 import argparse
 import json

@@ -1,5 +1,5 @@
 """Test-time augmentation in the graph (training/tta.py): the mean over a face and its mirror,
-optionally shrunk first, kept through saving, and exported so that TF.js and TFLite compute the same."""
+optionally softened first, kept through saving, and exported so that TF.js and TFLite compute the same."""
 import json
 
 import keras
@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from training.models import make_model
 from training.predict import predict_probabilities
-from training.tta import SHRINK_BORDER, ShrinkFace, graph_tta, with_tta
+from training.tta import SmoothFace, graph_tta, smoothing_taps, with_tta
 
 
 @pytest.fixture(scope="module")
@@ -27,10 +27,13 @@ def scaled(seed, n):
     return np.random.default_rng(seed).uniform(-1, 1, (n, 48, 48, 1)).astype("float32")
 
 
-def shrunk(x, border=SHRINK_BORDER):
-    """The reference: NumPy's edge padding, then TensorFlow's bilinear resize back to 48x48."""
-    framed = np.pad(x, ((0, 0), (border, border), (border, border), (0, 0)), mode="edge")
-    return tf.image.resize(framed, x.shape[1:3], method="bilinear").numpy()
+def smoothed(x, taps=None):
+    """The reference: NumPy's edge padding, then the Gaussian taps along rows and then columns."""
+    taps = smoothing_taps() if taps is None else taps
+    r = len(taps) // 2
+    framed = np.pad(x, ((0, 0), (r, r), (r, r), (0, 0)), mode="edge")
+    rows = sum(t * framed[:, i:i + x.shape[1], :] for i, t in enumerate(taps))
+    return sum(t * rows[:, :, j:j + x.shape[2]] for j, t in enumerate(taps))
 
 
 def test_flip_averages_each_face_with_its_mirror(base):
@@ -46,27 +49,31 @@ def test_flip_averages_each_face_with_its_mirror(base):
     assert wrapped.input_shape == base.input_shape and wrapped.output_shape == base.output_shape
 
 
-def test_shrink_face_pads_with_edge_pixels_and_resizes_back():
+def test_smooth_face_is_an_edge_padded_gaussian_blur():
     x = scaled(3, 4)
-    got = ShrinkFace()(x).numpy()
+    got = SmoothFace()(x).numpy()
     assert got.shape == x.shape
-    np.testing.assert_allclose(got, shrunk(x), atol=1e-5)
-    # A flat face stays flat (edge fill adds no border of another value), and the face shrinks:
-    # a bright centre square loses area.
-    np.testing.assert_allclose(ShrinkFace()(np.full((1, 48, 48, 1), 0.3, "float32")).numpy(), 0.3, atol=1e-6)
-    square = -np.ones((1, 48, 48, 1), "float32")
-    square[:, 12:36, 12:36] = 1
-    assert (ShrinkFace()(square).numpy() > 0).sum() < (square > 0).sum()
+    np.testing.assert_allclose(got, smoothed(x), atol=1e-5)
+    assert smoothing_taps().sum() == pytest.approx(1) and smoothing_taps().argmax() == len(smoothing_taps()) // 2
+    # A flat face stays flat (edge fill adds no border of another value), and a sharp step softens
+    # without moving: the values next to the edge change, those far from it do not.
+    np.testing.assert_allclose(SmoothFace()(np.full((1, 48, 48, 1), 0.3, "float32")).numpy(), 0.3, atol=1e-6)
+    step = -np.ones((1, 48, 48, 1), "float32")
+    step[:, :, 24:] = 1
+    soft = SmoothFace()(step).numpy()[0, 10, :, 0]
+    assert -1 < soft[23] < 0 < soft[24] < 1
+    np.testing.assert_allclose(soft[:20], -1, atol=1e-6)
+    np.testing.assert_allclose(soft[28:], 1, atol=1e-6)
 
 
-def test_shrink_flip_averages_the_shrunk_face_with_its_mirror(base):
+def test_smooth_flip_averages_the_softened_face_with_its_mirror(base):
     x = scaled(4, 3)
-    small = shrunk(x)
-    expected = (base.predict(small, verbose=0) + base.predict(small[:, :, ::-1], verbose=0)) / 2
-    np.testing.assert_allclose(with_tta(base, "shrink_flip").predict(x, verbose=0), expected, atol=1e-5)
+    soft = smoothed(x)
+    expected = (base.predict(soft, verbose=0) + base.predict(soft[:, :, ::-1], verbose=0)) / 2
+    np.testing.assert_allclose(with_tta(base, "smooth_flip").predict(x, verbose=0), expected, atol=1e-5)
 
 
-@pytest.mark.parametrize("tta", ["flip", "shrink_flip"])
+@pytest.mark.parametrize("tta", ["flip", "smooth_flip"])
 def test_wrapped_model_survives_save_and_load(base, tmp_path, tta):
     wrapped = with_tta(base, tta)
     keras.models.save_model(wrapped, tmp_path / "tta.keras")
@@ -84,14 +91,14 @@ def test_predict_matches_the_wrapped_model_and_refuses_to_wrap_twice(base, faces
     with pytest.raises(ValueError, match="already does flip test-time augmentation"):
         predict_probabilities(wrapped, faces, tta="flip")
     with pytest.raises(ValueError, match="already does flip test-time augmentation"):
-        with_tta(wrapped, "shrink_flip")
+        with_tta(wrapped, "smooth_flip")
     with pytest.raises(ValueError, match="unknown test-time augmentation 'crop'"):
         predict_probabilities(base, faces, tta="crop")
 
 
 @pytest.mark.slow
 def test_export_with_tta_bakes_it_into_every_format(base, faces, tmp_path):
-    """export(tta="shrink_flip") ships the wrapped graph: TF.js (checked against Keras inside
+    """export(tta="smooth_flip") ships the wrapped graph: TF.js (checked against Keras inside
     export) and TFLite both give the wrapped model's probabilities, and the manifest says so."""
     from converters.export import export
     from converters.runtimes import TFLiteModel
@@ -100,9 +107,9 @@ def test_export_with_tta_bakes_it_into_every_format(base, faces, tmp_path):
     keras.models.save_model(base, tmp_path / "base.keras")
     csv = tmp_path / "calibration.csv"
     csv.write_text("emotion,pixels,Usage\n" + "".join(f"0,{' '.join(map(str, f.ravel()))},Training\n" for f in faces))
-    manifest = export(tmp_path / "base.keras", tmp_path / "out", data=csv, metrics={}, tta="shrink_flip")
-    assert manifest["test_time_augmentation"] == "shrink_flip"
-    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["test_time_augmentation"] == "shrink_flip"
+    manifest = export(tmp_path / "base.keras", tmp_path / "out", data=csv, metrics={}, tta="smooth_flip")
+    assert manifest["test_time_augmentation"] == "smooth_flip"
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["test_time_augmentation"] == "smooth_flip"
     x = preprocess_batch(faces)
     lite = TFLiteModel(tmp_path / "out" / manifest["formats"]["tflite_float32"]["path"]).predict(x)
-    np.testing.assert_allclose(lite, predict_probabilities(base, faces, tta="shrink_flip"), atol=1e-4)
+    np.testing.assert_allclose(lite, predict_probabilities(base, faces, tta="smooth_flip"), atol=1e-4)
