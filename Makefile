@@ -10,7 +10,7 @@ DATA ?= ../shared/datasets/fer2013/fer2013.csv.gz
 RUN ?= runs/resnet_cycle3
 # The shipped default (models/default): a compact ResNet, SGD + cosine, label smoothing, erasing,
 # trained in three cosine cycles, each starting at the previous one's best: 45 epochs from 0.05,
-# 36 from 0.02, then 36 from 0.01 with mixup 0.2; exported with flip test-time augmentation.
+# 36 from 0.02, then 36 from 0.01 with mixup 0.2; exported with smooth+flip test-time augmentation (training/tta.py).
 DEFAULT_RECIPE := --arch resnet --batch-size 64 --optimizer sgd --schedule cosine \
 	--l2 2.5e-4 --label-smoothing 0.1 --erase 0.5
 # The seed's mini-Xception (models/mini_xception): train.py's own defaults.
