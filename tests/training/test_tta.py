@@ -8,7 +8,7 @@ import pytest
 
 from training.models import make_model
 from training.predict import predict_probabilities
-from training.tta import SmoothFace, graph_tta, smoothing_taps, with_tta
+from training.tta import SHARPNESS_RANGE, SmoothFace, graph_tta, smoothing_taps, with_tta
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +63,23 @@ def test_smooth_face_is_an_edge_padded_gaussian_blur():
     assert -1 < soft[23] < 0 < soft[24] < 1
     np.testing.assert_allclose(soft[:20], -1, atol=1e-6)
     np.testing.assert_allclose(soft[28:], 1, atol=1e-6)
+
+
+def test_smoothing_spares_faces_that_are_already_soft():
+    """With a sharpness range, a sharp face is smoothed fully, a soft one is left as it is, and one
+    in between is blended: the weight is the face's sharpness placed in the range."""
+    adaptive = SmoothFace(sharpness_range=SHARPNESS_RANGE)
+    sharp = scaled(5, 2)  # uniform noise: far sharper than any face
+    np.testing.assert_allclose(adaptive(sharp).numpy(), smoothed(sharp), atol=1e-5)
+    ramp = np.tile(np.linspace(-0.2, 0.2, 48, dtype=np.float32), (1, 48, 1))[..., None]
+    np.testing.assert_allclose(adaptive(ramp).numpy(), ramp, atol=1e-6)  # sharpness ~0: untouched
+    lo, hi = SHARPNESS_RANGE
+    # Noise scaled so that its sharpness sits mid-range (smoothing is linear, so sharpness scales too).
+    mid = (lo + hi) / 2 / np.abs(sharp[:1] - smoothed(sharp[:1])).mean() * sharp[:1]
+    d = np.abs(mid - smoothed(mid)).mean()
+    weight = np.clip((d - lo) / (hi - lo), 0, 1)
+    assert 0.2 < weight < 0.8
+    np.testing.assert_allclose(adaptive(mid).numpy(), mid + weight * (smoothed(mid) - mid), atol=1e-5)
 
 
 def test_smooth_flip_averages_the_softened_face_with_its_mirror(base):
