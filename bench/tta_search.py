@@ -6,7 +6,8 @@
 Every row averages the model over a view of each face and that view's mirror image, the way
 training/tta.py does inside the graph; the "as is" row is plain flip averaging, the baseline.
 Each view is also scored on loose boxes and on blurred faces (bench.robustness's "loose box
-(x1.25)" and "blur (sigma 1)"), so a view that only suits FER2013's sharp, tight crops shows up. Choose on PublicTest; PrivateTest is for reporting.
+(x1.25)" and "blur (sigma 1)"), so a view that only suits FER2013's sharp, tight crops shows up.
+Choose on PublicTest; PrivateTest is for reporting.
 """
 import argparse
 import functools
@@ -22,7 +23,7 @@ from training.data import DEFAULT_DATA, load  # noqa: E402
 from training.evaluate import load_keras_model  # noqa: E402
 from training.metrics import classification_report  # noqa: E402
 from training.preprocessing import preprocess_batch  # noqa: E402
-from training.tta import SHARPNESS_RANGE, SmoothFace, graph_tta  # noqa: E402
+from training.tta import SHARPNESS_RANGE, SmoothFace, graph_tta, with_tta  # noqa: E402
 
 SHIFTED = ("loose box (x1.25)", "blur (sigma 1)")  # bench.robustness corruptions scored beside clean faces
 
@@ -53,10 +54,6 @@ VIEWS = {
 }
 
 
-def flip_averaged(model, x):
-    return (model.predict(x, batch_size=512, verbose=0) + model.predict(x[:, :, ::-1], batch_size=512, verbose=0)) / 2
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True, help="a .keras file or model folder without test-time augmentation")
@@ -67,13 +64,15 @@ def main(argv=None):
     model = load_keras_model(args.model)
     if graph_tta(model) != "none":
         p.error(f"{args.model} already does {graph_tta(model)} in its graph; give the model without it")
+    flip_averaged = with_tta(model, "flip")  # the same mirror averaging as the shipped graph
     split = load(args.data)[args.split]
     inputs = {"clean": preprocess_batch(split.x), **{c: preprocess_batch(corrupted(split.x, c)) for c in SHIFTED}}
     print(f"{args.model}: {args.split} accuracy / macro-F1, each view averaged with its mirror ({len(split.y)} faces)")
     print("| view | " + " | ".join(inputs) + " |")
     print("|---|" + "---:|" * len(inputs))
     for name, view in VIEWS.items():
-        reports = [classification_report(split.y, flip_averaged(model, view(x))) for x in inputs.values()]
+        reports = [classification_report(split.y, flip_averaged.predict(view(x), batch_size=512, verbose=0))
+                   for x in inputs.values()]
         print(f"| {name} | " + " | ".join(f"{r['accuracy']:.4f} / {r['macro_f1']:.3f}" for r in reports) + " |", flush=True)
 
 

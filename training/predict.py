@@ -6,9 +6,9 @@ from training.tta import graph_tta, with_tta
 
 
 def predict_probabilities(model, faces_uint8, tta=None, batch_size=512) -> np.ndarray:
-    """(N, 48, 48) uint8 faces -> (N, classes) probabilities; tta="flip" averages with the mirrored face."""
-    if tta not in (None, "none") and graph_tta(model) != "none":  # asking twice means the caller misread the model
-        raise ValueError(f"{model.name} already does {graph_tta(model)} test-time augmentation; "
-                         f"evaluate it without --tta")
+    """(N, 48, 48) uint8 faces -> (N, classes) probabilities; tta names a training.tta view, e.g. "flip"."""
+    in_graph = graph_tta(model)
+    if tta not in (None, "none") and in_graph != "none":  # asking twice means the caller misread the model
+        raise ValueError(f"{model.name} already does {in_graph} test-time augmentation; evaluate it without --tta")
     model = with_tta(model, tta)
     return model.predict(preprocess_batch(faces_uint8), batch_size=batch_size, verbose=0)

@@ -2,9 +2,9 @@
 
 `with_tta(model, "flip")` returns a model with the same input and output as `model` that averages
 the probabilities of each face and its mirror image; "smooth_flip" first softens a sharp face
-slightly (see SmoothFace). Because it is part of the graph, every export (TF.js, TFLite) and every runtime
-(browser, server, benchmarks) gets the same views from one place, and nobody has to reimplement
-them in JavaScript.
+slightly (see SmoothFace). Because it is part of the graph, every export (TF.js, TFLite) and every
+runtime (browser, server, benchmarks) gets the same views from one place, and nobody has to
+reimplement them in JavaScript.
 
 The face and its mirror go through the network as one batch of 2N, not as two calls: a batch of
 two costs less than two batches of one on CPU, and a graph model needs no Python loop.
@@ -22,6 +22,14 @@ SMOOTH_RADIUS = 2  # taps each side; for sigma up to 1 the weights left out are 
 # 0.017, a clean FER2013 Training face 0.046 at its lower quartile. Softening an already soft face
 # cost 4.5 points on blurred faces (README, "Robustness").
 SHARPNESS_RANGE = (0.015, 0.045)
+
+
+def _replicate_edges(x, r, axis):
+    """`x` with its first and last row (axis 1) or column (axis 2) repeated `r` times outside.
+    Concatenated edge slices rather than a pad op: TF, TFLite and TF.js all lack an "edge"
+    (replicate) pad mode, and slices and concatenation convert everywhere."""
+    first, last = (x[:, :1], x[:, -1:]) if axis == 1 else (x[:, :, :1], x[:, :, -1:])
+    return ops.concatenate([first] * r + [x] + [last] * r, axis=axis)
 
 
 def smoothing_taps(sigma=SMOOTH_SIGMA, radius=SMOOTH_RADIUS) -> np.ndarray:
@@ -60,12 +68,10 @@ class SmoothFace(layers.Layer):
         r = SMOOTH_RADIUS
         taps = smoothing_taps(self.sigma, r)
         channels = x.shape[-1]
-        # Concatenated edge slices rather than a pad op: TF, TFLite and TF.js all lack an
-        # "edge" (replicate) pad mode, and slices and concatenation convert everywhere.
-        x = ops.concatenate([x[:, :1]] * r + [x] + [x[:, -1:]] * r, axis=1)
-        x = ops.depthwise_conv(x, np.tile(taps.reshape(-1, 1, 1, 1), (1, 1, channels, 1)), padding="valid")
-        x = ops.concatenate([x[:, :, :1]] * r + [x] + [x[:, :, -1:]] * r, axis=2)
-        return ops.depthwise_conv(x, np.tile(taps.reshape(1, -1, 1, 1), (1, 1, channels, 1)), padding="valid")
+        x = ops.depthwise_conv(_replicate_edges(x, r, axis=1),
+                               np.tile(taps.reshape(-1, 1, 1, 1), (1, 1, channels, 1)), padding="valid")
+        return ops.depthwise_conv(_replicate_edges(x, r, axis=2),
+                                  np.tile(taps.reshape(1, -1, 1, 1), (1, 1, channels, 1)), padding="valid")
 
     def compute_output_shape(self, input_shape):
         return input_shape
