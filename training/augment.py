@@ -4,8 +4,13 @@ import tensorflow as tf
 from keras import layers
 
 
-def make_augmenter(rotation_degrees=10, shift=0.1, zoom=0.1, flip=True, erase=0.0, seed=0):
+def make_augmenter(rotation_degrees=10, shift=0.1, zoom=0.1, flip=True, erase=0.0, sharp=0.0, seed=0):
     """The seed's augmentation: rotation, width/height shift, zoom and horizontal flip.
+
+    `sharp` > 0 spares that fraction of faces the rotation, shift and zoom. Those resample the
+    face bilinearly, which softens it, so without this the network only ever sees softened
+    faces in training and then meets sharp crops at test time (training.tta's smoothing exists
+    to bridge that gap after the fact; this closes it in training).
 
     `erase` > 0 adds random erasing (Zhong et al., 2017) with that probability per face: a
     random patch of 2-25% of the face is replaced with noise, so the model cannot lean on one
@@ -16,11 +21,31 @@ def make_augmenter(rotation_degrees=10, shift=0.1, zoom=0.1, flip=True, erase=0.
         layers.RandomTranslation(shift, shift, fill_mode="nearest", seed=seed + 1),
         layers.RandomZoom(zoom, zoom, fill_mode="nearest", seed=seed + 2),
     ]
+    if sharp:
+        steps = [SpareSome(keras.Sequential(steps, name="resample"), rate=sharp, seed=seed + 5)]
     if flip:
         steps.append(layers.RandomFlip("horizontal", seed=seed + 3))
     if erase:
         steps.append(layers.RandomErasing(factor=erase, scale=(0.02, 0.25), value_range=(0, 255), seed=seed + 4))
     return keras.Sequential(steps, name="augment")
+
+
+class SpareSome(layers.Layer):
+    """Applies `inner` to a batch of faces except a random `rate` fraction, which pass unchanged."""
+
+    def __init__(self, inner, rate, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.inner, self.rate = inner, rate
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def build(self, input_shape):
+        self.inner.build(input_shape)
+
+    def call(self, x, training=False):
+        if not training:
+            return x
+        spared = keras.random.uniform([keras.ops.shape(x)[0], 1, 1, 1], seed=self.seed_generator) < self.rate
+        return keras.ops.where(spared, x, self.inner(x, training=True))
 
 
 def make_mixup(alpha, seed=0):

@@ -30,3 +30,15 @@ def test_mixup_blends_faces_and_labels_in_the_same_proportion():
     assert (y.max(axis=1) < 0.95).sum() >= 5  # Beta(0.4, 0.4) mixes a fair share of the batch
     x2, _ = make_mixup(0.4, seed=1)(faces, one_hot)
     np.testing.assert_array_equal(x, np.asarray(x2))  # repeatable with its seed
+
+
+def test_sharp_spares_some_faces_the_resampling_only():
+    # Rotation alone, so a spared face is exactly the input and a resampled one is not.
+    augment = make_augmenter(rotation_degrees=10, shift=0, zoom=0, flip=False, sharp=0.3, seed=0)
+    rng = np.random.default_rng(0)
+    faces = rng.uniform(0, 255, (200, 48, 48, 1)).astype(np.float32)
+    out = np.asarray(augment(faces, training=True))
+    spared = np.all(out == faces, axis=(1, 2, 3))
+    assert 40 <= spared.sum() <= 80  # about 30% of 200
+    assert np.abs(out[~spared] - faces[~spared]).mean() > 1  # the rest were rotated
+    np.testing.assert_array_equal(np.asarray(augment(faces, training=False)), faces)
