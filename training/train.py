@@ -21,6 +21,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from training import reports  # noqa: E402
@@ -48,6 +49,10 @@ def parse_args(argv=None):
     p.add_argument("--label-smoothing", type=float, default=0.0)
     p.add_argument("--erase", type=float, default=0.0, help="probability of random erasing per face")
     p.add_argument("--mixup", type=float, default=0.0, help="mixup's Beta(alpha, alpha); 0 turns it off")
+    p.add_argument("--teacher", default="",
+                   help="a .npy of teacher probabilities for the Training faces (python -m training.distill)")
+    p.add_argument("--distill", type=float, default=0.5,
+                   help="with --teacher, the teacher's share of each target; the label has the rest")
     p.add_argument("--sharp", type=float, default=0.0,
                    help="fraction of faces spared the rotation, shift and zoom (which soften faces by resampling)")
     p.add_argument("--precision", choices=["auto", "float32", "mixed_bfloat16", "mixed_float16"], default="auto",
@@ -94,12 +99,28 @@ def training_stream(args, train, initial_epoch=0):
     augmenter = make_augmenter(args.rotation, args.shift, args.zoom, not args.no_flip, args.erase,
                                sharp=args.sharp, seed=seed)
     mixup = make_mixup(args.mixup, seed=seed) if args.mixup else None
-    return make_dataset(train, args.batch_size, augmenter, shuffle_seed=seed, mixup=mixup)
+    targets = distillation_targets(args.teacher, args.distill, train) if args.teacher else None
+    return make_dataset(train, args.batch_size, augmenter, shuffle_seed=seed, mixup=mixup, targets=targets)
 
 
-def make_dataset(split, batch_size, augmenter=None, shuffle_seed=None, mixup=None):
-    """tf.data pipeline: (optionally shuffle and augment) -> scale to [-1, 1] -> one-hot labels (-> mixup)."""
-    ds = tf.data.Dataset.from_tensor_slices((split.x[..., None], split.y))
+def distillation_targets(teacher_path, teacher_share, train):
+    """Soft targets: `teacher_share` of the teacher's probabilities plus the rest of the one-hot label."""
+    try:
+        teacher = np.load(teacher_path)
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"--teacher {teacher_path}: cannot read: {e}") from e
+    if teacher.shape != (len(train), NUM_CLASSES) or not np.allclose(teacher.sum(axis=1), 1, atol=1e-3):
+        raise SystemExit(f"--teacher {teacher_path}: expected probabilities of shape ({len(train)}, {NUM_CLASSES}) "
+                         f"for these Training faces, got {teacher.shape}")
+    one_hot = np.eye(NUM_CLASSES, dtype=np.float32)[train.y]
+    return (teacher_share * teacher + (1 - teacher_share) * one_hot).astype(np.float32)
+
+
+def make_dataset(split, batch_size, augmenter=None, shuffle_seed=None, mixup=None, targets=None):
+    """tf.data pipeline: (optionally shuffle and augment) -> scale to [-1, 1] -> one-hot labels, or the
+    given (N, classes) `targets` (-> mixup)."""
+    soft = targets is not None
+    ds = tf.data.Dataset.from_tensor_slices((split.x[..., None], targets if soft else split.y))
     if shuffle_seed is not None:
         ds = ds.shuffle(len(split), seed=shuffle_seed, reshuffle_each_iteration=True)
     # Training drops the last partial batch: a 5-face tail batch crashed TF 2.19 on CPU ("double free").
@@ -109,7 +130,7 @@ def make_dataset(split, batch_size, augmenter=None, shuffle_seed=None, mixup=Non
         x = tf.cast(x, tf.float32)
         if augmenter is not None:
             x = augmenter(x, training=True)
-        x, y = x / SPEC["scale"] + SPEC["offset"], tf.one_hot(y, NUM_CLASSES)
+        x, y = x / SPEC["scale"] + SPEC["offset"], (y if soft else tf.one_hot(y, NUM_CLASSES))
         return mixup(x, y) if mixup is not None else (x, y)
 
     # One augmentation call at a time: Keras random layers keep their seed state in a variable,

@@ -5,30 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from tests.conftest import FER2013_CSV
 from training import train
-
-
-@pytest.fixture(scope="module")
-def small_data(tmp_path_factory):
-    """A small FER2013 CSV: real faces when ../shared is present, else generated ones."""
-    path = tmp_path_factory.mktemp("data") / "small.csv"
-    rows = []
-    if FER2013_CSV.exists():
-        from training.data import load
-
-        data = load(FER2013_CSV)
-        for split, n in (("Training", 192), ("PublicTest", 64), ("PrivateTest", 64)):
-            s = data[split]
-            rows += [(int(y), x, split) for x, y in zip(s.x[:n], s.y[:n])]
-    else:
-        rng = np.random.default_rng(0)
-        for split, n in (("Training", 192), ("PublicTest", 64), ("PrivateTest", 64)):
-            rows += [(int(rng.integers(7)), rng.integers(0, 256, (48, 48)), split) for _ in range(n)]
-    with open(path, "w") as f:
-        f.write("emotion,pixels,Usage\n")
-        f.writelines(f"{y},{' '.join(map(str, x.ravel()))},{u}\n" for y, x, u in rows)
-    return path
 
 
 @pytest.mark.slow
@@ -156,3 +133,23 @@ def test_a_resumed_run_does_not_replay_the_first_epochs_batches(small_data):
     np.testing.assert_array_equal(fresh[0], again[0])  # seeded: the same run repeats
     assert np.abs(fresh[0] - resumed[0]).mean() > 0.1  # a resumed run draws other faces and views
     assert not np.allclose(fresh[1], resumed[1])
+
+
+def test_distillation_targets_blend_the_teacher_with_the_label(small_data, tmp_path):
+    from training.data import load
+
+    faces = load(small_data)["Training"]
+    teacher = np.random.default_rng(0).dirichlet(np.ones(7), len(faces)).astype(np.float32)
+    np.save(tmp_path / "teacher.npy", teacher)
+    targets = train.distillation_targets(tmp_path / "teacher.npy", 0.7, faces)
+    np.testing.assert_allclose(targets, 0.7 * teacher + 0.3 * np.eye(7)[faces.y], atol=1e-6)
+
+    args = train.parse_args(["--run-dir", "x", "--batch-size", "32", "--teacher", str(tmp_path / "teacher.npy"),
+                             "--distill", "0.7", "--rotation", "0", "--shift", "0", "--zoom", "0", "--no-flip"])
+    _, y = next(iter(train.training_stream(args, faces)))
+    soft_rows = {tuple(np.round(t, 4)) for t in targets}
+    assert all(tuple(np.round(row, 4)) in soft_rows for row in y.numpy())  # batches carry the soft targets
+
+    np.save(tmp_path / "short.npy", teacher[:10])
+    with pytest.raises(SystemExit, match=r"expected probabilities of shape \(192, 7\)"):
+        train.distillation_targets(tmp_path / "short.npy", 0.5, faces)
