@@ -65,7 +65,8 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue from last.keras in --run-dir")
     p.add_argument("--keep-epochs", action="store_true",
-                   help="also save every epoch's model as epochs/NN.keras (for training.average_weights)")
+                   help="also save every epoch's model as epochs/NN.keras, NN counting from 01 "
+                        "(for training.average_weights)")
     p.add_argument("--init-from", default="",
                    help="start from this .keras model's weights with a fresh optimizer and schedule "
                         "(a warm restart: a second cosine cycle after a finished run)")
@@ -165,11 +166,9 @@ def run(args, run_dir: Path) -> dict:
     train, (select_name, select), (report_name, report) = choose_splits(dataset, args.split, args.seed)
     log_path, last_path, best_path = run_dir / "log.csv", run_dir / "last.keras", run_dir / "best.keras"
     initial_epoch = completed_epochs(log_path) if args.resume and last_path.exists() else 0
-    train_ds = training_stream(args, train, initial_epoch)
-    select_ds = make_dataset(select, 256)
-
     # --- Model ---
     if not args.report_only:
+        train_ds, select_ds = training_stream(args, train, initial_epoch), make_dataset(select, 256)
         fit(args, run_dir, train_ds, select_ds, initial_epoch, log_path, last_path, best_path)
 
     # --- Evaluate and report ---
