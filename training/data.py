@@ -55,6 +55,14 @@ def _open_text(path: Path):
     return open(path, encoding="utf-8", newline="")
 
 
+def load_split(path, split) -> "Split":
+    """One split of the dataset at `path`; a missing split is a DataError naming the ones found."""
+    dataset = load(path)
+    if split not in dataset:
+        raise DataError(f"{path}: no {split} split; found {sorted(dataset)}")
+    return dataset[split]
+
+
 def load_csv(path) -> dict:
     """Parse `emotion,pixels,Usage` rows; any bad row is an error naming its line."""
     path = Path(path)

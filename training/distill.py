@@ -14,7 +14,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
-from training.data import DEFAULT_DATA, DataError, load  # noqa: E402
+from training.data import DEFAULT_DATA, DataError, load_split  # noqa: E402
 from training.evaluate import load_keras_model  # noqa: E402
 from training.predict import predict_probabilities  # noqa: E402
 from training.tta import TTA_CHOICES, graph_tta  # noqa: E402
@@ -34,16 +34,14 @@ def main(argv=None):
     p.add_argument("--out", required=True, help=".npy file for training.train --teacher")
     args = p.parse_args(argv)
     try:
-        dataset = load(args.data)
-        if "Training" not in dataset:
-            raise DataError(f"{args.data}: no Training split; found {sorted(dataset)}")
-        probs = teacher_probabilities([load_keras_model(m) for m in args.models], dataset["Training"].x, args.tta)
+        faces = load_split(args.data, "Training")
+        probs = teacher_probabilities([load_keras_model(m) for m in args.models], faces.x, args.tta)
     except (DataError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     np.save(args.out, probs)
-    agree = (probs.argmax(1) == dataset["Training"].y).mean()
+    agree = (probs.argmax(1) == faces.y).mean()
     print(f"{args.out}: {probs.shape[0]} faces, teacher agrees with the label on {100 * agree:.1f}%")
     return 0
 

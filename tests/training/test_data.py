@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from training.data import DataError, label_counts, load, random_split, split_of_file
+from training.data import DataError, label_counts, load, load_split, random_split, split_of_file
 from training.preprocessing import LABELS
 
 HEADER = "emotion,pixels,Usage\n"
@@ -37,6 +37,13 @@ def test_csv_loads_every_split_with_exact_pixels(tmp_path, rows):
     np.testing.assert_array_equal(data["PublicTest"].x[1], rows[3][1])
     assert data["Training"].y.tolist() == [0, 1]
     assert data["PrivateTest"].x.dtype == np.uint8 and data["PrivateTest"].x.shape == (2, 48, 48)
+
+
+def test_load_split_returns_one_split_or_names_the_ones_found(tmp_path, rows):
+    path = write_csv(tmp_path / "fer.csv", rows[:2])  # Training only
+    np.testing.assert_array_equal(load_split(path, "Training").x[1], rows[1][1])
+    with pytest.raises(DataError, match=r"no PublicTest split; found \['Training'\]"):
+        load_split(path, "PublicTest")
 
 
 def test_gzip_csv_gives_the_same_data(tmp_path, rows):
