@@ -1,6 +1,5 @@
-"""Training-set augmentation with Keras 3 preprocessing layers, run inside tf.data on raw 0..255 faces."""
+"""Training-set augmentation with Keras 3 preprocessing layers on raw 0..255 faces (in tf.data, or on any backend)."""
 import keras
-import tensorflow as tf
 from keras import layers
 
 
@@ -53,6 +52,8 @@ def make_mixup(alpha, seed=0):
     with another face of the batch, and its label with that face's label, in proportion
     lam ~ Beta(alpha, alpha) drawn per face. Soft, blended targets discourage the over-confident
     fit that a small network shows on FER2013's noisy labels. Returns f(x, y) -> (x, y)."""
+    import tensorflow as tf  # here, not above: make_augmenter also runs where there is no TensorFlow
+
     generator = tf.random.Generator.from_seed(seed)
 
     def mixup(x, y):

@@ -40,13 +40,37 @@ class Split:
 
 
 def load(path) -> dict:
-    """Load a CSV, a .csv.gz, or an image folder; returns {split name: Split}."""
+    """Load a CSV, a .csv.gz, an .npz (save_npz) or an image folder; returns {split name: Split}."""
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: no such file or folder")
     if path.is_dir():
         return load_folder(path)
+    if path.suffix == ".npz":
+        return load_npz(path)
     return load_csv(path)
+
+
+def save_npz(dataset: dict, path):
+    """Write a dataset as arrays `<split>_x`, `<split>_y`: loads in a second where the CSV takes
+    half a minute, and needs neither (e.g. on a machine that trains from copied arrays)."""
+    np.savez(path, **{f"{name}_{part}": getattr(s, part) for name, s in dataset.items() for part in ("x", "y")})
+
+
+def load_npz(path) -> dict:
+    try:
+        with np.load(path) as arrays:
+            names = [key[:-2] for key in arrays.files if key.endswith("_x")]
+            dataset = {name: Split(arrays[f"{name}_x"], arrays[f"{name}_y"].astype(np.int64)) for name in names}
+    except (OSError, ValueError, KeyError) as e:
+        raise DataError(f"{path}: not a dataset written by training.data.save_npz: {e}") from e
+    for name, s in dataset.items():
+        if s.x.dtype != np.uint8 or s.x.shape[1:] != INPUT_SIZE or len(s.x) != len(s.y):
+            raise DataError(f"{path}: split {name} has faces {s.x.dtype} {s.x.shape} and {len(s.y)} labels; "
+                            f"expected uint8 (N, {INPUT_SIZE[0]}, {INPUT_SIZE[1]}) and N labels")
+    if not dataset:
+        raise DataError(f"{path}: no <split>_x arrays")
+    return dataset
 
 
 def _open_text(path: Path):

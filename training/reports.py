@@ -67,7 +67,8 @@ def plot_curves(log, path, val_name):
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for ax, key in zip(axes, ("accuracy", "loss")):
         ax.plot(epochs, [float(r[key]) for r in log], label="Training")
-        ax.plot(epochs, [float(r["val_" + key]) for r in log], label=val_name)
+        if all(r.get("val_" + key) for r in log):  # runs logged before val_loss was recorded have none
+            ax.plot(epochs, [float(r["val_" + key]) for r in log], label=val_name)
         ax.set_xlabel("epoch")
         ax.set_title(key)
         ax.legend()

@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from training.data import DataError, label_counts, load, load_split, random_split, split_of_file
+from training.data import DataError, label_counts, load, load_split, random_split, save_npz, split_of_file
 from training.preprocessing import LABELS
 
 HEADER = "emotion,pixels,Usage\n"
@@ -70,6 +70,22 @@ def test_bad_csv_row_names_file_and_line(tmp_path, rows, bad_row, message):
         load(path)
     assert f"{path}:4:" in str(err.value)  # header, two good rows, then the bad one
     assert message in str(err.value)
+
+
+def test_npz_round_trip_and_a_bad_npz_is_an_error(tmp_path, rows):
+    data = load(write_csv(tmp_path / "fer.csv", rows))
+    save_npz(data, tmp_path / "fer.npz")
+    again = load(tmp_path / "fer.npz")
+    assert list(again) == list(data)
+    for name in data:
+        np.testing.assert_array_equal(again[name].x, data[name].x)
+        np.testing.assert_array_equal(again[name].y, data[name].y)
+    np.savez(tmp_path / "wrong.npz", Training_x=np.zeros((2, 32, 32), np.uint8), Training_y=np.zeros(2))
+    with pytest.raises(DataError, match="wrong.npz: split Training has faces uint8 \\(2, 32, 32\\)"):
+        load(tmp_path / "wrong.npz")
+    (tmp_path / "junk.npz").write_bytes(b"junk")
+    with pytest.raises(DataError, match="junk.npz: not a dataset"):
+        load(tmp_path / "junk.npz")
 
 
 def test_bad_header_and_missing_file(tmp_path):

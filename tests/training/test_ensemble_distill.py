@@ -1,0 +1,158 @@
+"""The teacher ensemble and its consistent distillation into the student (training/ensemble_distill.py)."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from tests.conftest import DEFAULT_MODEL_DIR, ROOT
+from training import ensemble_distill as ed
+from training.augment import make_augmenter
+from training.data import load
+from training.models import make_model
+
+VIEW_LAYERS = {c.__name__: c for c in (ed.SmoothFace, ed.StackMirror, ed.MeanOfHalves)}
+TINY_TEACHERS = ["--teacher-widths", "8", "16", "32", "64", "--teacher-blocks", "1", "1", "1"]
+
+
+def test_mixup_blends_each_face_and_its_label_by_the_same_share():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (64, 48, 48, 1)).astype(np.float32)
+    y = np.eye(7, dtype=np.float32)[rng.integers(7, size=64)]
+    mx, my = ed.mix(x, y, 0.2, np.random.default_rng(1))
+    np.testing.assert_allclose(my.sum(1), 1, atol=1e-6)
+    # Replay the draws: each face is lam * itself + (1 - lam) * its partner, and so is its label.
+    replay = np.random.default_rng(1)
+    lam, partner = replay.beta(0.2, 0.2, 64).astype(np.float32), replay.permutation(64)
+    np.testing.assert_allclose(mx, lam[:, None, None, None] * x + (1 - lam[:, None, None, None]) * x[partner], atol=1e-6)
+    np.testing.assert_allclose(my, lam[:, None] * y + (1 - lam[:, None]) * y[partner], atol=1e-6)
+    assert 0 < np.mean((lam > 0.05) & (lam < 0.95)) < 1  # some faces really are blends, some nearly pure
+
+
+def test_epoch_views_are_shuffled_augmented_and_scaled_with_their_own_labels():
+    rng = np.random.default_rng(0)
+    faces = rng.integers(0, 256, (100, 48, 48), dtype=np.uint8)
+    labels = np.eye(7, dtype=np.float32)[np.arange(100) % 7]
+    x, y = ed.epoch_views(make_augmenter(), faces, labels, np.random.default_rng(3), mixup=0.0, chunk=32)
+    assert x.shape == (100, 48, 48, 1) and x.dtype == np.float32
+    assert -1.0 <= x.min() and x.max() <= 1.0
+    order = np.random.default_rng(3).permutation(100)  # the first draw of the run's generator
+    np.testing.assert_array_equal(y, labels[order])
+    unchanged = (x[..., 0] == faces[order] / 127.5 - 1).all(axis=(1, 2))
+    assert unchanged.mean() < 0.5  # most views were rotated, shifted, zoomed or mirrored
+
+
+def test_predict_pads_to_whole_batches_and_flip_averages_the_mirror():
+    model = make_model("resnet", (48, 48, 1), 7, widths=(8, 16, 32, 64))
+    x = np.random.default_rng(0).uniform(-1, 1, (5, 48, 48, 1)).astype(np.float32)
+    np.testing.assert_allclose(ed.predict(model, x, batch_size=4), model.predict(x, verbose=0), atol=1e-5)
+    mirrored = model.predict(x[:, :, ::-1], verbose=0)
+    np.testing.assert_allclose(ed.predict(model, x, batch_size=4, flip=True),
+                               (model.predict(x, verbose=0) + mirrored) / 2, atol=1e-5)
+
+
+def test_students_fit_the_teachers_view_of_the_very_faces_they_see():
+    trained = keras.models.load_model(DEFAULT_MODEL_DIR / "model.keras", compile=False, custom_objects=VIEW_LAYERS)
+    teachers = [make_model("resnet", (48, 48, 1), 7, widths=(8, 16, 32, 64)), ed.network_of(trained)]
+    rng = np.random.default_rng(0)
+    views = rng.uniform(-1, 1, (6, 48, 48, 1)).astype(np.float32)
+    labels = np.eye(7, dtype=np.float32)[[0, 1, 2, 3, 4, 5]]
+    targets = ed.student_targets(teachers, views, labels, 0.8)
+    mean = (teachers[0].predict(views, verbose=0) + teachers[1].predict(views, verbose=0)) / 2
+    np.testing.assert_allclose(targets, 0.8 * mean + 0.2 * labels, atol=1e-5)
+    other = ed.student_targets(teachers, np.zeros_like(views), labels, 0.8)  # other views, other targets
+    assert np.abs(targets - other).max() > 0.01  # far above float error (1e-5)
+
+
+def test_the_plan_fills_the_budget_and_gives_the_student_its_ratio():
+    args = ed.parse_args(["--out", "x", "--time-budget", "600", "--teachers", "2", "--student-ratio", "1.5"])
+    measured = {"augment": 5e-5, "teacher_fit": 3e-5, "student_fit": [2e-5, 2.5e-5], "teacher_predict": 1e-5}
+    teacher_epochs, student_epochs = ed.plan_epochs(args, measured, 28709, elapsed=60)
+    assert student_epochs == round(1.5 * teacher_epochs)
+    n = 28709
+    spent = (2 * teacher_epochs * n * (3e-5 + 5e-5)
+             + student_epochs * n * (2 * 1e-5 + 2e-5 + 2.5e-5 + 5e-5))
+    assert 0.8 * 0.9 * 540 < spent <= 0.9 * 540 * 1.02
+    more, _ = ed.plan_epochs(ed.parse_args(["--out", "x", "--time-budget", "1200", "--teachers", "2"]),
+                             measured, 28709, elapsed=60)
+    assert more > teacher_epochs
+
+
+def test_flags_need_epochs_or_a_budget():
+    with pytest.raises(SystemExit):
+        ed.parse_args(["--out", "x"])
+    with pytest.raises(SystemExit):
+        ed.parse_args(["--out", "x", "--teacher-epochs", "3"])
+    with pytest.raises(SystemExit):
+        ed.parse_args(["--out", "x", "--time-budget", "9", "--student-init", "scratch", "a.keras",
+                       "--student-lr", "0.1", "0.2", "0.3"])
+
+
+@pytest.mark.slow
+def test_a_run_writes_teachers_probabilities_and_students_with_their_reports(small_data, tmp_path, capsys):
+    out = tmp_path / "ensemble"
+    # The second student starts from the shipped default's network; at learning rate 0 its kernels stay put.
+    assert ed.main(["--data", str(small_data), "--out", str(out), "--teachers", "2", *TINY_TEACHERS,
+                    "--teacher-epochs", "2", "--student-epochs", "1", "--batch-size", "32",
+                    "--student-init", "scratch", str(DEFAULT_MODEL_DIR / "model.keras"),
+                    "--student-lr", "0.1", "0"]) == 0
+    data = load(small_data)
+    plan = json.loads((out / "plan.json").read_text())
+    assert plan["teacher_epochs_run"] == 2 and plan["student_epochs_run"] == 1
+    assert plan["params"]["student"] == 1_211_815  # the default's architecture, whatever the teachers are
+    log = (out / "log.csv").read_text().splitlines()
+    assert [line.split(",")[:2] for line in log[1:]] == [
+        ["teacher1", "1"], ["teacher1", "2"], ["teacher2", "1"], ["teacher2", "2"], ["student1", "1"], ["student2", "1"]]
+
+    teacher = np.load(out / "teacher_train.npy")
+    assert teacher.shape == (len(data["Training"]), 7)
+    np.testing.assert_allclose(teacher.sum(1), 1, atol=1e-4)
+    public = np.load(out / "teacher_public.npz")
+    np.testing.assert_allclose(public["ensemble"], (public["teacher1"] + public["teacher2"]) / 2, atol=1e-6)
+
+    default = keras.models.load_model(DEFAULT_MODEL_DIR / "model.keras", compile=False, custom_objects=VIEW_LAYERS)
+    kept = keras.models.load_model(out / "student2.keras")
+    assert kept.dtype_policy.name == "float32"
+    first_conv = [w for w in kept.weights if "kernel" in w.path][0]
+    np.testing.assert_array_equal(first_conv.numpy(), ed.network_of(default).weights[0].numpy())
+
+    for name in ("student1", "student2"):  # small_data has a PrivateTest split, so each gets a run folder
+        metrics = json.loads((out / name / "metrics.json").read_text())
+        assert metrics["reported_on"] == "PrivateTest" and metrics["best_epoch"] == 1
+        assert (out / name / "confusion_normalized.png").exists() and (out / name / "best.keras").exists()
+    assert "ensemble" in capsys.readouterr().out
+
+
+def test_a_bad_dataset_is_an_error_naming_it(tmp_path, capsys):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not an npz")
+    assert ed.main(["--data", str(bad), "--out", str(tmp_path / "o"), "--time-budget", "9"]) == 2
+    assert "bad.npz" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_it_runs_on_jax_without_tensorflow(small_data, tmp_path):
+    """The accelerator machine has JAX and no TensorFlow: run there as it would, TensorFlow blocked."""
+    pytest.importorskip("jax")
+    block_tf = (
+        "import importlib.abc, runpy, sys\n"
+        "class NoTF(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        "        if name.split('.')[0] in ('tensorflow', 'tf_keras'):\n"
+        "            raise ImportError(name + ' is blocked')\n"
+        "sys.meta_path.insert(0, NoTF())\n"
+        "sys.argv = ['ensemble_distill'] + sys.argv[1:]\n"
+        "runpy.run_module('training.ensemble_distill', run_name='__main__')\n"
+    )
+    out = tmp_path / "jax"
+    result = subprocess.run(
+        [sys.executable, "-c", block_tf, "--data", str(small_data), "--out", str(out), "--teachers", "1",
+         *TINY_TEACHERS, "--teacher-epochs", "1", "--student-epochs", "1", "--batch-size", "32", "--limit", "96"],
+        cwd=ROOT, env={**os.environ, "KERAS_BACKEND": "jax"}, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads((out / "plan.json").read_text())["backend"] == "jax"
+    assert Path(out / "student1.keras").exists() and (out / "student1" / "metrics.json").exists()

@@ -1,0 +1,381 @@
+"""Train an ensemble of wide teachers, then distil it view by view into the compact student.
+
+    KERAS_BACKEND=jax python -m training.ensemble_distill --out runs/ensemble --time-budget 480
+    python -m training.ensemble_distill --out runs/ensemble --teacher-epochs 40 --student-epochs 60
+
+Made for an accelerator machine that has JAX (or PyTorch) and no TensorFlow, so nothing here uses
+tf.data: each epoch is augmented in a few calls on the accelerator with training.augment's own
+layers, then fitted from arrays. It runs on TensorFlow too (the tests do), only slowly on a CPU.
+
+The student is taught *consistently* (Beyer et al., 2022, "Knowledge distillation: a good teacher
+is patient and consistent"): its target for every augmented, mixed face is the teachers' mean
+prediction on that very view, not one soft label per face fixed in advance (training.distill),
+which a rotated, erased or mixed view may no longer bear out.
+
+--time-budget sizes the run to the machine: after compiling, it times a few batches of each model
+and picks the epochs (the student gets --student-ratio times the teachers'). plan.json records the
+epochs chosen, so the same run can be repeated anywhere with --teacher-epochs/--student-epochs.
+
+Writes to --out: plan.json, log.csv (one row per model and epoch), teacher_train.npy (the teachers'
+flip-averaged probabilities for the Training faces, for training.train --teacher),
+teacher_public.npz (each teacher's and the ensemble's PublicTest probabilities) and
+student<i>.keras, float32 students ready for converters.export.
+"""
+import argparse
+import csv
+import json
+import math
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from training import reports  # noqa: E402
+from training.augment import make_augmenter  # noqa: E402
+from training.data import DEFAULT_DATA, DataError, load  # noqa: E402
+from training.models import make_model  # noqa: E402
+from training.preprocessing import INPUT_SHAPE, NUM_CLASSES, preprocess_batch  # noqa: E402
+from training.tta import MeanOfHalves, SmoothFace, StackMirror  # noqa: E402
+
+SCRATCH = "scratch"  # a --student-init entry: start from random weights
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", default=str(DEFAULT_DATA), help="FER2013 CSV, .csv.gz, .npz or image folder")
+    p.add_argument("--out", required=True, help="folder for the plan, log, teacher probabilities and students")
+    p.add_argument("--teachers", type=int, default=3, help="number of teachers (seeds --seed, --seed+1, ...)")
+    p.add_argument("--teacher-widths", type=int, nargs="+", default=[64, 128, 256, 512])
+    p.add_argument("--teacher-blocks", type=int, nargs="+", default=[2, 2, 2])
+    p.add_argument("--teacher-lr", type=float, default=0.1, help="SGD (Nesterov) learning rate, cosine to 0")
+    p.add_argument("--student-init", nargs="+", default=[SCRATCH],
+                   help=f"one student per entry: {SCRATCH!r}, or a .keras model (or one that wraps it "
+                        "with test-time views) whose weights it starts from")
+    p.add_argument("--student-lr", type=float, nargs="+", default=[0.1],
+                   help="one learning rate per student, or one for all")
+    p.add_argument("--distill", type=float, default=0.8, help="the teachers' share of each student target")
+    p.add_argument("--teacher-epochs", type=int, default=0, help="0: chosen by --time-budget")
+    p.add_argument("--student-epochs", type=int, default=0, help="0: chosen by --time-budget")
+    p.add_argument("--student-ratio", type=float, default=1.5, help="with --time-budget: student/teacher epochs")
+    p.add_argument("--time-budget", type=float, default=0, help="seconds for the whole run (sizes the epochs)")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--l2", type=float, default=2.5e-4)
+    p.add_argument("--mixup", type=float, default=0.2, help="mixup's Beta(alpha, alpha); 0 turns it off")
+    p.add_argument("--erase", type=float, default=0.5)
+    p.add_argument("--sharp", type=float, default=0.3)
+    p.add_argument("--precision", choices=["auto", "float32", "mixed_bfloat16"], default="auto",
+                   help="auto: mixed_bfloat16 on an accelerator, else float32")
+    p.add_argument("--limit", type=int, default=0, help="use only the first N faces of each split (smoke runs)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--report-only", action="store_true",
+                   help="no training: write each student's run folder (metrics, plots) from a finished --out, "
+                        "e.g. where the training machine had no PrivateTest")
+    args = p.parse_args(argv)
+    if args.report_only:
+        return args
+    if len(args.student_lr) not in (1, len(args.student_init)):
+        p.error("--student-lr takes one rate, or one per --student-init entry")
+    if (args.teacher_epochs > 0) != (args.student_epochs > 0) or not (args.teacher_epochs or args.time_budget):
+        p.error("give both --teacher-epochs and --student-epochs, or --time-budget")
+    return args
+
+
+# --- Views ---
+
+def epoch_views(augmenter, faces, labels, rng, mixup=0.0, chunk=8192):
+    """One epoch of training views of (N, 48, 48) uint8 `faces` with (N, classes) `labels`: shuffled,
+    augmented on the accelerator, scaled to [-1, 1] and mixed. Returns float32 (x, y)."""
+    order = rng.permutation(len(faces))
+    raw = faces[order][..., None].astype(np.float32)
+    x = np.concatenate([keras.ops.convert_to_numpy(augmenter(raw[i:i + chunk], training=True))
+                        for i in range(0, len(raw), chunk)])
+    x = preprocess_batch(x[..., 0])
+    y = labels[order]
+    return mix(x, y, mixup, rng) if mixup else (x, y)
+
+
+def mix(x, y, alpha, rng):
+    """Mixup (Zhang et al., 2018) over a whole epoch: each face and its label blended with a random
+    partner's in proportion lam ~ Beta(alpha, alpha), drawn per face. (training.augment.make_mixup
+    is the same blend for tf.data batches.)"""
+    lam = rng.beta(alpha, alpha, len(x)).astype(np.float32)
+    partner = rng.permutation(len(x))
+    lx, ly = lam[:, None, None, None], lam[:, None]
+    return lx * x + (1 - lx) * x[partner], ly * y + (1 - ly) * y[partner]
+
+
+def whole_batches(x, y, batch_size):
+    """The views trimmed to whole batches: one compiled step shape, and no tiny tail batch."""
+    n = len(x) // batch_size * batch_size or len(x)
+    return x[:n], y[:n]
+
+
+# --- Models ---
+
+def build(widths, blocks, l2, lr):
+    model = make_model("resnet", INPUT_SHAPE, NUM_CLASSES, l2=l2, widths=tuple(widths), blocks=tuple(blocks))
+    model.compile(optimizer=keras.optimizers.SGD(lr, momentum=0.9, nesterov=True),
+                  loss=keras.losses.CategoricalCrossentropy(), metrics=["accuracy"])
+    return model
+
+
+def network_of(model):
+    """The classifier inside a model that wraps it with test-time views (training.tta), else the model."""
+    nested = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+    return nested[0] if len(nested) == 1 else model
+
+
+def cosine(lr, epoch, epochs):
+    return lr * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
+
+
+def fit_epoch(model, x, y, batch_size, lr):
+    """One pass over already shuffled views at learning rate `lr`; returns (loss, accuracy)."""
+    model.optimizer.learning_rate = lr
+    history = model.fit(*whole_batches(x, y, batch_size), batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
+    return history.history["loss"][-1], history.history["accuracy"][-1]
+
+
+def predict(model, x, batch_size=1024, flip=False):
+    """Probabilities for `x` (and its mirror image, averaged, with `flip`). The faces are padded to
+    whole batches so that each model compiles one prediction step, not one per tail length."""
+    n = len(x)
+    padded = np.concatenate([x, np.zeros((-n % batch_size, *x.shape[1:]), x.dtype)])
+    probs = model.predict(padded, batch_size=batch_size, verbose=0)[:n]
+    return (probs + predict(model, x[:, :, ::-1], batch_size)) / 2 if flip else probs
+
+
+def ensemble_predict(models, x, flip=False):
+    return np.mean([predict(m, x, flip=flip) for m in models], axis=0)
+
+
+def student_targets(teachers, views, labels, teacher_share):
+    """What the students fit on this epoch's `views`: the teachers' mean prediction on these very
+    views (consistent teaching), blended with the views' (mixed) labels."""
+    return teacher_share * ensemble_predict(teachers, views) + (1 - teacher_share) * labels
+
+
+def seconds_per_face(model, x, y, batch_size, steps=16):
+    """Steady-state training seconds per face, timed after a first (compiling) call at learning rate 0."""
+    x, y = x[:steps * batch_size], y[:steps * batch_size]
+    fit_epoch(model, x, y, batch_size, lr=0.0)
+    start = time.perf_counter()
+    fit_epoch(model, x, y, batch_size, lr=0.0)
+    return (time.perf_counter() - start) / len(x)
+
+
+def float32_copy(model, widths, blocks):
+    """The trained network rebuilt in float32 without its optimizer: what converters.export takes."""
+    keras.mixed_precision.set_global_policy("float32")
+    copy = make_model("resnet", INPUT_SHAPE, NUM_CLASSES, widths=tuple(widths), blocks=tuple(blocks))
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+# --- The run ---
+
+def choose_precision(flag):
+    """auto: bfloat16 mixed precision where the backend sees an accelerator, else float32. (Not
+    training.train's rule, which is TensorFlow's own and also uses bfloat16 on CPUs with AMX.)"""
+    if flag != "auto":
+        return flag
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+        on_accelerator = jax.default_backend() != "cpu"
+    elif backend == "torch":
+        import torch
+        on_accelerator = torch.cuda.is_available()
+    else:
+        import tensorflow as tf
+        on_accelerator = bool(tf.config.list_physical_devices("GPU"))
+    return "mixed_bfloat16" if on_accelerator else "float32"
+
+
+def plan_epochs(args, measured, n_train, elapsed):
+    """Epochs that fit what is left of --time-budget, from the measured seconds per face. A teacher
+    epoch is one teacher's fit; a student epoch is the teachers' predictions plus every student's fit."""
+    teacher_epoch = n_train * measured["teacher_fit"]
+    student_epoch = n_train * (args.teachers * measured["teacher_predict"]
+                               + sum(measured["student_fit"]) + measured["augment"])
+    per_teacher_epoch = args.teachers * (teacher_epoch + n_train * measured["augment"])
+    # 10% kept back for evaluation, the final predictions and saving.
+    left = 0.9 * (args.time_budget - elapsed)
+    teacher_epochs = max(1, int(left / (per_teacher_epoch + args.student_ratio * student_epoch)))
+    return teacher_epochs, max(1, round(args.student_ratio * teacher_epochs))
+
+
+def run(args):
+    start = time.perf_counter()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+
+    dataset = load(args.data)
+    if "Training" not in dataset:
+        raise DataError(f"{args.data}: no Training split; found {sorted(dataset)}")
+    if args.limit:
+        dataset = {name: s.take(slice(0, args.limit)) for name, s in dataset.items()}
+    train, public = dataset["Training"], dataset.get("PublicTest")
+    one_hot = np.eye(NUM_CLASSES, dtype=np.float32)[train.y]
+    # Built before the precision policy: the views are computed in float32 whatever trains on them.
+    augmenter = make_augmenter(erase=args.erase, sharp=args.sharp, seed=args.seed)
+    precision = choose_precision(args.precision)
+    keras.mixed_precision.set_global_policy(precision)
+
+    teachers = [build(args.teacher_widths, args.teacher_blocks, args.l2, args.teacher_lr) for _ in range(args.teachers)]
+    student_lrs = args.student_lr * len(args.student_init) if len(args.student_lr) == 1 else args.student_lr
+    students = [build(STUDENT_WIDTHS, STUDENT_BLOCKS, args.l2, lr) for lr in student_lrs]
+    for student, init in zip(students, args.student_init):
+        if init != SCRATCH:
+            views = {layer.__name__: layer for layer in (SmoothFace, StackMirror, MeanOfHalves)}
+            start_from = keras.models.load_model(init, compile=False, custom_objects=views)
+            student.set_weights(network_of(start_from).get_weights())
+
+    # Measure, after a first call that compiles (each model's training step is compiled here too).
+    probe = train.x[:4096], one_hot[:4096]
+    epoch_views(augmenter, *probe, rng, args.mixup)
+    t0 = time.perf_counter()
+    x, y = epoch_views(augmenter, *probe, rng, args.mixup)
+    measured = {
+        "augment": (time.perf_counter() - t0) / len(x),
+        "teacher_fit": seconds_per_face(teachers[0], x, y, args.batch_size),
+        "student_fit": [seconds_per_face(s, x, y, args.batch_size) for s in students],
+    }
+    predict(teachers[0], x)
+    t0 = time.perf_counter()
+    predict(teachers[0], x)
+    measured["teacher_predict"] = (time.perf_counter() - t0) / len(x)
+    for teacher in teachers[1:]:
+        fit_epoch(teacher, x[:args.batch_size], y[:args.batch_size], args.batch_size, lr=0.0)
+    if args.teacher_epochs:
+        teacher_epochs, student_epochs = args.teacher_epochs, args.student_epochs
+    else:
+        teacher_epochs, student_epochs = plan_epochs(args, measured, len(train), time.perf_counter() - start)
+    plan = {**vars(args), "backend": keras.backend.backend(), "precision_used": precision,
+            "teacher_epochs_run": teacher_epochs, "student_epochs_run": student_epochs,
+            "seconds_per_face": measured, "params": {"teacher": teachers[0].count_params(),
+                                                     "student": students[0].count_params()}}
+    (out / "plan.json").write_text(json.dumps(plan, indent=2))
+    print(json.dumps({k: plan[k] for k in ("backend", "precision_used", "teacher_epochs_run",
+                                           "student_epochs_run", "seconds_per_face", "params")}), flush=True)
+
+    with open(out / "log.csv", "w", newline="") as f:
+        log = csv.writer(f)
+        log.writerow(["model", "epoch", "lr", "loss", "accuracy", "val_accuracy", "val_loss", "epoch_seconds"])
+
+        def record(name, model, epoch, lr, loss, acc, began):
+            val_acc, val_loss = _scores(model, public) if public is not None else ("", "")
+            log.writerow([name, epoch + 1, f"{lr:.5g}", f"{loss:.4f}", f"{acc:.4f}", val_acc, val_loss,
+                          round(time.perf_counter() - began, 2)])
+            f.flush()
+            print(f"{name} epoch {epoch + 1}: loss {loss:.4f} acc {acc:.4f} PublicTest {val_acc}", flush=True)
+
+        for i, teacher in enumerate(teachers):
+            for epoch in range(teacher_epochs):
+                began = time.perf_counter()
+                x, y = epoch_views(augmenter, train.x, one_hot, rng, args.mixup)
+                lr = cosine(args.teacher_lr, epoch, teacher_epochs)
+                record(f"teacher{i + 1}", teacher, epoch, lr, *fit_epoch(teacher, x, y, args.batch_size, lr), began)
+
+        for epoch in range(student_epochs):
+            began = time.perf_counter()
+            x, y = epoch_views(augmenter, train.x, one_hot, rng, args.mixup)
+            targets = student_targets(teachers, x, y, args.distill)
+            for i, (student, lr0) in enumerate(zip(students, student_lrs)):
+                lr = cosine(lr0, epoch, student_epochs)
+                record(f"student{i + 1}", student, epoch, lr,
+                       *fit_epoch(student, x, targets, args.batch_size, lr), began)
+            if (epoch + 1) % 10 == 0 or epoch + 1 == student_epochs:  # a run stopped early keeps its students
+                save_students(students, out, precision)
+
+    # The teachers' flip-averaged view of each Training face, for training.train --teacher.
+    np.save(out / "teacher_train.npy", ensemble_predict(teachers, preprocess_batch(train.x), flip=True))
+    if public is not None:
+        probs = [predict(t, preprocess_batch(public.x), flip=True) for t in teachers]
+        np.savez(out / "teacher_public.npz", labels=public.y, ensemble=np.mean(probs, axis=0),
+                 **{f"teacher{i + 1}": p for i, p in enumerate(probs)})
+        print(f"teachers (flip) on PublicTest: each {[round(_hits(p, public.y), 4) for p in probs]}, "
+              f"ensemble {_hits(np.mean(probs, axis=0), public.y):.4f}", flush=True)
+    if "PrivateTest" in dataset:
+        write_student_reports(out, dataset)
+    print(f"done in {time.perf_counter() - start:.0f} s", flush=True)
+    return plan
+
+
+def write_student_reports(out, dataset):
+    """A training.train-style run folder per student (args.json, log.csv, best.keras, metrics.json and
+    plots), so that converters.export and the README read it like any other run. The student kept is
+    the last epoch's (no selection on PublicTest happens inside the run)."""
+    out = Path(out)
+    plan = json.loads((out / "plan.json").read_text())
+    with open(out / "log.csv") as f:
+        rows = list(csv.DictReader(f))
+    for i, init in enumerate(plan["student_init"]):
+        name = f"student{i + 1}"
+        run_dir = out / name
+        run_dir.mkdir(exist_ok=True)
+        lrs = plan["student_lr"]
+        (run_dir / "args.json").write_text(json.dumps(
+            {**plan, "split": "official", "student": name, "init": init, "lr": lrs[i] if len(lrs) > 1 else lrs[0]},
+            indent=2))
+        own = [r for r in rows if r["model"] == name]
+        keys = ["epoch", "accuracy", "loss", "val_accuracy", "val_loss", "epoch_seconds", "learning_rate"]
+        with open(run_dir / "log.csv", "w", newline="") as f:
+            log = csv.DictWriter(f, keys, extrasaction="ignore")
+            log.writeheader()
+            log.writerows({**r, "epoch": int(r["epoch"]) - 1, "learning_rate": r["lr"]} for r in own if r)
+        shutil.copy2(out / f"{name}.keras", run_dir / "best.keras")
+        model = keras.models.load_model(run_dir / "best.keras")
+        with open(run_dir / "model_summary.txt", "w") as f:
+            model.summary(print_fn=lambda line, **_: f.write(line + "\n"))
+        metrics = reports.write_run_reports(run_dir, model, dataset,
+                                            {"PublicTest": dataset["PublicTest"], "PrivateTest": dataset["PrivateTest"]},
+                                            selected_on="PublicTest", reported_on="PrivateTest")
+        metrics["best_epoch"] = len(own)  # the last epoch is the one kept
+        (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+        print(f"{run_dir}: PublicTest {metrics['splits']['PublicTest']['accuracy']:.4f}", flush=True)
+
+
+def save_students(students, out, precision):
+    for i, student in enumerate(students):
+        float32_copy(student, STUDENT_WIDTHS, STUDENT_BLOCKS).save(out / f"student{i + 1}.keras")
+    keras.mixed_precision.set_global_policy(precision)
+
+
+# The student is the shipped default's architecture (training.models.make_resnet's defaults).
+STUDENT_WIDTHS, STUDENT_BLOCKS = (32, 64, 128, 256), (1, 1, 1)
+
+
+def _hits(probs, labels):
+    return float((probs.argmax(1) == labels).mean())
+
+
+def _scores(model, split):
+    """(accuracy, cross-entropy) of `model` on a labelled split."""
+    probs = predict(model, preprocess_batch(split.x))
+    loss = -np.mean(np.log(np.maximum(probs[np.arange(len(split.y)), split.y], 1e-7)))
+    return round(_hits(probs, split.y), 4), round(float(loss), 4)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        if args.report_only:
+            write_student_reports(args.out, load(args.data))
+        else:
+            run(args)
+    except (DataError, FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
