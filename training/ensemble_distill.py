@@ -29,6 +29,7 @@ import os
 import shutil
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -43,6 +44,8 @@ from training.preprocessing import INPUT_SHAPE, NUM_CLASSES, preprocess_batch  #
 from training.tta import MeanOfHalves, SmoothFace, StackMirror  # noqa: E402
 
 SCRATCH = "scratch"  # a --student-init entry: start from random weights
+# The student is the shipped default's architecture (training.models.make_resnet's defaults).
+STUDENT_WIDTHS, STUDENT_BLOCKS = (32, 64, 128, 256), (1, 1, 1)
 
 
 def parse_args(argv=None):
@@ -223,9 +226,9 @@ def run(args):
     if args.limit:
         dataset = {name: s.take(slice(0, args.limit)) for name, s in dataset.items()}
     train, public = dataset["Training"], dataset.get("PublicTest")
-    one_hot = np.eye(NUM_CLASSES, dtype=np.float32)[train.y]
     # Built before the precision policy: the views are computed in float32 whatever trains on them.
-    augmenter = make_augmenter(erase=args.erase, sharp=args.sharp, seed=args.seed)
+    views = ViewStream(make_augmenter(erase=args.erase, sharp=args.sharp, seed=args.seed), train.x,
+                       np.eye(NUM_CLASSES, dtype=np.float32)[train.y], rng, args.mixup)
     precision = choose_precision(args.precision)
     keras.mixed_precision.set_global_policy(precision)
 
@@ -234,26 +237,11 @@ def run(args):
     students = [build(STUDENT_WIDTHS, STUDENT_BLOCKS, args.l2, lr) for lr in student_lrs]
     for student, init in zip(students, args.student_init):
         if init != SCRATCH:
-            views = {layer.__name__: layer for layer in (SmoothFace, StackMirror, MeanOfHalves)}
-            start_from = keras.models.load_model(init, compile=False, custom_objects=views)
-            student.set_weights(network_of(start_from).get_weights())
+            layers = {layer.__name__: layer for layer in (SmoothFace, StackMirror, MeanOfHalves)}
+            student.set_weights(network_of(keras.models.load_model(init, compile=False, custom_objects=layers))
+                                .get_weights())
 
-    # Measure, after a first call that compiles (each model's training step is compiled here too).
-    probe = train.x[:4096], one_hot[:4096]
-    epoch_views(augmenter, *probe, rng, args.mixup)
-    t0 = time.perf_counter()
-    x, y = epoch_views(augmenter, *probe, rng, args.mixup)
-    measured = {
-        "augment": (time.perf_counter() - t0) / len(x),
-        "teacher_fit": seconds_per_face(teachers[0], x, y, args.batch_size),
-        "student_fit": [seconds_per_face(s, x, y, args.batch_size) for s in students],
-    }
-    predict(teachers[0], x)
-    t0 = time.perf_counter()
-    predict(teachers[0], x)
-    measured["teacher_predict"] = (time.perf_counter() - t0) / len(x)
-    for teacher in teachers[1:]:
-        fit_epoch(teacher, x[:args.batch_size], y[:args.batch_size], args.batch_size, lr=0.0)
+    measured = measure_speeds(views, teachers, students, args.batch_size)
     if args.teacher_epochs:
         teacher_epochs, student_epochs = args.teacher_epochs, args.student_epochs
     else:
@@ -266,47 +254,101 @@ def run(args):
     print(json.dumps({k: plan[k] for k in ("backend", "precision_used", "teacher_epochs_run",
                                            "student_epochs_run", "seconds_per_face", "params")}), flush=True)
 
-    with open(out / "log.csv", "w", newline="") as f:
-        log = csv.writer(f)
-        log.writerow(["model", "epoch", "lr", "loss", "accuracy", "val_accuracy", "val_loss", "epoch_seconds"])
-
-        def record(name, model, epoch, lr, loss, acc, began):
-            val_acc, val_loss = _scores(model, public) if public is not None else ("", "")
-            log.writerow([name, epoch + 1, f"{lr:.5g}", f"{loss:.4f}", f"{acc:.4f}", val_acc, val_loss,
-                          round(time.perf_counter() - began, 2)])
-            f.flush()
-            print(f"{name} epoch {epoch + 1}: loss {loss:.4f} acc {acc:.4f} PublicTest {val_acc}", flush=True)
-
+    with EpochLog(out / "log.csv", public) as log:
         for i, teacher in enumerate(teachers):
             for epoch in range(teacher_epochs):
                 began = time.perf_counter()
-                x, y = epoch_views(augmenter, train.x, one_hot, rng, args.mixup)
+                x, y = views.epoch()
                 lr = cosine(args.teacher_lr, epoch, teacher_epochs)
-                record(f"teacher{i + 1}", teacher, epoch, lr, *fit_epoch(teacher, x, y, args.batch_size, lr), began)
+                log.record(f"teacher{i + 1}", teacher, epoch, lr, *fit_epoch(teacher, x, y, args.batch_size, lr), began)
 
         for epoch in range(student_epochs):
             began = time.perf_counter()
-            x, y = epoch_views(augmenter, train.x, one_hot, rng, args.mixup)
+            x, y = views.epoch()
             targets = student_targets(teachers, x, y, args.distill)
             for i, (student, lr0) in enumerate(zip(students, student_lrs)):
                 lr = cosine(lr0, epoch, student_epochs)
-                record(f"student{i + 1}", student, epoch, lr,
-                       *fit_epoch(student, x, targets, args.batch_size, lr), began)
+                log.record(f"student{i + 1}", student, epoch, lr,
+                           *fit_epoch(student, x, targets, args.batch_size, lr), began)
             if (epoch + 1) % 10 == 0 or epoch + 1 == student_epochs:  # a run stopped early keeps its students
                 save_students(students, out, precision)
 
-    # The teachers' flip-averaged view of each Training face, for training.train --teacher.
-    np.save(out / "teacher_train.npy", ensemble_predict(teachers, preprocess_batch(train.x), flip=True))
-    if public is not None:
-        probs = [predict(t, preprocess_batch(public.x), flip=True) for t in teachers]
-        np.savez(out / "teacher_public.npz", labels=public.y, ensemble=np.mean(probs, axis=0),
-                 **{f"teacher{i + 1}": p for i, p in enumerate(probs)})
-        print(f"teachers (flip) on PublicTest: each {[round(_hits(p, public.y), 4) for p in probs]}, "
-              f"ensemble {_hits(np.mean(probs, axis=0), public.y):.4f}", flush=True)
+    write_teacher_probabilities(out, teachers, train, public)
     if "PrivateTest" in dataset:
         write_student_reports(out, dataset)
     print(f"done in {time.perf_counter() - start:.0f} s", flush=True)
     return plan
+
+
+@dataclass
+class ViewStream:
+    """Fresh training views of the same faces, one epoch at a time (epoch_views)."""
+    augmenter: keras.Model
+    faces: np.ndarray
+    labels: np.ndarray
+    rng: np.random.Generator
+    mixup: float
+
+    def epoch(self, n=None):
+        """The next epoch's (x, y), of the first `n` faces only if given (for timing)."""
+        faces, labels = (self.faces, self.labels) if n is None else (self.faces[:n], self.labels[:n])
+        return epoch_views(self.augmenter, faces, labels, self.rng, self.mixup)
+
+
+def measure_speeds(views, teachers, students, batch_size, n=4096):
+    """Seconds per face of making views, each model's training step and a teacher's prediction,
+    each timed after a first call that compiles (so every model is compiled on return)."""
+    views.epoch(n)
+    t0 = time.perf_counter()
+    x, y = views.epoch(n)
+    measured = {
+        "augment": (time.perf_counter() - t0) / len(x),
+        "teacher_fit": seconds_per_face(teachers[0], x, y, batch_size),
+        "student_fit": [seconds_per_face(s, x, y, batch_size) for s in students],
+    }
+    predict(teachers[0], x)
+    t0 = time.perf_counter()
+    predict(teachers[0], x)
+    measured["teacher_predict"] = (time.perf_counter() - t0) / len(x)
+    for teacher in teachers[1:]:
+        fit_epoch(teacher, x[:batch_size], y[:batch_size], batch_size, lr=0.0)
+    return measured
+
+
+class EpochLog:
+    """log.csv: one row per model and epoch, with PublicTest accuracy and loss when there is one."""
+
+    def __init__(self, path, public):
+        self.path, self.public = path, public
+
+    def __enter__(self):
+        self.file = open(self.path, "w", newline="")
+        self.writer = csv.writer(self.file)
+        self.writer.writerow(["model", "epoch", "lr", "loss", "accuracy", "val_accuracy", "val_loss", "epoch_seconds"])
+        return self
+
+    def __exit__(self, *exc):
+        self.file.close()
+
+    def record(self, name, model, epoch, lr, loss, acc, began):
+        val_acc, val_loss = _scores(model, self.public) if self.public is not None else ("", "")
+        self.writer.writerow([name, epoch + 1, f"{lr:.5g}", f"{loss:.4f}", f"{acc:.4f}", val_acc, val_loss,
+                              round(time.perf_counter() - began, 2)])
+        self.file.flush()
+        print(f"{name} epoch {epoch + 1}: loss {loss:.4f} acc {acc:.4f} PublicTest {val_acc}", flush=True)
+
+
+def write_teacher_probabilities(out, teachers, train, public):
+    """The teachers' flip-averaged view of each Training face (for training.train --teacher), and of
+    each PublicTest face, per teacher and for the ensemble."""
+    np.save(out / "teacher_train.npy", ensemble_predict(teachers, preprocess_batch(train.x), flip=True))
+    if public is None:
+        return
+    probs = [predict(t, preprocess_batch(public.x), flip=True) for t in teachers]
+    np.savez(out / "teacher_public.npz", labels=public.y, ensemble=np.mean(probs, axis=0),
+             **{f"teacher{i + 1}": p for i, p in enumerate(probs)})
+    print(f"teachers (flip) on PublicTest: each {[round(_hits(p, public.y), 4) for p in probs]}, "
+          f"ensemble {_hits(np.mean(probs, axis=0), public.y):.4f}", flush=True)
 
 
 def write_student_reports(out, dataset):
@@ -347,10 +389,6 @@ def save_students(students, out, precision):
     for i, student in enumerate(students):
         float32_copy(student, STUDENT_WIDTHS, STUDENT_BLOCKS).save(out / f"student{i + 1}.keras")
     keras.mixed_precision.set_global_policy(precision)
-
-
-# The student is the shipped default's architecture (training.models.make_resnet's defaults).
-STUDENT_WIDTHS, STUDENT_BLOCKS = (32, 64, 128, 256), (1, 1, 1)
 
 
 def _hits(probs, labels):
