@@ -126,6 +126,12 @@ def test_a_run_writes_teachers_probabilities_and_students_with_their_reports(sma
         assert (out / name / "confusion_normalized.png").exists() and (out / name / "best.keras").exists()
     assert "ensemble" in capsys.readouterr().out
 
+    # --report-only rebuilds the run folders from plan.json, log.csv and the students (as after a GPU run).
+    for name in ("student1", "student2"):
+        (out / name / "metrics.json").unlink()
+    assert ed.main(["--data", str(small_data), "--out", str(out), "--report-only"]) == 0
+    assert json.loads((out / "student2" / "metrics.json").read_text())["splits"]["PrivateTest"]["n"] == 64
+
 
 def test_a_bad_dataset_is_an_error_naming_it(tmp_path, capsys):
     bad = tmp_path / "bad.npz"
