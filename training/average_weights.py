@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 
 from training.data import DEFAULT_DATA, DataError, load_split  # noqa: E402
 from training.preprocessing import preprocess_batch  # noqa: E402
-from training.train import to_float32  # noqa: E402
+from training.models import to_float32  # noqa: E402
 
 
 def average_weights(models):

@@ -39,7 +39,7 @@ import numpy as np  # noqa: E402
 from training import reports  # noqa: E402
 from training.augment import make_augmenter  # noqa: E402
 from training.data import DEFAULT_DATA, DataError, load  # noqa: E402
-from training.models import make_model  # noqa: E402
+from training.models import make_model, to_float32  # noqa: E402
 from training.preprocessing import INPUT_SHAPE, NUM_CLASSES, preprocess_batch  # noqa: E402
 from training.tta import MeanOfHalves, SmoothFace, StackMirror  # noqa: E402
 
@@ -172,14 +172,6 @@ def seconds_per_face(model, x, y, batch_size, steps=16):
     return (time.perf_counter() - start) / len(x)
 
 
-def float32_copy(model, widths, blocks):
-    """The trained network rebuilt in float32 without its optimizer: what converters.export takes."""
-    keras.mixed_precision.set_global_policy("float32")
-    copy = make_model("resnet", INPUT_SHAPE, NUM_CLASSES, widths=tuple(widths), blocks=tuple(blocks))
-    copy.set_weights(model.get_weights())
-    return copy
-
-
 # --- The run ---
 
 def choose_precision(flag):
@@ -271,7 +263,7 @@ def run(args):
                 log.record(f"student{i + 1}", student, epoch, lr,
                            *fit_epoch(student, x, targets, args.batch_size, lr), began)
             if (epoch + 1) % 10 == 0 or epoch + 1 == student_epochs:  # a run stopped early keeps its students
-                save_students(students, out, precision)
+                save_students(students, out)
 
     write_teacher_probabilities(out, teachers, train, public)
     if "PrivateTest" in dataset:
@@ -385,10 +377,10 @@ def write_student_reports(out, dataset):
         print(f"{run_dir}: PublicTest {metrics['splits']['PublicTest']['accuracy']:.4f}", flush=True)
 
 
-def save_students(students, out, precision):
+def save_students(students, out):
+    """Each student as a float32 model: what converters.export takes."""
     for i, student in enumerate(students):
-        float32_copy(student, STUDENT_WIDTHS, STUDENT_BLOCKS).save(out / f"student{i + 1}.keras")
-    keras.mixed_precision.set_global_policy(precision)
+        to_float32(student).save(out / f"student{i + 1}.keras")
 
 
 def _hits(probs, labels):

@@ -79,6 +79,19 @@ def make_resnet(input_shape, num_classes, l2=1e-4, widths=(32, 64, 128, 256), bl
     return keras.Model(inputs, outputs, name="resnet")
 
 
+def to_float32(model):
+    """The same model with every layer computing in float32 (a mixed-precision model's weights are float32 already)."""
+    if all(layer.dtype_policy.name == "float32" for layer in model.layers):
+        return model
+
+    def float32_layer(layer):
+        return layer.__class__.from_config({**layer.get_config(), "dtype": "float32"})
+
+    clone = keras.models.clone_model(model, clone_function=float32_layer)
+    clone.set_weights(model.get_weights())
+    return clone
+
+
 ARCHITECTURES = {
     "mini_xception": make_mini_xception,
     "resnet": make_resnet,

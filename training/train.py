@@ -27,7 +27,7 @@ import tensorflow as tf  # noqa: E402
 from training import reports  # noqa: E402
 from training.augment import make_augmenter, make_mixup  # noqa: E402
 from training.data import DEFAULT_DATA, DataError, load, random_split  # noqa: E402
-from training.models import make_model  # noqa: E402
+from training.models import make_model, to_float32  # noqa: E402
 from training.preprocessing import INPUT_SHAPE, NUM_CLASSES, SPEC  # noqa: E402
 
 
@@ -265,19 +265,6 @@ def learning_rate(args, epoch):
     if args.schedule == "cosine":
         return args.lr * 0.5 * (1 + math.cos(math.pi * epoch / args.epochs))
     return args.lr * args.lr_decay ** epoch
-
-
-def to_float32(model):
-    """The same model with every layer computing in float32 (a mixed-precision model's weights are float32 already)."""
-    if all(layer.dtype_policy.name == "float32" for layer in model.layers):
-        return model
-
-    def float32_layer(layer):
-        return layer.__class__.from_config({**layer.get_config(), "dtype": "float32"})
-
-    clone = keras.models.clone_model(model, clone_function=float32_layer)
-    clone.set_weights(model.get_weights())
-    return clone
 
 
 def _best_so_far(log_path: Path):
