@@ -39,9 +39,9 @@ import numpy as np  # noqa: E402
 from training import reports  # noqa: E402
 from training.augment import make_augmenter  # noqa: E402
 from training.data import DEFAULT_DATA, DataError, load  # noqa: E402
+from training.evaluate import load_keras_model  # noqa: E402
 from training.models import make_model, to_float32  # noqa: E402
 from training.preprocessing import INPUT_SHAPE, NUM_CLASSES, preprocess_batch  # noqa: E402
-from training.tta import MeanOfHalves, SmoothFace, StackMirror  # noqa: E402
 
 SCRATCH = "scratch"  # a --student-init entry: start from random weights
 # The student is the shipped default's architecture (training.models.make_resnet's defaults).
@@ -57,8 +57,8 @@ def parse_args(argv=None):
     p.add_argument("--teacher-blocks", type=int, nargs="+", default=[2, 2, 2])
     p.add_argument("--teacher-lr", type=float, default=0.1, help="SGD (Nesterov) learning rate, cosine to 0")
     p.add_argument("--student-init", nargs="+", default=[SCRATCH],
-                   help=f"one student per entry: {SCRATCH!r}, or a .keras model (or one that wraps it "
-                        "with test-time views) whose weights it starts from")
+                   help=f"one student per entry: {SCRATCH!r}, or a .keras model or model folder (its network, "
+                        "inside any test-time views) whose weights it starts from")
     p.add_argument("--student-lr", type=float, nargs="+", default=[0.1],
                    help="one learning rate per student, or one for all")
     p.add_argument("--distill", type=float, default=0.8, help="the teachers' share of each student target")
@@ -229,9 +229,7 @@ def run(args):
     students = [build(STUDENT_WIDTHS, STUDENT_BLOCKS, args.l2, lr) for lr in student_lrs]
     for student, init in zip(students, args.student_init):
         if init != SCRATCH:
-            layers = {layer.__name__: layer for layer in (SmoothFace, StackMirror, MeanOfHalves)}
-            student.set_weights(network_of(keras.models.load_model(init, compile=False, custom_objects=layers))
-                                .get_weights())
+            student.set_weights(network_of(load_keras_model(init)).get_weights())
 
     measured = measure_speeds(views, teachers, students, args.batch_size)
     if args.teacher_epochs:

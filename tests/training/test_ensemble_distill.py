@@ -13,9 +13,9 @@ from tests.conftest import DEFAULT_MODEL_DIR, ROOT
 from training import ensemble_distill as ed
 from training.augment import make_augmenter
 from training.data import load
+from training.evaluate import load_keras_model
 from training.models import make_model
 
-VIEW_LAYERS = {c.__name__: c for c in (ed.SmoothFace, ed.StackMirror, ed.MeanOfHalves)}
 TINY_TEACHERS = ["--teacher-widths", "8", "16", "32", "64", "--teacher-blocks", "1", "1", "1"]
 
 
@@ -56,7 +56,7 @@ def test_predict_pads_to_whole_batches_and_flip_averages_the_mirror():
 
 
 def test_students_fit_the_teachers_view_of_the_very_faces_they_see():
-    trained = keras.models.load_model(DEFAULT_MODEL_DIR / "model.keras", compile=False, custom_objects=VIEW_LAYERS)
+    trained = load_keras_model(DEFAULT_MODEL_DIR)
     teachers = [make_model("resnet", (48, 48, 1), 7, widths=(8, 16, 32, 64)), ed.network_of(trained)]
     rng = np.random.default_rng(0)
     views = rng.uniform(-1, 1, (6, 48, 48, 1)).astype(np.float32)
@@ -114,7 +114,7 @@ def test_a_run_writes_teachers_probabilities_and_students_with_their_reports(sma
     public = np.load(out / "teacher_public.npz")
     np.testing.assert_allclose(public["ensemble"], (public["teacher1"] + public["teacher2"]) / 2, atol=1e-6)
 
-    default = keras.models.load_model(DEFAULT_MODEL_DIR / "model.keras", compile=False, custom_objects=VIEW_LAYERS)
+    default = load_keras_model(DEFAULT_MODEL_DIR)
     kept = keras.models.load_model(out / "student2.keras")
     assert kept.dtype_policy.name == "float32"
     first_conv = [w for w in kept.weights if "kernel" in w.path][0]
