@@ -15,6 +15,8 @@ which a rotated, erased or mixed view may no longer bear out.
 --time-budget sizes the run to the machine: after compiling, it times a few batches of each model
 and picks the epochs (the student gets --student-ratio times the teachers'). plan.json records the
 epochs chosen, so the same run can be repeated anywhere with --teacher-epochs/--student-epochs.
+--teachers 0 --student-epochs N trains the students on the same kind of views from their labels
+alone: the control that tells what the teachers add.
 
 Writes to --out: plan.json, log.csv (one row per model and epoch), teacher_train.npy (the teachers'
 flip-averaged probabilities for the Training faces, for training.train --teacher),
@@ -52,7 +54,9 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default=str(DEFAULT_DATA), help="FER2013 CSV, .csv.gz, .npz or image folder")
     p.add_argument("--out", required=True, help="folder for the plan, log, teacher probabilities and students")
-    p.add_argument("--teachers", type=int, default=3, help="number of teachers (seeds --seed, --seed+1, ...)")
+    p.add_argument("--teachers", type=int, default=3,
+                   help="number of teachers (seeds --seed, --seed+1, ...); 0: the students learn from the labels "
+                        "alone, on the same views (the control for what the teachers add)")
     p.add_argument("--teacher-widths", type=int, nargs="+", default=[64, 128, 256, 512])
     p.add_argument("--teacher-blocks", type=int, nargs="+", default=[2, 2, 2])
     p.add_argument("--teacher-lr", type=float, default=0.1, help="SGD (Nesterov) learning rate, cosine to 0")
@@ -83,7 +87,12 @@ def parse_args(argv=None):
         return args
     if len(args.student_lr) not in (1, len(args.student_init)):
         p.error("--student-lr takes one rate, or one per --student-init entry")
-    if (args.teacher_epochs > 0) != (args.student_epochs > 0) or not (args.teacher_epochs or args.time_budget):
+    if args.teachers < 0:
+        p.error("--teachers takes 0 or more")
+    if args.teachers == 0 and not args.student_epochs:
+        p.error("--teachers 0 takes --student-epochs (there are no teachers to time a budget by)")
+    if args.teachers and ((args.teacher_epochs > 0) != (args.student_epochs > 0)
+                          or not (args.teacher_epochs or args.time_budget)):
         p.error("give both --teacher-epochs and --student-epochs, or --time-budget")
     return args
 
@@ -159,7 +168,9 @@ def ensemble_predict(models, x, flip=False):
 
 def student_targets(teachers, views, labels, teacher_share):
     """What the students fit on this epoch's `views`: the teachers' mean prediction on these very
-    views (consistent teaching), blended with the views' (mixed) labels."""
+    views (consistent teaching), blended with the views' (mixed) labels; the labels alone without teachers."""
+    if not teachers:
+        return labels
     return teacher_share * ensemble_predict(teachers, views) + (1 - teacher_share) * labels
 
 
@@ -232,13 +243,13 @@ def run(args):
             student.set_weights(network_of(load_keras_model(init)).get_weights())
 
     measured = measure_speeds(views, teachers, students, args.batch_size)
-    if args.teacher_epochs:
+    if args.student_epochs:
         teacher_epochs, student_epochs = args.teacher_epochs, args.student_epochs
     else:
         teacher_epochs, student_epochs = plan_epochs(args, measured, len(train), time.perf_counter() - start)
     plan = {**vars(args), "backend": keras.backend.backend(), "precision_used": precision,
             "teacher_epochs_run": teacher_epochs, "student_epochs_run": student_epochs,
-            "seconds_per_face": measured, "params": {"teacher": teachers[0].count_params(),
+            "seconds_per_face": measured, "params": {"teacher": teachers[0].count_params() if teachers else 0,
                                                      "student": students[0].count_params()}}
     (out / "plan.json").write_text(json.dumps(plan, indent=2))
     print(json.dumps({k: plan[k] for k in ("backend", "precision_used", "teacher_epochs_run",
@@ -263,7 +274,8 @@ def run(args):
             if (epoch + 1) % 10 == 0 or epoch + 1 == student_epochs:  # a run stopped early keeps its students
                 save_students(students, out)
 
-    write_teacher_probabilities(out, teachers, train, public)
+    if teachers:
+        write_teacher_probabilities(out, teachers, train, public)
     if "PrivateTest" in dataset:
         write_student_reports(out, dataset)
     print(f"done in {time.perf_counter() - start:.0f} s", flush=True)
@@ -293,9 +305,11 @@ def measure_speeds(views, teachers, students, batch_size, n=4096):
     x, y = views.epoch(n)
     measured = {
         "augment": (time.perf_counter() - t0) / len(x),
-        "teacher_fit": seconds_per_face(teachers[0], x, y, batch_size),
         "student_fit": [seconds_per_face(s, x, y, batch_size) for s in students],
     }
+    if not teachers:
+        return measured
+    measured["teacher_fit"] = seconds_per_face(teachers[0], x, y, batch_size)
     predict(teachers[0], x)
     t0 = time.perf_counter()
     predict(teachers[0], x)

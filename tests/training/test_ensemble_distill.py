@@ -68,6 +68,11 @@ def test_students_fit_the_teachers_view_of_the_very_faces_they_see():
     assert np.abs(targets - other).max() > 0.01  # far above float error (1e-5)
 
 
+def test_without_teachers_the_students_fit_the_labels_of_their_views():
+    labels = np.eye(7, dtype=np.float32)[[0, 3]] * 0.7 + np.eye(7, dtype=np.float32)[[6, 1]] * 0.3  # mixed
+    np.testing.assert_array_equal(ed.student_targets([], np.zeros((2, 48, 48, 1), np.float32), labels, 0.8), labels)
+
+
 def test_the_plan_fills_the_budget_and_gives_the_student_its_ratio():
     args = ed.parse_args(["--out", "x", "--time-budget", "600", "--teachers", "2", "--student-ratio", "1.5"])
     measured = {"augment": 5e-5, "teacher_fit": 3e-5, "student_fit": [2e-5, 2.5e-5], "teacher_predict": 1e-5}
@@ -90,6 +95,11 @@ def test_flags_need_epochs_or_a_budget():
     with pytest.raises(SystemExit):
         ed.parse_args(["--out", "x", "--time-budget", "9", "--student-init", "scratch", "a.keras",
                        "--student-lr", "0.1", "0.2", "0.3"])
+    with pytest.raises(SystemExit):  # no teachers: nothing to time a budget by
+        ed.parse_args(["--out", "x", "--teachers", "0", "--time-budget", "600"])
+    with pytest.raises(SystemExit):
+        ed.parse_args(["--out", "x", "--teachers", "-1", "--student-epochs", "1"])
+    assert ed.parse_args(["--out", "x", "--teachers", "0", "--student-epochs", "60"]).student_epochs == 60
 
 
 @pytest.mark.slow
@@ -131,6 +141,19 @@ def test_a_run_writes_teachers_probabilities_and_students_with_their_reports(sma
         (out / name / "metrics.json").unlink()
     assert ed.main(["--data", str(small_data), "--out", str(out), "--report-only"]) == 0
     assert json.loads((out / "student2" / "metrics.json").read_text())["splits"]["PrivateTest"]["n"] == 64
+
+
+@pytest.mark.slow
+def test_the_control_run_trains_students_on_the_same_views_without_teachers(small_data, tmp_path):
+    out = tmp_path / "control"
+    assert ed.main(["--data", str(small_data), "--out", str(out), "--teachers", "0", "--student-epochs", "2",
+                    "--batch-size", "32", "--limit", "96"]) == 0
+    plan = json.loads((out / "plan.json").read_text())
+    assert plan["teacher_epochs_run"] == 0 and plan["params"]["teacher"] == 0
+    log = (out / "log.csv").read_text().splitlines()
+    assert [line.split(",")[:2] for line in log[1:]] == [["student1", "1"], ["student1", "2"]]
+    assert not (out / "teacher_train.npy").exists()  # no teachers, no teacher probabilities
+    assert json.loads((out / "student1" / "metrics.json").read_text())["best_epoch"] == 2
 
 
 def test_a_bad_dataset_is_an_error_naming_it(tmp_path, capsys):
