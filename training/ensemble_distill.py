@@ -16,12 +16,15 @@ which a rotated, erased or mixed view may no longer bear out.
 and picks the epochs (the student gets --student-ratio times the teachers'). plan.json records the
 epochs chosen, so the same run can be repeated anywhere with --teacher-epochs/--student-epochs.
 --teachers 0 --student-epochs N trains the students on the same kind of views from their labels
-alone: the control that tells what the teachers add.
+alone: the control that tells what the teachers add. --student-epochs 0 trains teachers only, and a
+later run with --teacher-init on that --out (and --teacher-epochs 0) distils from them: the
+teachers of one accelerator lease can teach on the next.
 
 Writes to --out: plan.json, log.csv (one row per model and epoch), teacher_train.npy (the teachers'
 flip-averaged probabilities for the Training faces, for training.train --teacher),
-teacher_public.npz (each teacher's and the ensemble's PublicTest probabilities) and
-student<i>.keras, float32 students ready for converters.export.
+teacher_public.npz (each teacher's and the ensemble's PublicTest probabilities),
+teacher<i>.weights-<k>.npz (the teachers, for a later --teacher-init) and student<i>.keras, float32
+students ready for converters.export.
 """
 import argparse
 import csv
@@ -60,14 +63,18 @@ def parse_args(argv=None):
     p.add_argument("--teacher-widths", type=int, nargs="+", default=[64, 128, 256, 512])
     p.add_argument("--teacher-blocks", type=int, nargs="+", default=[2, 2, 2])
     p.add_argument("--teacher-lr", type=float, default=0.1, help="SGD (Nesterov) learning rate, cosine to 0")
+    p.add_argument("--teacher-init", help="an earlier run's --out: the teachers start from its teacher<i> weights "
+                                          "(trained on with a fresh cosine, or used as they are with --teacher-epochs 0)")
+    p.add_argument("--teacher-batch-size", type=int, help="default: --batch-size")
     p.add_argument("--student-init", nargs="+", default=[SCRATCH],
                    help=f"one student per entry: {SCRATCH!r}, or a .keras model or model folder (its network, "
                         "inside any test-time views) whose weights it starts from")
     p.add_argument("--student-lr", type=float, nargs="+", default=[0.1],
                    help="one learning rate per student, or one for all")
     p.add_argument("--distill", type=float, default=0.8, help="the teachers' share of each student target")
-    p.add_argument("--teacher-epochs", type=int, default=0, help="0: chosen by --time-budget")
-    p.add_argument("--student-epochs", type=int, default=0, help="0: chosen by --time-budget")
+    p.add_argument("--teacher-epochs", type=int, help="default: chosen by --time-budget; 0 with --teacher-init: "
+                                                         "use those teachers as they are")
+    p.add_argument("--student-epochs", type=int, help="default: chosen by --time-budget; 0: train the teachers only")
     p.add_argument("--student-ratio", type=float, default=1.5, help="with --time-budget: student/teacher epochs")
     p.add_argument("--time-budget", type=float, default=0, help="seconds for the whole run (sizes the epochs)")
     p.add_argument("--batch-size", type=int, default=128)
@@ -89,11 +96,21 @@ def parse_args(argv=None):
         p.error("--student-lr takes one rate, or one per --student-init entry")
     if args.teachers < 0:
         p.error("--teachers takes 0 or more")
-    if args.teachers == 0 and not args.student_epochs:
-        p.error("--teachers 0 takes --student-epochs (there are no teachers to time a budget by)")
-    if args.teachers and ((args.teacher_epochs > 0) != (args.student_epochs > 0)
-                          or not (args.teacher_epochs or args.time_budget)):
-        p.error("give both --teacher-epochs and --student-epochs, or --time-budget")
+    args.teacher_batch_size = args.teacher_batch_size or args.batch_size
+    if args.teachers == 0:
+        if not args.student_epochs or args.teacher_epochs or args.teacher_init:
+            p.error("--teachers 0 takes --student-epochs alone (there are no teachers to train, load or time)")
+        args.teacher_epochs = 0
+        return args
+    if args.teacher_epochs is None and args.student_epochs is None:
+        if not args.time_budget:
+            p.error("give both --teacher-epochs and --student-epochs, or --time-budget")
+    elif args.teacher_epochs is None or args.student_epochs is None:
+        p.error("give both --teacher-epochs and --student-epochs, or neither (with --time-budget)")
+    elif args.teacher_epochs == 0 and not args.teacher_init:
+        p.error("--teacher-epochs 0 needs trained teachers: --teacher-init")
+    elif args.teacher_epochs == args.student_epochs == 0:
+        p.error("--teacher-epochs 0 and --student-epochs 0: nothing to train")
     return args
 
 
@@ -175,12 +192,16 @@ def student_targets(teachers, views, labels, teacher_share):
 
 
 def seconds_per_face(model, x, y, batch_size, steps=16):
-    """Steady-state training seconds per face, timed after a first (compiling) call at learning rate 0."""
+    """Steady-state training seconds per face, timed after a first (compiling) call at learning rate 0.
+    The model's weights are as before (learning rate 0 spares the kernels, not batch-norm statistics)."""
     x, y = x[:steps * batch_size], y[:steps * batch_size]
+    weights = model.get_weights()
     fit_epoch(model, x, y, batch_size, lr=0.0)
     start = time.perf_counter()
     fit_epoch(model, x, y, batch_size, lr=0.0)
-    return (time.perf_counter() - start) / len(x)
+    seconds = (time.perf_counter() - start) / len(x)
+    model.set_weights(weights)
+    return seconds
 
 
 # --- The run ---
@@ -241,9 +262,12 @@ def run(args):
     for student, init in zip(students, args.student_init):
         if init != SCRATCH:
             student.set_weights(network_of(load_keras_model(init)).get_weights())
+    if args.teacher_init:
+        for i, teacher in enumerate(teachers):
+            load_weights(teacher, Path(args.teacher_init), f"teacher{i + 1}")
 
-    measured = measure_speeds(views, teachers, students, args.batch_size)
-    if args.student_epochs:
+    measured = measure_speeds(views, teachers, students, args.batch_size, args.teacher_batch_size)
+    if args.student_epochs is not None:
         teacher_epochs, student_epochs = args.teacher_epochs, args.student_epochs
     else:
         teacher_epochs, student_epochs = plan_epochs(args, measured, len(train), time.perf_counter() - start)
@@ -261,7 +285,10 @@ def run(args):
                 began = time.perf_counter()
                 x, y = views.epoch()
                 lr = cosine(args.teacher_lr, epoch, teacher_epochs)
-                log.record(f"teacher{i + 1}", teacher, epoch, lr, *fit_epoch(teacher, x, y, args.batch_size, lr), began)
+                log.record(f"teacher{i + 1}", teacher, epoch, lr,
+                           *fit_epoch(teacher, x, y, args.teacher_batch_size, lr), began)
+            if teacher_epochs:
+                save_weights(teacher, out, f"teacher{i + 1}")
 
         for epoch in range(student_epochs):
             began = time.perf_counter()
@@ -276,7 +303,7 @@ def run(args):
 
     if teachers:
         write_teacher_probabilities(out, teachers, train, public)
-    if "PrivateTest" in dataset:
+    if "PrivateTest" in dataset and student_epochs:
         write_student_reports(out, dataset)
     print(f"done in {time.perf_counter() - start:.0f} s", flush=True)
     return plan
@@ -297,7 +324,7 @@ class ViewStream:
         return epoch_views(self.augmenter, faces, labels, self.rng, self.mixup)
 
 
-def measure_speeds(views, teachers, students, batch_size, n=4096):
+def measure_speeds(views, teachers, students, batch_size, teacher_batch_size, n=4096):
     """Seconds per face of making views, each model's training step and a teacher's prediction,
     each timed after a first call that compiles (so every model is compiled on return)."""
     views.epoch(n)
@@ -309,13 +336,13 @@ def measure_speeds(views, teachers, students, batch_size, n=4096):
     }
     if not teachers:
         return measured
-    measured["teacher_fit"] = seconds_per_face(teachers[0], x, y, batch_size)
+    measured["teacher_fit"] = seconds_per_face(teachers[0], x, y, teacher_batch_size)
     predict(teachers[0], x)
     t0 = time.perf_counter()
     predict(teachers[0], x)
     measured["teacher_predict"] = (time.perf_counter() - t0) / len(x)
-    for teacher in teachers[1:]:
-        fit_epoch(teacher, x[:batch_size], y[:batch_size], batch_size, lr=0.0)
+    for teacher in teachers[1:]:  # compiled too, and left as they were
+        seconds_per_face(teacher, x, y, teacher_batch_size, steps=1)
     return measured
 
 
@@ -387,6 +414,47 @@ def write_student_reports(out, dataset):
         metrics["best_epoch"] = len(own)  # the last epoch is the one kept
         (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
         print(f"{run_dir}: PublicTest {metrics['splits']['PublicTest']['accuracy']:.4f}", flush=True)
+
+
+# The accelerator machine hands back files of at most 16 MiB; a wide teacher's float32 weights are 44 MB.
+SHARD_BYTES = 15 * 2**20
+SMALL_ARRAY = 4096  # batch-norm statistics and biases stay float32: tiny, and variances can underflow float16
+
+
+def save_weights(model, out, name, shard_bytes=SHARD_BYTES):
+    """`model`'s weights as `name`.weights-<k>.npz shards under `out`: large arrays in float16 (half
+    the size, and a teacher's predictions barely move), each shard under `shard_bytes`. Returns the paths."""
+    for old in Path(out).glob(f"{name}.weights-*.npz"):
+        old.unlink()
+    shards, shard, size = [], {}, 0
+    for i, w in enumerate(model.get_weights()):
+        w = w.astype(np.float16) if w.size > SMALL_ARRAY else w.astype(np.float32)
+        if shard and size + w.nbytes > shard_bytes:
+            shards.append(shard)
+            shard, size = {}, 0
+        shard[f"w{i:05d}"], size = w, size + w.nbytes
+    shards.append(shard)
+    paths = [Path(out) / f"{name}.weights-{k}.npz" for k in range(len(shards))]
+    for path, arrays in zip(paths, shards):
+        np.savez(path, **arrays)
+    return paths
+
+
+def load_weights(model, folder, name):
+    """Set `model`'s weights from the shards save_weights wrote; an error names them if none are
+    there or they do not fit the model (other --teacher-widths or --teacher-blocks)."""
+    paths = sorted(Path(folder).glob(f"{name}.weights-*.npz"))
+    if not paths:
+        raise FileNotFoundError(f"{folder}: no {name}.weights-*.npz (written by a run that trained teachers)")
+    arrays = {}
+    for path in paths:
+        with np.load(path) as shard:
+            arrays.update({key: shard[key] for key in shard.files})
+    weights = [arrays[key].astype(np.float32) for key in sorted(arrays)]
+    try:
+        model.set_weights(weights)
+    except ValueError as e:
+        raise ValueError(f"{paths[0]}: these weights do not fit the model built from the flags: {e}") from None
 
 
 def save_students(students, out):

@@ -100,6 +100,28 @@ def test_flags_need_epochs_or_a_budget():
     with pytest.raises(SystemExit):
         ed.parse_args(["--out", "x", "--teachers", "-1", "--student-epochs", "1"])
     assert ed.parse_args(["--out", "x", "--teachers", "0", "--student-epochs", "60"]).student_epochs == 60
+    with pytest.raises(SystemExit):  # teachers that are neither trained nor loaded
+        ed.parse_args(["--out", "x", "--teacher-epochs", "0", "--student-epochs", "5"])
+    with pytest.raises(SystemExit):
+        ed.parse_args(["--out", "x", "--teacher-init", "a", "--teacher-epochs", "0", "--student-epochs", "0"])
+    teachers_only = ed.parse_args(["--out", "x", "--teacher-epochs", "5", "--student-epochs", "0"])
+    assert teachers_only.teacher_batch_size == teachers_only.batch_size == 128
+
+
+def test_teacher_weights_come_back_from_their_shards(tmp_path):
+    teacher = make_model("resnet", (48, 48, 1), 7, widths=(8, 16, 32, 64), blocks=(1, 1, 1))
+    views = np.random.default_rng(0).uniform(-1, 1, (8, 48, 48, 1)).astype(np.float32)
+    paths = ed.save_weights(teacher, tmp_path, "teacher1", shard_bytes=100_000)
+    assert len(paths) > 1 and all(p.stat().st_size < 100_000 + 50_000 for p in paths)  # one array may overrun
+    twin = make_model("resnet", (48, 48, 1), 7, widths=(8, 16, 32, 64), blocks=(1, 1, 1))
+    ed.load_weights(twin, tmp_path, "teacher1")
+    np.testing.assert_allclose(twin.predict(views, verbose=0), teacher.predict(views, verbose=0), atol=2e-3)
+    assert ed.save_weights(teacher, tmp_path, "teacher1") and len(list(tmp_path.glob("teacher1.*"))) == 1  # old shards go
+    with pytest.raises(ValueError, match="teacher1.weights-0.npz"):
+        ed.load_weights(make_model("resnet", (48, 48, 1), 7, widths=(8, 16, 32, 32), blocks=(1, 1, 1)),
+                        tmp_path, "teacher1")
+    with pytest.raises(FileNotFoundError, match="teacher2"):
+        ed.load_weights(twin, tmp_path, "teacher2")
 
 
 @pytest.mark.slow
@@ -154,6 +176,21 @@ def test_the_control_run_trains_students_on_the_same_views_without_teachers(smal
     assert [line.split(",")[:2] for line in log[1:]] == [["student1", "1"], ["student1", "2"]]
     assert not (out / "teacher_train.npy").exists()  # no teachers, no teacher probabilities
     assert json.loads((out / "student1" / "metrics.json").read_text())["best_epoch"] == 2
+
+
+@pytest.mark.slow
+def test_teachers_trained_in_one_run_teach_in_the_next(small_data, tmp_path):
+    first, second = tmp_path / "teachers", tmp_path / "students"
+    common = ["--data", str(small_data), "--teachers", "1", *TINY_TEACHERS, "--batch-size", "32", "--limit", "96"]
+    assert ed.main([*common, "--out", str(first), "--teacher-epochs", "1", "--student-epochs", "0"]) == 0
+    assert [line.split(",")[0] for line in (first / "log.csv").read_text().splitlines()[1:]] == ["teacher1"]
+    assert not (first / "student1.keras").exists()
+    assert ed.main([*common, "--out", str(second), "--teacher-init", str(first),
+                    "--teacher-epochs", "0", "--student-epochs", "1"]) == 0
+    assert [line.split(",")[0] for line in (second / "log.csv").read_text().splitlines()[1:]] == ["student1"]
+    # The same teacher, loaded and left as it was (float16 storage aside), sees PublicTest the same way.
+    before, after = np.load(first / "teacher_public.npz"), np.load(second / "teacher_public.npz")
+    np.testing.assert_allclose(after["teacher1"], before["teacher1"], atol=5e-3)
 
 
 def test_a_bad_dataset_is_an_error_naming_it(tmp_path, capsys):
