@@ -12,8 +12,10 @@ import cv2
 import numpy as np
 import skimage.data
 
+from training.data import DEFAULT_DATA
+
 WIDTH, HEIGHT = 640, 480
-FER_DATA = "/work/shared/datasets/fer2013/fer2013.csv.gz"
+FER_DATA = str(DEFAULT_DATA)  # ../shared beside the checkout
 
 # Hand-annotated face boxes (brow to chin, ear to ear) in the original images.
 PHOTOS_WITH_FACES = {

@@ -27,9 +27,17 @@ def healthz():
                     "uptime_s": round(time.time() - STARTED, 1)})
 
 
+# ?detect= values: whether to look for faces, or take the whole image as one face already cropped.
+DETECT_VALUES = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
 @bp.post("/api/predict")
 def predict():
-    """An image as multipart field `image`, or as the raw request body -> faces JSON."""
+    """An image as multipart field `image`, or as the raw request body -> faces JSON.
+    `?detect=false`: the image is one face, already cropped; classify it whole."""
+    detect = DETECT_VALUES.get(request.args.get("detect", "true").lower())
+    if detect is None:
+        raise InputError(f"expected detect=true or detect=false, got detect={request.args['detect']!r}")
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     if request.content_length is not None and request.content_length > limit:
         raise InputError(f"expected a request of at most {limit} bytes, got {request.content_length}",
@@ -44,7 +52,7 @@ def predict():
                          415, "unsupported_media_type")
     else:
         data = request.get_data(cache=False)
-    return jsonify(_engine().analyse_off_loop(data))
+    return jsonify(_engine().analyse_off_loop(data, detect))
 
 
 @bp.app_errorhandler(InputError)

@@ -6,6 +6,7 @@ from server.concurrency import run_blocking
 from server.config import DEFAULTS
 from server.crop import DEFAULT_CROP_SCALE, square_crop
 from server.detectors import make_detector
+from server.detectors.base import Detection
 from server.images import decode_image
 
 
@@ -29,12 +30,15 @@ class Engine:
     def manifest(self):
         return self.classifier.manifest
 
-    def analyse(self, data: bytes) -> dict:
-        """Blocking: image bytes -> {"faces", "width", "height", "timings"}. Raises InputError."""
+    def analyse(self, data: bytes, detect=True) -> dict:
+        """Blocking: image bytes -> {"faces", "width", "height", "timings"}. Raises InputError.
+        `detect=False` takes the whole image as one face, already cropped (a dataset's face, say):
+        a detector trained on faces in scenes can miss a face that fills the frame."""
         start = time.perf_counter()
         rgb = decode_image(data, self.max_bytes, self.max_pixels)
         decoded = time.perf_counter()
-        detections = self.detector.detect(rgb)
+        height, width = rgb.shape[:2]
+        detections = self.detector.detect(rgb) if detect else [Detection(0, 0, width, height, 1.0)]
         detected = time.perf_counter()
         faces = []
         for d in detections:
@@ -43,12 +47,12 @@ class Engine:
             faces.append(face)
         done = time.perf_counter()
         return {
-            "faces": faces, "width": int(rgb.shape[1]), "height": int(rgb.shape[0]),
-            "detector": self.detector.name,
+            "faces": faces, "width": int(width), "height": int(height),
+            "detector": self.detector.name if detect else "none",
             "timings": {"decode": _ms(decoded - start), "detect": _ms(detected - decoded),
                         "classify": _ms(done - detected), "total": _ms(done - start)},
         }
 
-    def analyse_off_loop(self, data: bytes) -> dict:
+    def analyse_off_loop(self, data: bytes, detect=True) -> dict:
         """`analyse` run where it cannot stall the event loop (a real thread under eventlet)."""
-        return run_blocking(self.async_mode, self.analyse, data)
+        return run_blocking(self.async_mode, self.analyse, data, detect)

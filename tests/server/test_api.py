@@ -2,9 +2,11 @@
 import io
 import json
 
+import numpy as np
 import pytest
 
 from bench.face_frames import iou
+from bench.live_server import encode
 from server.config import ROOT
 from tests.server.conftest import ASTRONAUT_FACE
 from tests.server.test_images import png_declaring
@@ -73,6 +75,29 @@ def test_the_astronaut_is_happy(client, astronaut_jpeg):
     assert face["label"] == "happy", f"expected 'happy', got {face['label']} ({face['probabilities']})"
 
 
+def test_detect_false_takes_the_whole_image_as_one_face(client, astronaut):
+    """REAL MODEL: the astronaut's face cropped by hand, as a dataset would hand it over."""
+    x, y, w, h = ASTRONAUT_FACE
+    crop = encode(np.ascontiguousarray(astronaut[y:y + h, x:x + h]), ".png")  # square, brow to chin
+    body = client.post("/api/predict?detect=false", data=crop).get_json()
+    assert body["detector"] == "none" and len(body["faces"]) == 1
+    face = body["faces"][0]
+    assert face["box"] == [0, 0, h, h] and face["label"] == "happy"
+    assert sum(face["probabilities"].values()) == pytest.approx(1, abs=1e-3)
+    assert client.post("/api/predict?detect=true", data=crop).get_json()["detector"] == "blazeface_full"
+
+
+def test_detect_false_reads_fer2013_faces_at_the_models_accuracy(client, fer_split):
+    """REAL MODEL on 200 PrivateTest faces sent as PNG: about what training.evaluate reports (70.7%)."""
+    hits = 0
+    for face, label in zip(fer_split.x[:200], fer_split.y[:200]):
+        rgb = np.repeat(face[..., None], 3, axis=2)
+        faces = client.post("/api/predict?detect=0", data=encode(rgb, ".png")).get_json()["faces"]
+        assert len(faces) == 1 and faces[0]["box"] == [0, 0, 48, 48]
+        hits += faces[0]["label"] == MANIFEST["labels"][label]
+    assert hits / 200 > 0.6, f"{hits} of 200 right"
+
+
 def test_predict_haar_app(make_app, astronaut_jpeg):
     body = make_app(DETECTOR="haar").test_client().post("/api/predict", data=astronaut_jpeg).get_json()
     assert body["detector"] == "haar"
@@ -96,6 +121,8 @@ def test_predict_errors(client, astronaut_jpeg):
              415, "unsupported_media_type")
     error_of(client.post("/api/predict", data=png_declaring(20000, 20000)), 413, "image_too_large")
     error_of(client.get("/api/predict"), 405, "method_not_allowed")
+    assert "detect=true or detect=false" in error_of(client.post("/api/predict?detect=maybe", data=astronaut_jpeg),
+                                                      400, "bad_request")
     error_of(client.get("/api/nothing"), 404, "not_found")
 
 
