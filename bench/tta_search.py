@@ -44,6 +44,13 @@ def smooth(x, sigma, sharpness_range=None):
     return SmoothFace(sigma, sharpness_range)(x).numpy()
 
 
+def shift(x, dy, dx):
+    """The face moved `dy` rows down and `dx` columns right, edges replicated into the gap."""
+    b = max(abs(dy), abs(dx))
+    framed = np.pad(x, ((0, 0), (b, b), (b, b), (0, 0)), mode="edge")
+    return framed[:, b - dy:b - dy + x.shape[1], b - dx:b - dx + x.shape[2]]
+
+
 # name -> f(model inputs (N, 48, 48, 1) in [-1, 1]) -> the view, same shape
 VIEWS = {
     "as is": lambda x: x,
@@ -52,6 +59,21 @@ VIEWS = {
     **{f"smooth sigma {s}": functools.partial(smooth, sigma=s) for s in (0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2)},
     "smooth sigma 0.6, sharp faces only": functools.partial(smooth, sigma=0.6, sharpness_range=SHARPNESS_RANGE),
 }
+SHIPPED = VIEWS["smooth sigma 0.6, sharp faces only"]  # what --tta smooth_flip bakes into the graph
+
+
+def shifted_copies(offsets):
+    return [lambda x, d=d: shift(SHIPPED(x), *d) for d in offsets]
+
+
+# --multi-crop: name -> views whose mirror-averaged probabilities are averaged (each view costs a pass)
+MULTI_CROPS = {
+    "shipped view (1 pass pair)": [SHIPPED],
+    "+ 2 px left and right (3)": [SHIPPED, *shifted_copies([(0, 2), (0, -2)])],
+    "+ 2 px up and down (3)": [SHIPPED, *shifted_copies([(2, 0), (-2, 0)])],
+    "+ 2 px four ways (5)": [SHIPPED, *shifted_copies([(0, 2), (0, -2), (2, 0), (-2, 0)])],
+    "+ 1 px four ways (5)": [SHIPPED, *shifted_copies([(0, 1), (0, -1), (1, 0), (-1, 0)])],
+}
 
 
 def main(argv=None):
@@ -59,6 +81,8 @@ def main(argv=None):
     p.add_argument("--model", required=True, help="a .keras file or model folder without test-time augmentation")
     p.add_argument("--data", default=str(DEFAULT_DATA))
     p.add_argument("--split", default="PublicTest")
+    p.add_argument("--multi-crop", action="store_true",
+                   help="instead: the shipped view averaged with shifted copies of it (multi-crop test-time views)")
     args = p.parse_args(argv)
 
     model = load_keras_model(args.model)
@@ -70,8 +94,10 @@ def main(argv=None):
     print(f"{args.model}: {args.split} accuracy / macro-F1, each view averaged with its mirror ({len(split.y)} faces)")
     print("| view | " + " | ".join(inputs) + " |")
     print("|---|" + "---:|" * len(inputs))
-    for name, view in VIEWS.items():
-        reports = [classification_report(split.y, flip_averaged.predict(view(x), batch_size=512, verbose=0))
+    rows = MULTI_CROPS if args.multi_crop else {name: [view] for name, view in VIEWS.items()}
+    for name, views in rows.items():
+        reports = [classification_report(split.y, np.mean(
+                       [flip_averaged.predict(view(x), batch_size=512, verbose=0) for view in views], axis=0))
                    for x in inputs.values()]
         print(f"| {name} | " + " | ".join(f"{r['accuracy']:.4f} / {r['macro_f1']:.3f}" for r in reports) + " |", flush=True)
 

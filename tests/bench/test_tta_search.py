@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bench.tta_search import VIEWS
+from bench.tta_search import MULTI_CROPS, VIEWS, shift
 
 
 @pytest.mark.parametrize("name", list(VIEWS))
@@ -29,3 +29,20 @@ def test_only_shrinking_moves_the_face_inwards():
     area = (square > 0).sum()
     assert (VIEWS["shrink 4 px"](square) > 0).sum() < area
     assert (VIEWS["smooth sigma 0.6"](square) > 0).sum() == area
+
+
+def test_shift_moves_the_face_and_replicates_the_edge():
+    x = np.arange(48 * 48, dtype=np.float32).reshape(1, 48, 48, 1)
+    moved = shift(x, 2, -1)  # two rows down, one column left
+    np.testing.assert_array_equal(moved[0, 2:, :-1], x[0, :-2, 1:])
+    np.testing.assert_array_equal(moved[0, :2, :-1], np.repeat(x[0, :1, 1:], 2, axis=0))  # top row repeated
+    np.testing.assert_array_equal(moved[0, 2:, -1], x[0, :-2, -1])  # right column repeated
+
+
+@pytest.mark.parametrize("name", list(MULTI_CROPS))
+def test_multi_crop_views_keep_shape_and_start_from_the_shipped_view(name):
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 48, 48, 1)).astype(np.float32)
+    views = MULTI_CROPS[name]
+    assert views[0] is VIEWS["smooth sigma 0.6, sharp faces only"]
+    assert all(view(x).shape == x.shape for view in views)
+    assert len({view(x).tobytes() for view in views}) == len(views)  # no view twice
