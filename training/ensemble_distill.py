@@ -18,7 +18,9 @@ epochs chosen, so the same run can be repeated anywhere with --teacher-epochs/--
 --teachers 0 --student-epochs N trains the students on the same kind of views from their labels
 alone: the control that tells what the teachers add. --student-epochs 0 trains teachers only, and a
 later run with --teacher-init on that --out (and --teacher-epochs 0) distils from them: the
-teachers of one accelerator lease can teach on the next.
+teachers of one accelerator lease can teach on the next. --resume continues a stopped run (an
+accelerator call that ran out of time, say) from its finished teachers and its students' last
+checkpoint, saved every 10 epochs.
 
 Writes to --out: plan.json, log.csv (one row per model and epoch), teacher_train.npy (the teachers'
 flip-averaged probabilities for the Training faces, for training.train --teacher),
@@ -86,6 +88,9 @@ def parse_args(argv=None):
                    help="auto: mixed_bfloat16 on an accelerator, else float32")
     p.add_argument("--limit", type=int, default=0, help="use only the first N faces of each split (smoke runs)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true",
+                   help="continue a stopped run in --out (same flags): finished teachers and the students' last "
+                        "checkpoint (every 10 epochs) are kept, the epochs of its plan.json are run")
     p.add_argument("--report-only", action="store_true",
                    help="no training: write each student's run folder (metrics, plots) from a finished --out, "
                         "e.g. where the training machine had no PrivateTest")
@@ -266,21 +271,19 @@ def run(args):
         for i, teacher in enumerate(teachers):
             load_weights(teacher, Path(args.teacher_init), f"teacher{i + 1}")
 
-    measured = measure_speeds(views, teachers, students, args.batch_size, args.teacher_batch_size)
-    if args.student_epochs is not None:
-        teacher_epochs, student_epochs = args.teacher_epochs, args.student_epochs
+    if args.resume:
+        plan, done = json.loads((out / "plan.json").read_text()), read_progress(out)
+        restore(out, teachers[:done["teachers_done"]], students if done["student_epochs_done"] else [])
+        print(f"resuming: {done}", flush=True)
     else:
-        teacher_epochs, student_epochs = plan_epochs(args, measured, len(train), time.perf_counter() - start)
-    plan = {**vars(args), "backend": keras.backend.backend(), "precision_used": precision,
-            "teacher_epochs_run": teacher_epochs, "student_epochs_run": student_epochs,
-            "seconds_per_face": measured, "params": {"teacher": teachers[0].count_params() if teachers else 0,
-                                                     "student": students[0].count_params()}}
-    (out / "plan.json").write_text(json.dumps(plan, indent=2))
-    print(json.dumps({k: plan[k] for k in ("backend", "precision_used", "teacher_epochs_run",
-                                           "student_epochs_run", "seconds_per_face", "params")}), flush=True)
+        done = {"teachers_done": 0, "student_epochs_done": 0}
+        plan = write_plan(args, out, precision, views, teachers, students, len(train), start)
+    teacher_epochs, student_epochs = plan["teacher_epochs_run"], plan["student_epochs_run"]
 
-    with EpochLog(out / "log.csv", public) as log:
+    with EpochLog(out / "log.csv", public, resume_after=done if args.resume else None) as log:
         for i, teacher in enumerate(teachers):
+            if i < done["teachers_done"]:
+                continue
             for epoch in range(teacher_epochs):
                 began = time.perf_counter()
                 x, y = views.epoch()
@@ -289,8 +292,9 @@ def run(args):
                            *fit_epoch(teacher, x, y, args.teacher_batch_size, lr), began)
             if teacher_epochs:
                 save_weights(teacher, out, f"teacher{i + 1}")
+                write_progress(out, teachers_done=i + 1, student_epochs_done=0)
 
-        for epoch in range(student_epochs):
+        for epoch in range(done["student_epochs_done"], student_epochs):
             began = time.perf_counter()
             x, y = views.epoch()
             targets = student_targets(teachers, x, y, args.distill)
@@ -300,6 +304,7 @@ def run(args):
                            *fit_epoch(student, x, targets, args.batch_size, lr), began)
             if (epoch + 1) % 10 == 0 or epoch + 1 == student_epochs:  # a run stopped early keeps its students
                 save_students(students, out)
+                write_progress(out, teachers_done=len(teachers), student_epochs_done=epoch + 1)
 
     if teachers:
         write_teacher_probabilities(out, teachers, train, public)
@@ -307,6 +312,49 @@ def run(args):
         write_student_reports(out, dataset)
     print(f"done in {time.perf_counter() - start:.0f} s", flush=True)
     return plan
+
+
+def write_plan(args, out, precision, views, teachers, students, n_train, start):
+    """Time the models, choose the epochs (the flags' or --time-budget's) and write plan.json."""
+    measured = measure_speeds(views, teachers, students, args.batch_size, args.teacher_batch_size)
+    if args.student_epochs is not None:
+        teacher_epochs, student_epochs = args.teacher_epochs, args.student_epochs
+    else:
+        teacher_epochs, student_epochs = plan_epochs(args, measured, n_train, time.perf_counter() - start)
+    plan = {**vars(args), "backend": keras.backend.backend(), "precision_used": precision,
+            "teacher_epochs_run": teacher_epochs, "student_epochs_run": student_epochs,
+            "seconds_per_face": measured, "params": {"teacher": teachers[0].count_params() if teachers else 0,
+                                                     "student": students[0].count_params()}}
+    (out / "plan.json").write_text(json.dumps(plan, indent=2))
+    print(json.dumps({k: plan[k] for k in ("backend", "precision_used", "teacher_epochs_run",
+                                           "student_epochs_run", "seconds_per_face", "params")}), flush=True)
+    return plan
+
+
+# --- Resuming ---
+
+PROGRESS = "progress.json"  # what a run has saved so far: finished teachers, student epochs checkpointed
+
+
+def write_progress(out, teachers_done, student_epochs_done):
+    (Path(out) / PROGRESS).write_text(json.dumps({"teachers_done": teachers_done,
+                                                  "student_epochs_done": student_epochs_done}))
+
+
+def read_progress(out):
+    path = Path(out) / PROGRESS
+    if not path.exists() or not (Path(out) / "plan.json").exists():
+        raise FileNotFoundError(f"{path}: nothing to resume (a run writes it when it saves a teacher, "
+                                "and every 10 student epochs)")
+    return json.loads(path.read_text())
+
+
+def restore(out, teachers, students):
+    """The finished `teachers` and the checkpointed `students` of the run in `out`."""
+    for i, teacher in enumerate(teachers):
+        load_weights(teacher, out, f"teacher{i + 1}")
+    for i, student in enumerate(students):
+        student.set_weights(keras.models.load_model(Path(out) / f"student{i + 1}.keras").get_weights())
 
 
 @dataclass
@@ -349,14 +397,27 @@ def measure_speeds(views, teachers, students, batch_size, teacher_batch_size, n=
 class EpochLog:
     """log.csv: one row per model and epoch, with PublicTest accuracy and loss when there is one."""
 
-    def __init__(self, path, public):
-        self.path, self.public = path, public
+    HEADER = ["model", "epoch", "lr", "loss", "accuracy", "val_accuracy", "val_loss", "epoch_seconds"]
+
+    def __init__(self, path, public, resume_after=None):
+        """`resume_after` (a progress.json dict): keep the rows of what was saved, drop the epochs redone."""
+        self.path, self.public, self.resume_after = path, public, resume_after
 
     def __enter__(self):
+        kept = []
+        if self.resume_after is not None and self.path.exists():
+            with open(self.path, newline="") as f:
+                kept = [row for row in csv.DictReader(f) if self._saved(row)]
         self.file = open(self.path, "w", newline="")
         self.writer = csv.writer(self.file)
-        self.writer.writerow(["model", "epoch", "lr", "loss", "accuracy", "val_accuracy", "val_loss", "epoch_seconds"])
+        self.writer.writerow(self.HEADER)
+        self.writer.writerows([row.get(key, "") for key in self.HEADER] for row in kept)
         return self
+
+    def _saved(self, row):
+        if row["model"].startswith("teacher"):
+            return int(row["model"][len("teacher"):]) <= self.resume_after["teachers_done"]
+        return int(row["epoch"]) <= self.resume_after["student_epochs_done"]
 
     def __exit__(self, *exc):
         self.file.close()

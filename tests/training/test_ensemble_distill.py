@@ -193,6 +193,43 @@ def test_teachers_trained_in_one_run_teach_in_the_next(small_data, tmp_path):
     np.testing.assert_allclose(after["teacher1"], before["teacher1"], atol=5e-3)
 
 
+@pytest.mark.slow
+def test_a_stopped_run_resumes_from_its_teachers_and_last_checkpoint(small_data, tmp_path, monkeypatch):
+    out = tmp_path / "stopped"
+    flags = ["--data", str(small_data), "--out", str(out), "--teachers", "1", *TINY_TEACHERS,
+             "--teacher-epochs", "1", "--student-epochs", "11", "--batch-size", "32", "--limit", "96"]
+    record = ed.EpochLog.record
+
+    def stop_at_the_11th_student_epoch(self, name, model, epoch, *rest):
+        if name == "student1" and epoch == 10:
+            raise KeyboardInterrupt
+        return record(self, name, model, epoch, *rest)
+    monkeypatch.setattr(ed.EpochLog, "record", stop_at_the_11th_student_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        ed.main(flags)
+    assert json.loads((out / "progress.json").read_text()) == {"teachers_done": 1, "student_epochs_done": 10}
+    checkpoint = keras.models.load_model(out / "student1.keras").get_weights()
+
+    monkeypatch.setattr(ed.EpochLog, "record", record)
+    monkeypatch.setattr(ed, "measure_speeds", lambda *a: pytest.fail("a resumed run keeps its plan"))
+    resumed_from = []
+    restore = ed.restore
+
+    def restore_and_look(out, teachers, students):
+        restore(out, teachers, students)
+        resumed_from.append(students[0].get_weights())
+    monkeypatch.setattr(ed, "restore", restore_and_look)
+    assert ed.main([*flags, "--resume"]) == 0
+    rows = [line.split(",")[:2] for line in (out / "log.csv").read_text().splitlines()[1:]]
+    assert rows == [["teacher1", "1"]] + [["student1", str(e)] for e in range(1, 12)]  # nothing twice
+    assert json.loads((out / "progress.json").read_text())["student_epochs_done"] == 11
+    assert json.loads((out / "student1" / "metrics.json").read_text())["best_epoch"] == 11
+    for resumed, saved in zip(resumed_from[0], checkpoint):  # the student went on from its checkpoint
+        np.testing.assert_array_equal(resumed, saved)
+    assert ed.main(["--data", str(small_data), "--out", str(tmp_path / "never"), "--teachers", "0",
+                    "--student-epochs", "1", "--resume"]) == 2  # nothing there to resume
+
+
 def test_a_bad_dataset_is_an_error_naming_it(tmp_path, capsys):
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not an npz")
