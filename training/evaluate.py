@@ -2,6 +2,7 @@
 
     python -m training.evaluate --data ../shared/datasets/fer2013/fer2013.csv.gz --split PrivateTest
     python -m training.evaluate --data my_faces/ --model runs/wide/best.keras --tta smooth_flip
+    python -m training.evaluate --split PublicTest --model runs/a/best.keras runs/b/best.keras   # averaged
 """
 import argparse
 import json
@@ -11,6 +12,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import numpy as np  # noqa: E402
 from training.data import DEFAULT_DATA, DataError, load  # noqa: E402
 from training.metrics import classification_report  # noqa: E402
 from training.predict import predict_probabilities  # noqa: E402
@@ -33,15 +35,18 @@ def load_keras_model(path):
 
 
 def evaluate(model, data, split="PrivateTest", tta=None) -> dict:
-    """Metrics of `model` on one split of the dataset at `data` (a single-split folder needs no split name)."""
+    """Metrics of `model` (or of a list of models, their probabilities averaged) on one split of the
+    dataset at `data` (a single-split folder needs no split name)."""
+    models = model if isinstance(model, list) else [model]
     dataset = load(data)
     if split not in dataset:
         if len(dataset) != 1:
             raise DataError(f"{data}: no split {split!r}; found {sorted(dataset)}")
         split = next(iter(dataset))
     faces = dataset[split]
-    report = classification_report(faces.y, predict_probabilities(model, faces.x, tta=tta))
-    in_graph = graph_tta(model)  # an export made with --tta does its views itself
+    probabilities = np.mean([predict_probabilities(m, faces.x, tta=tta) for m in models], axis=0)
+    report = classification_report(faces.y, probabilities)
+    in_graph = graph_tta(models[0])  # an export made with --tta does its views itself
     return {"data": str(data), "split": split, "tta": in_graph if in_graph != "none" else (tta or "none"), **report}
 
 
@@ -49,15 +54,17 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default=str(DEFAULT_DATA), help="FER2013 CSV/.csv.gz, or an image folder")
     p.add_argument("--split", default="PrivateTest", help="PublicTest, PrivateTest, Training, ... (ignored for a one-split folder)")
-    p.add_argument("--model", default=str(DEFAULT_MODEL), help="model folder with model.keras, or a .keras file")
+    p.add_argument("--model", nargs="+", default=[str(DEFAULT_MODEL)],
+                   help="model folder with model.keras, or a .keras file; several: their probabilities averaged")
     p.add_argument("--tta", choices=TTA_CHOICES, default="none", help="test-time augmentation")
     args = p.parse_args(argv)
     try:
-        result = evaluate(load_keras_model(args.model), args.data, args.split, args.tta)
+        models = [load_keras_model(m) for m in args.model]
+        result = evaluate(models if len(models) > 1 else models[0], args.data, args.split, args.tta)
     except (DataError, FileNotFoundError, ValueError) as e:  # ValueError: --tta on a model that has it
         print(f"error: {e}", file=sys.stderr)
         return 2
-    result["model"] = str(args.model)
+    result["model"] = args.model[0] if len(args.model) == 1 else args.model
     print(json.dumps(result, indent=2))
     return 0
 

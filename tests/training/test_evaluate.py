@@ -73,3 +73,25 @@ def test_shipped_model_accuracy_on_public_test(fer2013, tmp_path):
     result = evaluate.evaluate(model, FER2013_CSV, "PublicTest")
     assert result["n"] == 3589
     assert result["accuracy"] == pytest.approx(manifest["metrics"]["PublicTest"]["accuracy"], abs=1e-3)
+
+
+def test_several_models_are_scored_on_their_averaged_probabilities(tmp_path, capsys):
+    import cv2
+
+    from training.data import load
+    from training.predict import predict_probabilities
+
+    folder = tmp_path / "faces"
+    rng = np.random.default_rng(1)
+    for label in ("angry", "happy", "neutral"):
+        (folder / label).mkdir(parents=True)
+        for i in range(4):
+            cv2.imwrite(str(folder / label / f"{i}.png"), rng.integers(0, 256, (48, 48), dtype=np.uint8))
+    default_dir = evaluate.ROOT / "models" / "default"
+    assert evaluate.main(["--data", str(folder), "--model", str(MINI_XCEPTION_DIR), str(default_dir)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["model"] == [str(MINI_XCEPTION_DIR), str(default_dir)]
+    faces = load(folder)["all"]
+    mean = np.mean([predict_probabilities(evaluate.load_keras_model(d), faces.x) for d in (MINI_XCEPTION_DIR, default_dir)],
+                   axis=0)
+    assert out["confusion_matrix"] == classification_report(faces.y, mean)["confusion_matrix"]
