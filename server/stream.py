@@ -6,7 +6,8 @@ and counted in the next result's "dropped"). So a fast client gets the freshest 
 and its latency stays bounded, whatever rate it sends at.
 
 Events:
-    frame  (client)  {"id": int | str (1-64 chars), "image": JPEG/PNG/WebP bytes}
+    frame  (client)  {"id": int | str (1-64 chars), "image": JPEG/PNG/WebP bytes,
+                      "detect": bool (optional, default true; false: the image is one face, already cropped)}
     result (server)  {"id", "faces": [{"box": [x, y, w, h], "score", "label", "confidence",
                       "probabilities": {label: p}}], "width", "height", "detector",
                       "timings": {"decode", "detect", "classify", "total"} (ms), "dropped"}
@@ -31,14 +32,14 @@ log = logging.getLogger(__name__)
 class ClientState:
     """Back-pressure bookkeeping for one connection."""
     busy: bool = False
-    pending: tuple = None     # (id, image bytes) of the newest frame waiting
+    pending: tuple = None     # (id, image bytes, detect) of the newest frame waiting
     dropped: int = 0          # stale frames replaced since the last result
     # Taken on the event loop only: a green lock under eventlet, a real one in threading mode.
     lock: object = field(default_factory=threading.Lock)
 
 
 def parse_frame(data, max_bytes):
-    """Validate a `frame` payload; returns (id, image bytes) or raises InputError (with .frame_id if known)."""
+    """Validate a `frame` payload; returns (id, image bytes, detect) or raises InputError (with .frame_id if known)."""
     if not isinstance(data, dict):
         raise InputError(f"expected frame to be an object {{id, image}}, got {type(data).__name__}")
     frame_id = data.get("id")
@@ -57,10 +58,13 @@ def parse_frame(data, max_bytes):
             check_size(image, max_bytes)
         except InputError as size_error:
             error = size_error
+    detect = data.get("detect", True)
+    if error is None and not isinstance(detect, bool):
+        error = InputError(f"expected frame.detect to be true or false, got {type(detect).__name__}")
     if error is not None:
         error.frame_id = frame_id
         raise error
-    return frame_id, bytes(image)
+    return frame_id, bytes(image), detect
 
 
 class StreamNamespace(Namespace):
@@ -100,9 +104,9 @@ class StreamNamespace(Namespace):
                 if frame is None or self.clients.get(sid) is not state:  # done, or the client left
                     frame, state.busy = None, False
 
-    def _serve(self, sid, state, frame_id, image):
+    def _serve(self, sid, state, frame_id, image, detect):
         try:
-            result = self.engine.analyse_off_loop(image)
+            result = self.engine.analyse_off_loop(image, detect)
         except InputError as error:
             self._send_error(sid, error, frame_id)
             return

@@ -37,7 +37,7 @@ async function main() {
     return;
   }
   const ui = createUI(document, manifest.labels);
-  const app = { settings, modelUrl, engine: null, source: null, mirrored: false, token: 0, stats: [], history: [], lastResult: null, fellBack: false };
+  const app = { settings, modelUrl, engine: null, source: null, mirrored: false, fromFile: false, token: 0, stats: [], history: [], lastResult: null, fellBack: false };
   window.ferApp = app; // read-only handle for tests and the benchmark
 
   ui.selectMode(settings.mode);
@@ -50,6 +50,7 @@ async function main() {
     startMode(mode);
   });
   ui.onUpload((file) => useFile(file));
+  ui.onWholeFaceChange(() => { if (app.engine && app.fromFile) loop(++app.token); }); // a still is analysed again
 
   async function startBrowser() {
     const { startBrowserEngine } = await import('./inbrowser.js');
@@ -119,7 +120,7 @@ async function main() {
       if (!ready) { await sleep(100); continue; }
       let result;
       try {
-        result = await app.engine.analyse(source);
+        result = await app.engine.analyse(source, { wholeFace: app.fromFile && ui.wholeFace() });
       } catch (err) {
         if (token !== app.token) return;
         ui.showMessage('warning', err.message);
@@ -173,6 +174,7 @@ async function main() {
       app.source = ui.video;
     }
     app.mirrored = false;
+    app.fromFile = true;
     if (app.engine) loop(++app.token); else startMode(settings.mode);
   }
 

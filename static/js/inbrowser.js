@@ -30,12 +30,16 @@ export async function createBrowserEngine(config) {
     throw err;
   }
 
-  /** Analyse one frame from a video, image or canvas: {faces, width, height, timings}. */
-  async function analyse(source) {
+  /**
+   * Analyse one frame from a video, image or canvas: {faces, width, height, timings}.
+   * `wholeFace`: the frame is one face, already cropped (the detector would miss a face that fills it).
+   */
+  async function analyse(source, { wholeFace = false } = {}) {
     const t0 = performance.now();
     const frame = tf.browser.fromPixels(source);
     try {
-      const boxes = await detector.estimate(frame);
+      const [height, width] = frame.shape;
+      const boxes = wholeFace ? [{ x: 0, y: 0, w: width, h: height, score: 1 }] : await detector.estimate(frame);
       const t1 = performance.now();
       const results = boxes.length ? await classifier.estimate(await pixels(frame), boxes) : [];
       const t2 = performance.now();

@@ -90,8 +90,11 @@ export async function createServerEngine(config = {}) {
     return { buffer: await blob.arrayBuffer(), sw, sh };
   }
 
-  /** Send one frame, wait for its result: {faces, width, height, timings} in the source's pixels. */
-  async function analyse(source) {
+  /**
+   * Send one frame, wait for its result: {faces, width, height, timings} in the source's pixels.
+   * `wholeFace`: the frame is one face, already cropped; the server skips detection.
+   */
+  async function analyse(source, { wholeFace = false } = {}) {
     if (!socket.connected) await connected(opts.timeoutMs);
     const t0 = performance.now();
     const { buffer, sw, sh } = await encode(source);
@@ -100,7 +103,7 @@ export async function createServerEngine(config = {}) {
       const timer = setTimeout(() => settle(id, new Error(`No answer from the server within ${opts.timeoutMs} ms`)), opts.timeoutMs);
       pending.set(id, { resolve, reject, timer });
     });
-    socket.emit('frame', { id, image: buffer });
+    socket.emit('frame', { id, image: buffer, detect: !wholeFace });
     const msg = await answer;
     const total = performance.now() - t0;
     adapt(total);

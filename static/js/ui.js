@@ -12,7 +12,7 @@ export function createUI(doc, labels) {
     list: $('faces'), mode: $('mode-name'), backend: $('backend-name'), fps: $('fps'),
     latency: $('latency'), privacy: $('privacy'), message: $('message'), modeSelect: $('mode-select'),
     share: $('share'), shareLink: $('share-link'), upload: $('upload'), uploadBox: $('upload-box'),
-    detail: $('detail'),
+    wholeFace: $('whole-face'), detail: $('detail'),
   };
   const ctx = el.overlay.getContext('2d');
 
@@ -134,6 +134,9 @@ export function createUI(doc, labels) {
   function onUpload(cb) {
     el.upload.addEventListener('change', () => { if (el.upload.files[0]) cb(el.upload.files[0]); });
   }
+  /** Whether the user says the uploaded file is one face, already cropped (no detection). */
+  function wholeFace() { return el.wholeFace.checked; }
+  function onWholeFaceChange(cb) { el.wholeFace.addEventListener('change', () => cb(el.wholeFace.checked)); }
 
   /** Copy the share link; without the Clipboard API (plain http on a LAN) select it for the user. */
   async function copyShareLink() {
@@ -152,5 +155,6 @@ export function createUI(doc, labels) {
     video: el.video, image: el.image,
     setMode, setBackend, setStats, showMessage, offerUpload, showStill, showVideo,
     render, clear, setShareLink, onModeChange, selectMode, onShare, onUpload, copyShareLink,
+    wholeFace, onWholeFaceChange,
   };
 }

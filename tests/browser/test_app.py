@@ -179,6 +179,26 @@ def test_camera_denied_says_so_and_offers_a_file(live_app, chromium, tmp_path, o
     assert page.errors == []
 
 
+@pytest.mark.parametrize("mode", ["browser", "server"])
+def test_an_uploaded_face_crop_is_classified_whole_when_the_user_says_so(live_app, chromium, tmp_path, open_page, mode):
+    """REAL MODEL: the astronaut's face cropped by hand; "one face, already cropped" skips detection."""
+    import cv2
+    import skimage.data
+
+    from tests.server.conftest import ASTRONAUT_FACE
+    x, y, w, h = ASTRONAUT_FACE
+    cv2.imwrite(str(tmp_path / "face.png"), skimage.data.astronaut()[y:y + h, x:x + h, ::-1])
+    page = open_page(chromium(camera=False), f"{live_app.url}/?mode={mode}&backend=wasm", permissions=[])
+    page.wait_for_selector("#upload", state="visible", timeout=30000)
+    page.check("#whole-face")
+    page.set_input_files("#upload", str(tmp_path / "face.png"))
+    page.wait_for_selector("#faces li", timeout=60000)
+    (face,) = page.evaluate(FACES_JS)
+    assert face["box"] == [0, 0, h, h] and face["label"] == "happy", face
+    assert page.evaluate("() => window.ferApp.engine.kind") == mode
+    assert page.errors == []
+
+
 def test_model_load_failure_is_reported(live_app, one_face_browser, open_page):
     page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm",
                      route=("**/models/default/tfjs/model.json", lambda route: route.fulfill(status=404, body="gone")))

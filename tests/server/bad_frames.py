@@ -17,6 +17,7 @@ def bad_frames(good_jpeg, max_bytes=2 * MB):
         ("empty image", {"id": 106, "image": b""}, "empty_image", 106),
         ("image as text", {"id": 107, "image": "data:image/jpeg;base64,AAAA"}, "bad_request", 107),
         ("image missing", {"id": 108}, "bad_request", 108),
+        ("detect not a boolean", {"id": 109, "image": good_jpeg, "detect": "no"}, "bad_request", 109),
         ("id missing", {"image": good_jpeg}, "bad_request", None),
         ("id of a wrong type", {"id": [1, 2], "image": good_jpeg}, "bad_request", None),
         ("id too long", {"id": "x" * 65, "image": good_jpeg}, "bad_request", None),

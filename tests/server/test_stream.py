@@ -34,6 +34,17 @@ def test_frame_gets_a_result_with_the_same_id(stream, astronaut_jpeg):
     assert set(result["timings"]) == {"decode", "detect", "classify", "total"}
 
 
+def test_a_frame_with_detect_false_is_one_face_already_cropped(stream, astronaut):
+    from bench.live_server import encode
+
+    x, y, w, h = ASTRONAUT_FACE
+    crop = encode(astronaut[y:y + h, x:x + h].copy(), ".png")
+    stream.emit("frame", {"id": 8, "image": crop, "detect": False}, namespace="/stream")
+    name, result = one_event(stream)
+    assert name == "result" and result["detector"] == "none", result
+    assert [f["box"] for f in result["faces"]] == [[0, 0, h, h]] and result["faces"][0]["label"] == "happy"
+
+
 def test_each_bad_frame_gets_its_error_and_the_next_frame_is_served(stream, astronaut_jpeg):
     for case, payload, code, frame_id in bad_frames(astronaut_jpeg):
         stream.emit("frame", payload, namespace="/stream")
@@ -53,7 +64,7 @@ def test_frame_without_arguments(stream):
 
 
 def test_parse_frame_accepts_str_ids_and_binary_views():
-    assert parse_frame({"id": "a", "image": bytearray(b"xy")}, 10) == ("a", b"xy")
-    assert parse_frame({"id": 3, "image": memoryview(b"xy")}, 10) == (3, b"xy")
+    assert parse_frame({"id": "a", "image": bytearray(b"xy")}, 10) == ("a", b"xy", True)
+    assert parse_frame({"id": 3, "image": memoryview(b"xy"), "detect": False}, 10) == (3, b"xy", False)
     with pytest.raises(InputError, match="got bool"):
         parse_frame({"id": True, "image": b"xy"}, 10)
