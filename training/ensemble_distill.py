@@ -273,7 +273,9 @@ def run(args):
 
     if args.resume:
         plan, done = json.loads((out / "plan.json").read_text()), read_progress(out)
-        restore(out, teachers[:done["teachers_done"]], students if done["student_epochs_done"] else [])
+        # Teachers used as --teacher-init gave them (0 epochs) were never saved here: they are loaded above.
+        trained_here = teachers[:done["teachers_done"]] if plan["teacher_epochs_run"] else []
+        restore(out, trained_here, students if done["student_epochs_done"] else [])
         print(f"resuming: {done}", flush=True)
     else:
         done = {"teachers_done": 0, "student_epochs_done": 0}

@@ -191,6 +191,10 @@ def test_teachers_trained_in_one_run_teach_in_the_next(small_data, tmp_path):
     # The same teacher, loaded and left as it was (float16 storage aside), sees PublicTest the same way.
     before, after = np.load(first / "teacher_public.npz"), np.load(second / "teacher_public.npz")
     np.testing.assert_allclose(after["teacher1"], before["teacher1"], atol=5e-3)
+    # Resumed, such a run finds its teachers where --teacher-init says, not in its own folder.
+    assert json.loads((second / "progress.json").read_text()) == {"teachers_done": 1, "student_epochs_done": 1}
+    assert ed.main([*common, "--out", str(second), "--teacher-init", str(first),
+                    "--teacher-epochs", "0", "--student-epochs", "1", "--resume"]) == 0
 
 
 @pytest.mark.slow
