@@ -20,7 +20,7 @@ alone: the control that tells what the teachers add. --student-epochs 0 trains t
 later run with --teacher-init on that --out (and --teacher-epochs 0) distils from them: the
 teachers of one accelerator lease can teach on the next. --resume continues a stopped run (an
 accelerator call that ran out of time, say) from its finished teachers and its students' last
-checkpoint, saved every 10 epochs.
+checkpoint, saved every --checkpoint-every epochs.
 
 Writes to --out: plan.json, log.csv (one row per model and epoch), teacher_train.npy (the teachers'
 flip-averaged probabilities for the Training faces, for training.train --teacher),
@@ -90,7 +90,10 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true",
                    help="continue a stopped run in --out (same flags): finished teachers and the students' last "
-                        "checkpoint (every 10 epochs) are kept, the epochs of its plan.json are run")
+                        "checkpoint are kept, the epochs of its plan.json are run")
+    p.add_argument("--checkpoint-every", type=int, default=10,
+                   help="save the students every N epochs (and at the end); on a CPU, where an epoch takes "
+                        "minutes, 1 loses least to a stop")
     p.add_argument("--report-only", action="store_true",
                    help="no training: write each student's run folder (metrics, plots) from a finished --out, "
                         "e.g. where the training machine had no PrivateTest")
@@ -101,6 +104,8 @@ def parse_args(argv=None):
         p.error("--student-lr takes one rate, or one per --student-init entry")
     if args.teachers < 0:
         p.error("--teachers takes 0 or more")
+    if args.checkpoint_every < 1:
+        p.error("--checkpoint-every takes 1 or more")
     args.teacher_batch_size = args.teacher_batch_size or args.batch_size
     if args.teachers == 0:
         if not args.student_epochs or args.teacher_epochs or args.teacher_init:
@@ -304,7 +309,7 @@ def run(args):
                 lr = cosine(lr0, epoch, student_epochs)
                 log.record(f"student{i + 1}", student, epoch, lr,
                            *fit_epoch(student, x, targets, args.batch_size, lr), began)
-            if (epoch + 1) % 10 == 0 or epoch + 1 == student_epochs:  # a run stopped early keeps its students
+            if (epoch + 1) % args.checkpoint_every == 0 or epoch + 1 == student_epochs:  # kept if stopped
                 save_students(students, out)
                 write_progress(out, teachers_done=len(teachers), student_epochs_done=epoch + 1)
 
@@ -347,7 +352,7 @@ def read_progress(out):
     path = Path(out) / PROGRESS
     if not path.exists() or not (Path(out) / "plan.json").exists():
         raise FileNotFoundError(f"{path}: nothing to resume (a run writes it when it saves a teacher, "
-                                "and every 10 student epochs)")
+                                "and every --checkpoint-every student epochs)")
     return json.loads(path.read_text())
 
 

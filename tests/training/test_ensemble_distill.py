@@ -99,6 +99,8 @@ def test_flags_need_epochs_or_a_budget():
         ed.parse_args(["--out", "x", "--teachers", "0", "--time-budget", "600"])
     with pytest.raises(SystemExit):
         ed.parse_args(["--out", "x", "--teachers", "-1", "--student-epochs", "1"])
+    with pytest.raises(SystemExit):
+        ed.parse_args(["--out", "x", "--teachers", "0", "--student-epochs", "1", "--checkpoint-every", "0"])
     assert ed.parse_args(["--out", "x", "--teachers", "0", "--student-epochs", "60"]).student_epochs == 60
     with pytest.raises(SystemExit):  # teachers that are neither trained nor loaded
         ed.parse_args(["--out", "x", "--teacher-epochs", "0", "--student-epochs", "5"])
@@ -201,17 +203,18 @@ def test_teachers_trained_in_one_run_teach_in_the_next(small_data, tmp_path):
 def test_a_stopped_run_resumes_from_its_teachers_and_last_checkpoint(small_data, tmp_path, monkeypatch):
     out = tmp_path / "stopped"
     flags = ["--data", str(small_data), "--out", str(out), "--teachers", "1", *TINY_TEACHERS,
-             "--teacher-epochs", "1", "--student-epochs", "11", "--batch-size", "32", "--limit", "96"]
+             "--teacher-epochs", "1", "--student-epochs", "4", "--checkpoint-every", "3", "--batch-size", "32",
+             "--limit", "96"]
     record = ed.EpochLog.record
 
-    def stop_at_the_11th_student_epoch(self, name, model, epoch, *rest):
-        if name == "student1" and epoch == 10:
+    def stop_at_the_4th_student_epoch(self, name, model, epoch, *rest):
+        if name == "student1" and epoch == 3:
             raise KeyboardInterrupt
         return record(self, name, model, epoch, *rest)
-    monkeypatch.setattr(ed.EpochLog, "record", stop_at_the_11th_student_epoch)
+    monkeypatch.setattr(ed.EpochLog, "record", stop_at_the_4th_student_epoch)
     with pytest.raises(KeyboardInterrupt):
         ed.main(flags)
-    assert json.loads((out / "progress.json").read_text()) == {"teachers_done": 1, "student_epochs_done": 10}
+    assert json.loads((out / "progress.json").read_text()) == {"teachers_done": 1, "student_epochs_done": 3}
     checkpoint = keras.models.load_model(out / "student1.keras").get_weights()
 
     monkeypatch.setattr(ed.EpochLog, "record", record)
@@ -225,9 +228,9 @@ def test_a_stopped_run_resumes_from_its_teachers_and_last_checkpoint(small_data,
     monkeypatch.setattr(ed, "restore", restore_and_look)
     assert ed.main([*flags, "--resume"]) == 0
     rows = [line.split(",")[:2] for line in (out / "log.csv").read_text().splitlines()[1:]]
-    assert rows == [["teacher1", "1"]] + [["student1", str(e)] for e in range(1, 12)]  # nothing twice
-    assert json.loads((out / "progress.json").read_text())["student_epochs_done"] == 11
-    assert json.loads((out / "student1" / "metrics.json").read_text())["best_epoch"] == 11
+    assert rows == [["teacher1", "1"]] + [["student1", str(e)] for e in range(1, 5)]  # nothing twice
+    assert json.loads((out / "progress.json").read_text())["student_epochs_done"] == 4
+    assert json.loads((out / "student1" / "metrics.json").read_text())["best_epoch"] == 4
     for resumed, saved in zip(resumed_from[0], checkpoint):  # the student went on from its checkpoint
         np.testing.assert_array_equal(resumed, saved)
     assert ed.main(["--data", str(small_data), "--out", str(tmp_path / "never"), "--teachers", "0",
