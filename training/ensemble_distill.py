@@ -251,8 +251,10 @@ def run(args):
     start = time.perf_counter()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    keras.utils.set_random_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
+    done = read_progress(out) if args.resume else {"teachers_done": 0, "student_epochs_done": 0}
+    seed = stream_seed(args.seed, done)
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
 
     dataset = load(args.data)
     if "Training" not in dataset:
@@ -261,7 +263,7 @@ def run(args):
         dataset = {name: s.take(slice(0, args.limit)) for name, s in dataset.items()}
     train, public = dataset["Training"], dataset.get("PublicTest")
     # Built before the precision policy: the views are computed in float32 whatever trains on them.
-    views = ViewStream(make_augmenter(erase=args.erase, sharp=args.sharp, seed=args.seed), train.x,
+    views = ViewStream(make_augmenter(erase=args.erase, sharp=args.sharp, seed=seed), train.x,
                        np.eye(NUM_CLASSES, dtype=np.float32)[train.y], rng, args.mixup)
     precision = choose_precision(args.precision)
     keras.mixed_precision.set_global_policy(precision)
@@ -277,13 +279,12 @@ def run(args):
             load_weights(teacher, Path(args.teacher_init), f"teacher{i + 1}")
 
     if args.resume:
-        plan, done = json.loads((out / "plan.json").read_text()), read_progress(out)
+        plan = json.loads((out / "plan.json").read_text())
         # Teachers used as --teacher-init gave them (0 epochs) were never saved here: they are loaded above.
         trained_here = teachers[:done["teachers_done"]] if plan["teacher_epochs_run"] else []
         restore(out, trained_here, students if done["student_epochs_done"] else [])
         print(f"resuming: {done}", flush=True)
     else:
-        done = {"teachers_done": 0, "student_epochs_done": 0}
         plan = write_plan(args, out, precision, views, teachers, students, len(train), start)
     teacher_epochs, student_epochs = plan["teacher_epochs_run"], plan["student_epochs_run"]
 
@@ -341,6 +342,14 @@ def write_plan(args, out, precision, views, teachers, students, n_train, start):
 # --- Resuming ---
 
 PROGRESS = "progress.json"  # what a run has saved so far: finished teachers, student epochs checkpointed
+
+
+def stream_seed(seed, done):
+    """--seed for a fresh run; for a resumed one a seed of its own, drawn from --seed and the progress,
+    so that it goes on to new views rather than replaying the views its first epochs saw."""
+    if not any(done.values()):
+        return seed
+    return int(np.random.default_rng([seed, done["teachers_done"], done["student_epochs_done"]]).integers(2**31))
 
 
 def write_progress(out, teachers_done, student_epochs_done):

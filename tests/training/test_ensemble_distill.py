@@ -205,7 +205,14 @@ def test_a_stopped_run_resumes_from_its_teachers_and_last_checkpoint(small_data,
     flags = ["--data", str(small_data), "--out", str(out), "--teachers", "1", *TINY_TEACHERS,
              "--teacher-epochs", "1", "--student-epochs", "4", "--checkpoint-every", "3", "--batch-size", "32",
              "--limit", "96"]
-    record = ed.EpochLog.record
+    record, epoch_of_views = ed.EpochLog.record, ed.ViewStream.epoch
+    seen = []
+
+    def views_seen(self, n=None):
+        x, y = epoch_of_views(self, n)
+        seen.append(x.tobytes())
+        return x, y
+    monkeypatch.setattr(ed.ViewStream, "epoch", views_seen)
 
     def stop_at_the_4th_student_epoch(self, name, model, epoch, *rest):
         if name == "student1" and epoch == 3:
@@ -216,6 +223,7 @@ def test_a_stopped_run_resumes_from_its_teachers_and_last_checkpoint(small_data,
         ed.main(flags)
     assert json.loads((out / "progress.json").read_text()) == {"teachers_done": 1, "student_epochs_done": 3}
     checkpoint = keras.models.load_model(out / "student1.keras").get_weights()
+    first_run = len(seen)
 
     monkeypatch.setattr(ed.EpochLog, "record", record)
     monkeypatch.setattr(ed, "measure_speeds", lambda *a: pytest.fail("a resumed run keeps its plan"))
@@ -229,6 +237,7 @@ def test_a_stopped_run_resumes_from_its_teachers_and_last_checkpoint(small_data,
     assert ed.main([*flags, "--resume"]) == 0
     rows = [line.split(",")[:2] for line in (out / "log.csv").read_text().splitlines()[1:]]
     assert rows == [["teacher1", "1"]] + [["student1", str(e)] for e in range(1, 5)]  # nothing twice
+    assert seen[first_run] not in seen[:first_run]  # the resumed epoch gets new views, not the first epoch's again
     assert json.loads((out / "progress.json").read_text())["student_epochs_done"] == 4
     assert json.loads((out / "student1" / "metrics.json").read_text())["best_epoch"] == 4
     for resumed, saved in zip(resumed_from[0], checkpoint):  # the student went on from its checkpoint
