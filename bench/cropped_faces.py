@@ -18,12 +18,16 @@ from server.detectors import DETECTORS
 from training.data import DEFAULT_DATA, load
 
 
+def face_png(face):
+    """A (48, 48) uint8 dataset face as the PNG a user would upload (grey in RGB)."""
+    return encode(np.repeat(face[..., None], 3, axis=2), ".png")
+
+
 def measure(client, faces, labels, names, detect):
     """(faces with at least one detection, faces whose first detection has the right label)."""
     found = right = 0
     for face, label in zip(faces, labels):
-        png = encode(np.repeat(face[..., None], 3, axis=2), ".png")
-        response = client.post(f"/api/predict?detect={str(detect).lower()}", data=png).get_json()
+        response = client.post(f"/api/predict?detect={str(detect).lower()}", data=face_png(face)).get_json()
         found += bool(response["faces"])
         right += bool(response["faces"]) and response["faces"][0]["label"] == names[label]
     return found, right

@@ -59,8 +59,7 @@ def main(argv=None):
     p.add_argument("--tta", choices=TTA_CHOICES, default="none", help="test-time augmentation")
     args = p.parse_args(argv)
     try:
-        models = [load_keras_model(m) for m in args.model]
-        result = evaluate(models if len(models) > 1 else models[0], args.data, args.split, args.tta)
+        result = evaluate([load_keras_model(m) for m in args.model], args.data, args.split, args.tta)
     except (DataError, FileNotFoundError, ValueError) as e:  # ValueError: --tta on a model that has it
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from bench.cropped_faces import face_png
 from bench.face_frames import iou
 from bench.live_server import encode
 from server.config import ROOT
@@ -91,8 +92,7 @@ def test_detect_false_reads_fer2013_faces_at_the_models_accuracy(client, fer_spl
     """REAL MODEL on 200 PrivateTest faces sent as PNG: about what training.evaluate reports (70.7%)."""
     hits = 0
     for face, label in zip(fer_split.x[:200], fer_split.y[:200]):
-        rgb = np.repeat(face[..., None], 3, axis=2)
-        faces = client.post("/api/predict?detect=0", data=encode(rgb, ".png")).get_json()["faces"]
+        faces = client.post("/api/predict?detect=0", data=face_png(face)).get_json()["faces"]
         assert len(faces) == 1 and faces[0]["box"] == [0, 0, 48, 48]
         hits += faces[0]["label"] == MANIFEST["labels"][label]
     assert hits / 200 > 0.6, f"{hits} of 200 right"
