@@ -16,14 +16,13 @@ import numpy as np  # noqa: E402
 
 from training.data import DEFAULT_DATA, DataError, load_split  # noqa: E402
 from training.evaluate import load_keras_model  # noqa: E402
-from training.predict import predict_probabilities  # noqa: E402
-from training.tta import TTA_CHOICES, graph_tta  # noqa: E402
+from training.predict import mean_probabilities  # noqa: E402
+from training.tta import TTA_CHOICES  # noqa: E402
 
 
 def teacher_probabilities(models, faces_uint8, tta="none") -> np.ndarray:
     """(N, classes) mean probabilities of `models` over (N, 48, 48) uint8 faces."""
-    probs = [predict_probabilities(m, faces_uint8, tta=tta if graph_tta(m) == "none" else None) for m in models]
-    return np.mean(probs, axis=0).astype(np.float32)
+    return mean_probabilities(models, faces_uint8, tta, keep_graph_views=True).astype(np.float32)
 
 
 def main(argv=None):

@@ -12,10 +12,9 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
 from training.data import DEFAULT_DATA, DataError, load  # noqa: E402
 from training.metrics import classification_report  # noqa: E402
-from training.predict import predict_probabilities  # noqa: E402
+from training.predict import mean_probabilities  # noqa: E402
 from training.tta import TTA_CHOICES, graph_tta  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +43,7 @@ def evaluate(model, data, split="PrivateTest", tta=None) -> dict:
             raise DataError(f"{data}: no split {split!r}; found {sorted(dataset)}")
         split = next(iter(dataset))
     faces = dataset[split]
-    probabilities = np.mean([predict_probabilities(m, faces.x, tta=tta) for m in models], axis=0)
+    probabilities = mean_probabilities(models, faces.x, tta)
     report = classification_report(faces.y, probabilities)
     in_graph = graph_tta(models[0])  # an export made with --tta does its views itself
     return {"data": str(data), "split": split, "tta": in_graph if in_graph != "none" else (tta or "none"), **report}
