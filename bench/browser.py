@@ -2,12 +2,15 @@
 and with four faces, per TF.js backend (WASM, WebGL, CPU) and in server mode, with the median
 detection, classification and per-frame ms.
 
-    .venv/bin/python -m bench.browser [--seconds 8] [--backends wasm,webgl,cpu] [--no-server]
+    .venv/bin/python -m bench.browser [--seconds 8] [--backends wasm,webgl,cpu] [--wasm-threads 1,2] [--no-server]
 
 It starts `python -m server` on a free loopback port, feeds Chromium's fake camera a video built
 from skimage's astronaut photo (and three FER2013 faces for the four-face scene; skipped when
 the dataset is absent), lets each configuration warm up, then reads the page's own per-frame
 timings (window.ferApp.history) for --seconds. Server-mode detect/classify are the server's.
+--wasm-threads adds WASM rows at those thread counts (TF.js runs half of the page's
+navigator.hardwareConcurrency, which the bench sets to twice the count); without it WASM runs
+what this machine's own count gives.
 """
 import argparse
 import os
@@ -26,6 +29,11 @@ ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-
 WARMUP_FRAMES = 5
 
 
+def claim_hardware_concurrency(n):
+    """A page init script: the page sees `n` logical CPUs, so TF.js's WASM backend runs n // 2 threads."""
+    return f"Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', {{get: () => {int(n)}}});"
+
+
 def build_videos(folder):
     """{scene name: y4m path}: the astronaut alone, and with three FER2013 faces when the data is there."""
     from bench import scenes  # the same scenes as the browser tests
@@ -42,16 +50,23 @@ def build_videos(folder):
     return videos
 
 
-def measure(playwright, url, video, query, seconds):
-    """Open the page with `video` as the camera; returns a row of medians over `seconds` after warm-up."""
+def measure(playwright, url, video, query, seconds, threads=None):
+    """Open the page with `video` as the camera; returns a row of medians over `seconds` after warm-up.
+    `threads`: the WASM thread count to ask for (None: what this machine gives)."""
     browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
                                          args=ARGS + [f"--use-file-for-fake-video-capture={video}"])
     try:
-        page = browser.new_page()
+        context = browser.new_context()
+        if threads:
+            context.add_init_script(claim_hardware_concurrency(2 * threads))
+        page = context.new_page()
         page.goto(f"{url}/?{query}")
         page.wait_for_function(f"() => window.ferApp && window.ferApp.history.length >= {WARMUP_FRAMES}",
                                timeout=180_000)
         backend = page.inner_text("#backend-name")
+        used_threads = page.get_attribute("body", "data-threads")
+        if used_threads:
+            backend += f"x{used_threads}"
         start = page.evaluate("() => window.ferApp.history.length")
         time.sleep(seconds)
         frames = page.evaluate(f"() => window.ferApp.history.slice({start})")
@@ -69,14 +84,17 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=8, help="measuring time per configuration, after warm-up")
     parser.add_argument("--backends", default="wasm,webgl,cpu", help="TF.js backends to run, comma separated")
+    parser.add_argument("--wasm-threads", default="", help="WASM thread counts to compare, comma separated (e.g. 1,2)")
     parser.add_argument("--no-server", action="store_true", help="skip server mode")
     args = parser.parse_args(argv)
 
     from playwright.sync_api import sync_playwright
 
-    configs = [(f"in-browser {b}", f"mode=browser&backend={b}") for b in args.backends.split(",") if b]
+    configs = [(f"in-browser {b}", f"mode=browser&backend={b}", None) for b in args.backends.split(",") if b]
+    configs += [(f"in-browser wasm, {n} thr", "mode=browser&backend=wasm", int(n))
+                for n in args.wasm_threads.split(",") if n]
     if not args.no_server:
-        configs.append(("server (Socket.IO)", "mode=server"))
+        configs.append(("server (Socket.IO)", "mode=server", None))
     server = LiveServer([sys.executable, "-m", "server"], {}).wait()
     url = server.url
     rows = []
@@ -84,9 +102,9 @@ def main(argv=None):
         with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
             videos = build_videos(Path(tmp))
             for scene, video in videos.items():
-                for name, query in configs:
+                for name, query, threads in configs:
                     try:
-                        row = measure(playwright, url, video, query, args.seconds)
+                        row = measure(playwright, url, video, query, args.seconds, threads)
                     except Exception as error:  # one configuration failing (e.g. no WebGL) is a row, not a crash
                         row = {"error": str(error).splitlines()[0][:60]}
                     rows.append((scene, name, row))

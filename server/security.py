@@ -3,6 +3,10 @@
 The page loads everything from this server (no CDN), so the policy is 'self' plus what TF.js and
 MediaPipe need: WebAssembly compilation ('wasm-unsafe-eval'), camera frames as blob: URLs, and
 web workers from blob:. Adjust CONTENT_SECURITY_POLICY, and only it, if the page needs more.
+
+The page is cross-origin isolated (COOP same-origin + COEP require-corp), because only then do
+browsers hand out SharedArrayBuffer, and TF.js's WASM backend needs it to run XNNPACK on several
+threads. Every file the page loads is from this server, so nothing needs a CORP header of its own.
 """
 import io
 
@@ -12,7 +16,8 @@ CONTENT_SECURITY_POLICY = {
     "default-src": ["'self'"],
     # TF.js's WASM backend and MediaPipe compile WebAssembly. If MediaPipe's loader turns out to
     # need eval() itself, add "'unsafe-eval'" here (and say so in the README).
-    "script-src": ["'self'", "'wasm-unsafe-eval'"],
+    # blob: because the WASM backend's thread workers load their script from a Blob it builds.
+    "script-src": ["'self'", "'wasm-unsafe-eval'", "blob:"],
     "style-src": ["'self'", "'unsafe-inline'"],
     "img-src": ["'self'", "data:", "blob:"],
     "media-src": ["'self'", "blob:"],
@@ -34,6 +39,7 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(self), microphone=(), geolocation=(), interest-cohort=()",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
 }
 
 

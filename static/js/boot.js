@@ -102,7 +102,7 @@ async function main() {
     }
     app.engine = engine;
     ui.setMode(engine.kind, reason);
-    ui.setBackend(engine.backend, measured);
+    ui.setBackend(engine.backend, measured, engine.threads);
     loop(token);
   }
 

@@ -18,7 +18,7 @@ async function pixels(frame) {
  * @param {string} config.modelUrl    classifier model.json URL.
  * @param {object} config.manifest    classifier manifest.
  * @param {object} [config.detector]  options for createDetector.
- * @returns {Promise<{kind: 'browser', backend: string, analyse: Function, dispose: Function}>}
+ * @returns {Promise<{kind: 'browser', backend: string, threads: number|null, analyse: Function, dispose: Function}>}
  */
 export async function createBrowserEngine(config) {
   const detector = await createDetector(config.detector);
@@ -75,6 +75,9 @@ export async function createBrowserEngine(config) {
     kind: 'browser',
     warmup,
     backend: tf.getBackend(),
+    // XNNPACK's threads: more than 1 only when the page is cross-origin isolated (SharedArrayBuffer),
+    // and TF.js caps them at half of navigator.hardwareConcurrency (it assumes two threads per core).
+    threads: tf.getBackend() === 'wasm' ? tf.wasm.getThreadsCount() : null,
     labels: classifier.labels,
     analyse,
     dispose() { detector.dispose(); classifier.dispose(); },

@@ -26,11 +26,13 @@ export function createUI(doc, labels) {
     if (reason) showMessage('info', reason);
   }
 
-  function setBackend(name, measured) {
+  function setBackend(name, measured, threads = null) {
     el.backend.textContent = name;
     doc.body.dataset.backend = name;
+    doc.body.dataset.threads = threads ?? '';
     const parts = Object.entries(measured ?? {}).map(([b, ms]) => `${b}: ${ms === null ? 'unavailable' : `${ms.toFixed(1)} ms`}`);
-    el.backend.title = parts.length ? `warm-up per frame — ${parts.join(', ')}` : '';
+    const notes = [threads ? `${threads} thread${threads > 1 ? 's' : ''}` : '', parts.length ? `warm-up per frame — ${parts.join(', ')}` : ''];
+    el.backend.title = notes.filter(Boolean).join('; ');
   }
 
   function setStats({ fps, latency, detail }) {

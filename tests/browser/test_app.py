@@ -5,6 +5,8 @@ Each test opens the real page from the live server. Labels are asserted in separ
 """
 import pytest
 
+from bench.browser import claim_hardware_concurrency
+
 FACES_JS = """() => [...document.querySelectorAll('#faces li')].map(li => ({
     label: li.dataset.label, confidence: Number(li.dataset.confidence),
     box: li.dataset.box.split(',').map(Number), text: li.textContent}))"""
@@ -16,13 +18,16 @@ FRAMES_JS = "() => Number(document.getElementById('faces').dataset.frames || 0)"
 
 @pytest.fixture()
 def open_page():
-    """open_page(browser, url, route=None, **context): a fresh context and page at `url` (closed after
-    the test, so no page keeps analysing in the background); page.errors collects uncaught errors."""
+    """open_page(browser, url, route=None, init_script=None, **context): a fresh context and page at
+    `url` (closed after the test, so no page keeps analysing in the background); page.errors collects
+    uncaught errors; init_script runs before the page's own scripts."""
     contexts = []
 
-    def open_(browser, url, route=None, **context):
+    def open_(browser, url, route=None, init_script=None, **context):
         ctx = browser.new_context(viewport={"width": 1200, "height": 820}, **context)
         contexts.append(ctx)
+        if init_script:
+            ctx.add_init_script(init_script)
         page = ctx.new_page()
         page.errors = []
         page.on("pageerror", lambda error: page.errors.append(str(error)))
@@ -79,6 +84,7 @@ def test_in_browser_mode_boxes_the_face_and_sends_no_frame(live_app, one_face_br
     assert 0 < face["confidence"] <= 1 and face["label"] in face["text"]
     assert page.inner_text("#mode-name") == "in-browser"
     assert page.inner_text("#backend-name") == "wasm"
+    assert page.evaluate("() => crossOriginIsolated"), "the page should be cross-origin isolated (WASM threads)"
     assert "No frame leaves" in page.inner_text("#privacy")
     assert float(page.inner_text("#fps")) > 0
     assert_box_drawn_mirrored(page, face["box"])
@@ -86,7 +92,8 @@ def test_in_browser_mode_boxes_the_face_and_sends_no_frame(live_app, one_face_br
     wait_frames(page, 5)
     assert not sockets, f"in-browser mode opened sockets: {sockets}"
     assert [r for r in requests if r[0] != "GET" or r[2] > 0] == []
-    assert all(r[1].startswith(live_app.url) for r in requests), requests
+    # blob: URLs are the page's own memory (the WASM thread workers' script), not the network
+    assert all(r[1].startswith((live_app.url, f"blob:{live_app.url}/")) for r in requests), requests
     page.screenshot(path=str(artifacts / "in-browser-mode.png"))
     assert page.errors == []
 
@@ -97,6 +104,20 @@ def test_in_browser_mode_says_the_astronaut_smiles(live_app, one_face_browser, v
     page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm")
     (face,) = match(wait_frames(page, 3), expected)
     assert face is not None and face["label"] == "happy", face
+
+
+@pytest.mark.real_model
+def test_wasm_runs_the_models_on_two_threads_where_the_cpu_has_them(live_app, one_face_browser, videos, open_page):
+    # TF.js gives XNNPACK half of navigator.hardwareConcurrency, so claiming 4 gets 2 threads even on a
+    # 2-core machine: the threaded build starts its workers under this page's CSP and labels the face.
+    _, expected, _ = videos("one")
+    page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm",
+                     init_script=claim_hardware_concurrency(4))
+    (face,) = match(wait_frames(page, 3), expected)
+    assert page.get_attribute("body", "data-threads") == "2"
+    assert "2 threads" in page.get_attribute("#backend-name", "title")
+    assert face is not None and face["label"] == "happy", face
+    assert page.errors == []
 
 
 def test_tensor_count_stays_flat_over_many_frames(live_app, one_face_browser, open_page):

@@ -147,6 +147,9 @@ def test_page_gets_the_manifest_and_security_headers(client):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert "camera=(self)" in response.headers["Permissions-Policy"]
+    # Cross-origin isolation, which gives TF.js's WASM backend its threads (SharedArrayBuffer)
+    assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert response.headers["Cross-Origin-Embedder-Policy"] == "require-corp"
 
 
 def test_page_context_has_manifest_and_model_url(make_app):
