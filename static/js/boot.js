@@ -4,6 +4,7 @@
 import { readSettings, shareLink } from './settings.js';
 import { createUI } from './ui.js';
 import { openCamera } from './camera.js';
+import { createSmoother } from './smoothing.js';
 
 const FALLBACK_AFTER_MS = 5000; // how long the in-browser rate may stay below minFps in auto mode
 
@@ -37,6 +38,7 @@ async function main() {
     return;
   }
   const ui = createUI(document, manifest.labels);
+  const smoother = createSmoother({ labels: manifest.labels, halfLifeMs: settings.smooth });
   const app = { settings, modelUrl, engine: null, source: null, mirrored: false, fromFile: false, token: 0, stats: [], history: [], lastResult: null, fellBack: false };
   window.ferApp = app; // read-only handle for tests and the benchmark
 
@@ -113,6 +115,7 @@ async function main() {
 
   async function loop(token) {
     const started = performance.now();
+    smoother.reset(); // a new source or mode: no history carries over
     while (token === app.token) {
       const source = app.source;
       const still = source?.tagName === 'CANVAS';
@@ -128,9 +131,10 @@ async function main() {
         continue;
       }
       if (token !== app.token) return;
-      app.lastResult = result;
-      ui.render(result, { mirrored: app.mirrored });
       const now = performance.now();
+      // Live video is smoothed over time; a still image is shown as it was analysed.
+      app.lastResult = still ? result : { ...result, faces: smoother.update(result.faces, now) };
+      ui.render(app.lastResult, { mirrored: app.mirrored });
       app.stats.push({ t: now, ...result.timings });
       app.history.push({ t: now, faces: result.faces.length, ...result.timings });
       if (app.history.length > 1000) app.history.shift();

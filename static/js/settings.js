@@ -4,7 +4,9 @@ const CHOICES = {
   mode: ['auto', 'browser', 'server'],
   backend: ['auto', 'webgl', 'wasm', 'cpu'],
 };
-const DEFAULTS = { mode: 'auto', backend: 'auto', minFps: 5, confidence: 0.5, model: '' };
+// smooth: the labels' half-life in ms on live video (static/js/smoothing.js; 0 is off). 200 ms halved
+// label flips on a still face for 200 ms of lag (python -m bench.smoothing).
+const DEFAULTS = { mode: 'auto', backend: 'auto', minFps: 5, confidence: 0.5, smooth: 200, model: '' };
 // A folder name under /models/ (the server's own check is the same pattern).
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
@@ -24,6 +26,7 @@ export function readSettings(search) {
   if (MODEL_NAME.test(q.get('model') || '')) s.model = q.get('model');
   num('minFps', 0, 120);
   num('confidence', 0.05, 0.99);
+  num('smooth', 0, 5000);
   return s;
 }
 

@@ -44,16 +44,49 @@ def test_crops_match_the_servers_square_crop(page):
 def test_settings_round_trip_through_the_share_link(page):
     out = page.evaluate("""async () => {
       const { readSettings, shareLink } = await import('/static/js/settings.js');
-      const s = readSettings('?mode=server&backend=webgl&minFps=8&confidence=0.7&model=mini_xception');
+      const s = readSettings('?mode=server&backend=webgl&minFps=8&confidence=0.7&smooth=0&model=mini_xception');
       const link = shareLink(s, { origin: 'http://192.168.1.20:5000', pathname: '/' });
       const plain = shareLink(readSettings(''), { origin: 'http://h', pathname: '/' });
       return { s, link, plain, back: readSettings(new URL(link).search),
-               bad: readSettings('?mode=evil&backend=gpu&minFps=-1&model=../etc') };
+               bad: readSettings('?mode=evil&backend=gpu&minFps=-1&smooth=-5&model=../etc') };
     }""")
-    assert out["s"] == {"mode": "server", "backend": "webgl", "minFps": 8, "confidence": 0.7, "model": "mini_xception"}
+    assert out["s"] == {"mode": "server", "backend": "webgl", "minFps": 8, "confidence": 0.7, "smooth": 0,
+                        "model": "mini_xception"}
     assert out["link"].startswith("http://192.168.1.20:5000/?") and out["back"] == out["s"]
     assert "model=" not in out["plain"]  # the server's default model is not pinned into shared links
-    assert out["bad"] == {"mode": "auto", "backend": "auto", "minFps": 5, "confidence": 0.5, "model": ""}
+    assert out["bad"] == {"mode": "auto", "backend": "auto", "minFps": 5, "confidence": 0.5, "smooth": 200, "model": ""}
+
+
+SMOOTH_JS = """async ([frames, halfLifeMs]) => {
+  const { createSmoother } = await import('/static/js/smoothing.js');
+  const labels = ['a', 'b'];
+  const smoother = createSmoother({ labels, halfLifeMs });
+  return frames.map(([t, faces]) => smoother.update(faces.map(([box, pa]) => (
+    { box, label: pa >= 0.5 ? 'a' : 'b', probabilities: { a: pa, b: 1 - pa } })), t)
+    .map((f) => [f.label, f.probabilities.a]));
+}"""
+
+
+def test_smoothing_follows_each_face_and_halves_the_old_weight_every_half_life(page):
+    left, right, moved_far = [0, 0, 100, 100], [300, 0, 100, 100], [150, 300, 100, 100]
+    frames = [
+        [0, [[left, 1.0], [right, 0.0]]],
+        [100, [[right, 1.0], [left, 0.0]]],   # listed the other way round: matched by box, not order
+        [200, [[moved_far, 0.0]]],            # overlaps no earlier face: a new face, nothing carried over
+        [300, []],
+        [350, [[left, 1.0]]],                 # left was last seen at 100 ms: two half-lives ago, so forgotten
+    ]
+    out = page.evaluate(SMOOTH_JS, [frames, 100])
+    assert out[0] == [["a", 1.0], ["b", 0.0]]
+    # right: 0.5 * 0.0 (its old value, one half-life ago) + 0.5 * 1.0; left: 0.5 * 1.0 + 0.5 * 0.0
+    assert out[1] == [["a", 0.5], ["a", 0.5]]
+    assert out[2] == [["b", 0.0]]
+    assert out[3] == []
+    assert out[4] == [["a", 1.0]]
+    # a face seen one half-life later keeps half its old weight; 0 turns smoothing off
+    steady = [[0, [[left, 1.0]]], [50, [[left, 0.0]]]]
+    assert page.evaluate(SMOOTH_JS, [steady, 50])[1] == [["a", 0.5]]
+    assert page.evaluate(SMOOTH_JS, [steady, 0])[1] == [["b", 0.0]]
 
 
 @pytest.mark.parametrize("name, words", [("NotAllowedError", "denied"), ("NotFoundError", "No camera"),

@@ -1,0 +1,129 @@
+"""What the page's label smoothing (static/js/smoothing.js) buys on live video, and what it costs.
+
+    .venv/bin/python -m bench.smoothing [--split PublicTest] [--faces 600] [--frames 20] [--fps 10]
+
+A camera watching a still face gives slightly different crops every frame: sensor noise and a
+detector box that moves by a few pixels. Each FER2013 face becomes `--frames` such frames (seeded
+jitter: noise sigma 6, shifts up to 3% of the face, scale and angle up to 3% and 3 degrees), and
+the shipped model classifies every frame. Faces are shown in pairs with different labels, the
+second in the first one's place, as one person changing expression. The page's own smoothing
+module then runs over these sequences in Node at several half-lives (0 is off), and the table
+prints, per half-life:
+- accuracy over all frames (the label shown against the face's true label), and over the frames
+  1 s or more after a face appears or changes, when the smoothing has settled;
+- label flips per second while the face holds still (changes between consecutive frames of one face);
+- lag: the median ms after the expression changes until the shown label is the new one, over the
+  changes where the model labels both faces right on most of their frames.
+Synthetic jitter, not a recorded webcam: a proxy for how steady the labels look.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from training.data import DEFAULT_DATA, load  # noqa: E402
+from training.evaluate import DEFAULT_MODEL, load_keras_model  # noqa: E402
+from training.predict import predict_probabilities  # noqa: E402
+
+NODE_SCRIPT = Path(__file__).with_name("smooth_sequences.mjs")
+HALF_LIVES_MS = (0, 100, 200, 300, 500, 1000)
+
+
+def jittered_frames(face, n, rng, noise=6.0, shift=0.03, scale=0.03, degrees=3.0):
+    """`n` webcam-like frames of one (48, 48) uint8 face."""
+    size = face.shape[0]
+    frames = []
+    for _ in range(n):
+        m = cv2.getRotationMatrix2D((size / 2, size / 2), rng.uniform(-degrees, degrees), 1 + rng.uniform(-scale, scale))
+        m[:, 2] += rng.uniform(-shift, shift, 2) * size
+        moved = cv2.warpAffine(face, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        frames.append(np.clip(np.rint(moved + rng.normal(0, noise, moved.shape)), 0, 255).astype(np.uint8))
+    return np.stack(frames)
+
+
+def pairs_with_different_labels(labels, rng):
+    """Indices (i, j), each face used once, labels[i] != labels[j]."""
+    order = list(rng.permutation(len(labels)))
+    pairs = []
+    while len(order) >= 2:
+        i = order.pop()
+        j = next((k for k in reversed(order) if labels[k] != labels[i]), None)
+        if j is None:
+            break
+        order.remove(j)
+        pairs.append((i, j))
+    return pairs
+
+
+def smooth_in_node(labels, probabilities, dt_ms, half_lives):
+    """{half-life: (sequences, frames) label indices} from the page's smoothing module."""
+    request = {"labels": labels, "dtMs": dt_ms, "halfLives": list(half_lives),
+               "sequences": np.round(probabilities, 5).tolist()}
+    done = subprocess.run(["node", str(NODE_SCRIPT)], input=json.dumps(request), capture_output=True, text=True,
+                          check=False, cwd=NODE_SCRIPT.parent.parent)
+    if done.returncode != 0:
+        raise RuntimeError(f"node {NODE_SCRIPT.name} failed: {done.stderr.strip()[-500:]}")
+    return {int(k): np.asarray(v) for k, v in json.loads(done.stdout).items()}
+
+
+def score(shown, truth, raw, frames, dt_ms):
+    """Accuracy (all frames, settled frames), flips per second within a face, and the median lag (ms)
+    after each change."""
+    accuracy = float((shown == truth).mean())
+    settled = np.arange(shown.shape[1]) % frames >= round(1000 / dt_ms)
+    settled_accuracy = float((shown == truth)[:, settled].mean()) if settled.any() else float("nan")
+    within = np.concatenate([shown[:, 1:frames] != shown[:, :frames - 1], shown[:, frames + 1:] != shown[:, frames:-1]], 1)
+    flips_per_s = float(within.mean() * 1000 / dt_ms)
+    lags = []
+    for s in range(len(shown)):
+        first_ok = (raw[s, :frames] == truth[s, 0]).mean() > 0.5
+        second_ok = (raw[s, frames:] == truth[s, frames]).mean() > 0.5
+        if first_ok and second_ok:
+            hit = np.flatnonzero(shown[s, frames:] == truth[s, frames])
+            lags.append(hit[0] * dt_ms if len(hit) else np.inf)
+    return accuracy, settled_accuracy, flips_per_s, float(np.median(lags)) if lags else float("nan"), len(lags)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", default=str(DEFAULT_DATA))
+    parser.add_argument("--split", default="PublicTest", help="PublicTest to choose a half-life, PrivateTest to report")
+    parser.add_argument("--model", default=str(DEFAULT_MODEL), help="model folder or .keras file")
+    parser.add_argument("--faces", type=int, default=600, help="faces to use (in pairs)")
+    parser.add_argument("--frames", type=int, default=20, help="frames per face")
+    parser.add_argument("--fps", type=float, default=10, help="frame rate of the simulated camera")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    rng = np.random.default_rng(args.seed)
+    split = load(args.data)[args.split]
+    chosen = rng.choice(len(split.y), size=min(args.faces, len(split.y)), replace=False)
+    pairs = pairs_with_different_labels(split.y[chosen], rng)
+    faces = np.concatenate([jittered_frames(split.x[chosen[k]], args.frames, rng) for pair in pairs for k in pair])
+    model = load_keras_model(args.model)
+    probabilities = predict_probabilities(model, faces).reshape(len(pairs), 2 * args.frames, -1)
+    truth = np.repeat(np.asarray([[split.y[chosen[i]], split.y[chosen[j]]] for i, j in pairs]), args.frames, axis=1)
+    labels = json.loads((Path(args.model) / "manifest.json").read_text())["labels"] if Path(args.model).is_dir() \
+        else [str(k) for k in range(probabilities.shape[-1])]
+    dt_ms = 1000 / args.fps
+    shown = smooth_in_node(labels, probabilities, dt_ms, HALF_LIVES_MS)
+    raw = shown[0]
+    print(f"{args.split}: {len(pairs)} expression changes, {args.frames} frames per face at {args.fps:g} fps, "
+          f"model {args.model}")
+    print("| half-life ms | accuracy | settled accuracy | flips per s, still face | median lag ms (changes) |")
+    print("|---:|---:|---:|---:|---:|")
+    for half_life, labels_shown in shown.items():
+        accuracy, settled, flips, lag, n = score(labels_shown, truth, raw, args.frames, dt_ms)
+        print(f"| {half_life} | {100 * accuracy:.2f}% | {100 * settled:.2f}% | {flips:.2f} | {lag:.0f} ({n}) |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
