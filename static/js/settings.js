@@ -4,8 +4,8 @@ const CHOICES = {
   mode: ['auto', 'browser', 'server'],
   backend: ['auto', 'webgl', 'wasm', 'cpu'],
 };
-// smooth: the labels' half-life in ms on live video (static/js/smoothing.js; 0 is off). 200 ms halved
-// label flips on a still face for 200 ms of lag (python -m bench.smoothing).
+// smooth: the labels' half-life in ms on live video (static/js/smoothing.js; 0 is off). 200 ms cut
+// label flips on a still face by three quarters, for 100-200 ms of lag (python -m bench.smoothing).
 const DEFAULTS = { mode: 'auto', backend: 'auto', minFps: 5, confidence: 0.5, smooth: 200, model: '' };
 // A folder name under /models/ (the server's own check is the same pattern).
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
