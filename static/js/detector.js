@@ -2,6 +2,8 @@
 // shipped in the @vladmandic/human npm package, served locally). The frame is
 // padded to a square so faces keep their shape, resized, run once, and the 896
 // anchor predictions are decoded and de-duplicated (NMS) in plain JS.
+import { iou } from './boxes.js';
+
 const tf = globalThis.tf;
 
 const DEFAULTS = {
@@ -24,15 +26,6 @@ function makeAnchors(inputSize) {
     }
   });
   return anchors;
-}
-
-function iou(a, b) {
-  const x0 = Math.max(a.x, b.x);
-  const y0 = Math.max(a.y, b.y);
-  const x1 = Math.min(a.x + a.w, b.x + b.w);
-  const y1 = Math.min(a.y + a.h, b.y + b.h);
-  const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
-  return inter / (a.w * a.h + b.w * b.h - inter);
 }
 
 /**

@@ -3,24 +3,21 @@
 // Each face is followed from frame to frame by box overlap, and its probabilities are averaged
 // over time: an exponential moving average with a half-life in milliseconds, so the smoothing is
 // the same at 5 fps and at 30. bench/smoothing.py measures what it buys and what it costs (lag).
+import { iou } from './boxes.js';
 
-/** Intersection over union of two [x, y, w, h] boxes. */
-export function boxIou(a, b) {
-  const iw = Math.max(0, Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]));
-  const ih = Math.max(0, Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]));
-  const inter = iw * ih;
-  return inter / Math.max(a[2] * a[3] + b[2] * b[3] - inter, 1e-9);
-}
+const rect = ([x, y, w, h]) => ({ x, y, w, h });
 
 /**
  * @param {object} config
  * @param {string[]} config.labels     the model's labels, in its order.
- * @param {number} [config.halfLifeMs] how long an old frame keeps half its weight; 0 turns smoothing off.
+ * @param {number} config.halfLifeMs   how long an old frame keeps half its weight; 0 turns smoothing off
+ *                                     (the page's default is in settings.js).
  * @param {number} [config.minIou]     least box overlap for a face to count as the same face.
  * @returns {{update: Function, reset: Function}}
  */
-export function createSmoother({ labels, halfLifeMs = 250, minIou = 0.3 }) {
+export function createSmoother({ labels, halfLifeMs, minIou = 0.3 }) {
   if (!Array.isArray(labels) || labels.length === 0) throw new Error('createSmoother: expected config.labels');
+  if (!(halfLifeMs >= 0)) throw new Error(`createSmoother: expected config.halfLifeMs >= 0, got ${halfLifeMs}`);
   let tracks = []; // {box, probs, t}: the faces of recent frames, with their smoothed probabilities
 
   /**
@@ -28,11 +25,11 @@ export function createSmoother({ labels, halfLifeMs = 250, minIou = 0.3 }) {
    * smoothed probabilities, label and confidence.
    */
   function update(faces, t) {
-    if (!(halfLifeMs > 0)) return faces;
+    if (halfLifeMs === 0) return faces;
     // Greedy one-to-one matching, best overlap first.
     const pairs = [];
     faces.forEach((f, i) => tracks.forEach((tr, k) => {
-      const v = boxIou(f.box, tr.box);
+      const v = iou(rect(f.box), rect(tr.box));
       if (v >= minIou) pairs.push([v, i, k]);
     }));
     pairs.sort((a, b) => b[0] - a[0]);
