@@ -44,6 +44,9 @@ def build_manifest(out_dir: Path, name: str, architecture: str, formats: dict, m
         # "flip": the graph itself averages each face with its mirror image; "smooth_flip": it softens
         # the face slightly first (training/tta.py).
         "test_time_augmentation": test_time_augmentation,
+        # The TF.js files the page loads: float16 weights are half the download, and the model
+        # outputs the same PublicTest accuracy from them (bench.models; tests/converters).
+        "browser_format": "tfjs_float16" if "tfjs_float16" in formats else "tfjs",
         "formats": formats,
         "metrics": metrics,
         "training": training,

@@ -43,7 +43,8 @@ def create_app(config=None) -> Flask:
                     min_face=settings["MIN_FACE"], async_mode=socketio.async_mode)
     app.extensions["fer"] = engine
     model_name = Path(settings["MODEL_DIR"]).resolve().name
-    settings["MODEL_URL"] = f"/models/{model_name}/{engine.manifest['formats']['tfjs']['path']}"
+    browser_format = engine.manifest.get("browser_format", "tfjs")  # older manifests name none
+    settings["MODEL_URL"] = f"/models/{model_name}/{engine.manifest['formats'][browser_format]['path']}"
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)

@@ -15,7 +15,8 @@ async function loadModel(name) {
     if (res.status === 404) throw new Error(`this server has no model called "${name}"`);
     if (!res.ok) throw new Error(`/models/${name}/manifest.json answered ${res.status}`);
     const manifest = await res.json();
-    return { manifest, modelUrl: `/models/${name}/${manifest.formats.tfjs.path}` };
+    // The manifest names the TF.js files for the page (float16 weights where the export has them).
+    return { manifest, modelUrl: `/models/${name}/${manifest.formats[manifest.browser_format ?? 'tfjs'].path}` };
   }
   const modelUrl = document.body.dataset.modelUrl || '/models/default/tfjs/model.json';
   const inline = document.body.dataset.manifest;

@@ -1,7 +1,7 @@
 """Parity: for the same face crops, the browser's preprocessing and probabilities match the server's.
 
-Python side: training.preprocessing.preprocess_face and the server's Classifier (the float32
-TFLite model). Browser side: static/js/preprocessing.js and classifier.js on the TF.js graph
+Python side: training.preprocessing.preprocess_face and the server's Classifier (the TFLite
+model with the same weights as the TF.js files the page loads: float16 for the default). Browser side: static/js/preprocessing.js and classifier.js on the TF.js graph
 model, called in the real page. Every probability must agree within 1e-3.
 """
 import base64
@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from bench import scenes
+from converters.manifest import read_manifest
 from tests.browser.conftest import cameraless_page
 from tests.conftest import DEFAULT_MODEL_DIR
 
@@ -57,7 +58,10 @@ def python_side(parity_crops):
     from server.classifier import Classifier
     from training.preprocessing import preprocess_face
 
-    classifier = Classifier(DEFAULT_MODEL_DIR, tflite="float32")  # the server's default int8 is not bit-close
+    # The TFLite file with the same weights as the page's TF.js files (float16 weights round the same
+    # way in both); the server's default int8 is not bit-close.
+    browser_format = read_manifest(DEFAULT_MODEL_DIR).get("browser_format", "tfjs")
+    classifier = Classifier(DEFAULT_MODEL_DIR, tflite={"tfjs": "float32", "tfjs_float16": "float16"}[browser_format])
     return {name: (preprocess_face(crop)[..., 0], classifier.probabilities(crop)) for name, crop in parity_crops.items()}
 
 

@@ -106,6 +106,7 @@ def test_reexport_gives_the_same_predictions(tmp_path, faces):
     data = FER2013_CSV if FER2013_CSV.exists() else _tiny_training_csv(tmp_path, faces)
     manifest = export(DEFAULT_MODEL_DIR / "model.keras", tmp_path / "again", data=data, metrics={})
     assert manifest["labels"] == MANIFEST["labels"] and manifest["input"] == MANIFEST["input"]
+    assert manifest["browser_format"] == MANIFEST["browser_format"] == "tfjs_float16"  # what the page loads
     # int8 depends on its calibration faces, which are FER2013 Training only when the data is here.
     for fmt in ("tflite_float32", "tflite_int8") if FER2013_CSV.exists() else ("tflite_float32",):
         before = TFLiteModel(model_file(fmt)).predict(faces)
