@@ -18,7 +18,7 @@ const rect = ([x, y, w, h]) => ({ x, y, w, h });
 export function createSmoother({ labels, halfLifeMs, minIou = 0.3 }) {
   if (!Array.isArray(labels) || labels.length === 0) throw new Error('createSmoother: expected config.labels');
   if (!(halfLifeMs >= 0)) throw new Error(`createSmoother: expected config.halfLifeMs >= 0, got ${halfLifeMs}`);
-  let tracks = []; // {box, probs, t}: the faces of recent frames, with their smoothed probabilities
+  let tracks = []; // {rect, probs, t}: the faces of recent frames, with their smoothed probabilities
 
   /**
    * One frame's faces ({box, probabilities, ...}) at time `t` (ms) -> the same faces with
@@ -27,9 +27,10 @@ export function createSmoother({ labels, halfLifeMs, minIou = 0.3 }) {
   function update(faces, t) {
     if (halfLifeMs === 0) return faces;
     // Greedy one-to-one matching, best overlap first.
+    const rects = faces.map((f) => rect(f.box));
     const pairs = [];
-    faces.forEach((f, i) => tracks.forEach((tr, k) => {
-      const v = iou(rect(f.box), rect(tr.box));
+    rects.forEach((r, i) => tracks.forEach((tr, k) => {
+      const v = iou(r, tr.rect);
       if (v >= minIou) pairs.push([v, i, k]);
     }));
     pairs.sort((a, b) => b[0] - a[0]);
@@ -46,7 +47,7 @@ export function createSmoother({ labels, halfLifeMs, minIou = 0.3 }) {
         const keep = 0.5 ** (Math.max(0, t - old.t) / halfLifeMs);
         probs = probs.map((p, k) => keep * old.probs[k] + (1 - keep) * p);
       }
-      next.push({ box: face.box, probs, t });
+      next.push({ rect: rects[i], probs, t });
       let best = 0;
       for (let k = 1; k < probs.length; k++) if (probs[k] > probs[best]) best = k;
       return {
