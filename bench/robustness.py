@@ -26,14 +26,16 @@ from training.metrics import classification_report  # noqa: E402
 from training.predict import predict_probabilities  # noqa: E402
 
 
-def _affine(faces, rng, max_shift=0.0, scale=1.0, max_degrees=0.0):
-    """Each face moved by up to max_shift of its size, zoomed out by `scale` (a looser box), and
-    turned by up to max_degrees, with the border pixels repeated as a detector crop would not leave black."""
+def move_faces(faces, rng, max_shift=0.0, scale=1.0, max_degrees=0.0, max_zoom=0.0):
+    """Each face moved by up to max_shift of its size, zoomed out by `scale` (a looser box) and by a
+    random factor of up to 1 +- max_zoom, and turned by up to max_degrees, with the border pixels
+    repeated as a detector crop would not leave black. (bench.smoothing's webcam jitter uses it too.)"""
     size = faces.shape[1]
     out = np.empty_like(faces)
     for i, face in enumerate(faces):
         angle = rng.uniform(-max_degrees, max_degrees)
-        m = cv2.getRotationMatrix2D((size / 2, size / 2), angle, 1 / scale)
+        zoom = 1 / scale * (1 + rng.uniform(-max_zoom, max_zoom)) if max_zoom else 1 / scale
+        m = cv2.getRotationMatrix2D((size / 2, size / 2), angle, zoom)
         m[:, 2] += rng.uniform(-max_shift, max_shift, 2) * size
         out[i] = cv2.warpAffine(face, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return out
@@ -57,9 +59,9 @@ CORRUPTIONS = {
     "blur (sigma 1)": lambda f, rng: np.stack([cv2.GaussianBlur(x, (0, 0), 1.0) for x in f]),
     "noise (sigma 12)": lambda f, rng: _clip(f + rng.normal(0, 12, f.shape)),
     "JPEG q20": lambda f, rng: _jpeg(f, 20),
-    "tilt (up to 20 deg)": lambda f, rng: _affine(f, rng, max_degrees=20),
-    "off-centre box (up to 12%)": lambda f, rng: _affine(f, rng, max_shift=0.12),
-    "loose box (x1.25)": lambda f, rng: _affine(f, rng, scale=1.25),
+    "tilt (up to 20 deg)": lambda f, rng: move_faces(f, rng, max_degrees=20),
+    "off-centre box (up to 12%)": lambda f, rng: move_faces(f, rng, max_shift=0.12),
+    "loose box (x1.25)": lambda f, rng: move_faces(f, rng, scale=1.25),
 }
 
 

@@ -26,9 +26,9 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
+from bench.robustness import move_faces  # noqa: E402
 from training.data import DEFAULT_DATA, load  # noqa: E402
 from training.evaluate import DEFAULT_MODEL, load_keras_model  # noqa: E402
 from training.predict import predict_probabilities  # noqa: E402
@@ -38,13 +38,11 @@ HALF_LIVES_MS = (0, 100, 200, 300, 500, 1000)
 
 
 def jittered_frames(face, n, rng, noise=6.0, shift=0.03, scale=0.03, degrees=3.0):
-    """`n` webcam-like frames of one (48, 48) uint8 face."""
-    size = face.shape[0]
+    """`n` webcam-like frames of one (48, 48) uint8 face: each moved, zoomed and turned a little,
+    then given sensor noise."""
     frames = []
     for _ in range(n):
-        m = cv2.getRotationMatrix2D((size / 2, size / 2), rng.uniform(-degrees, degrees), 1 + rng.uniform(-scale, scale))
-        m[:, 2] += rng.uniform(-shift, shift, 2) * size
-        moved = cv2.warpAffine(face, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        moved = move_faces(face[None], rng, max_shift=shift, max_degrees=degrees, max_zoom=scale)[0]
         frames.append(np.clip(np.rint(moved + rng.normal(0, noise, moved.shape)), 0, 255).astype(np.uint8))
     return np.stack(frames)
 
