@@ -36,8 +36,9 @@ def free_port():
 class LiveServer:
     """A server subprocess on loopback; its log goes to a temp file, read on failure."""
 
-    def __init__(self, command, env, scheme="http"):
-        self.port = free_port()
+    def __init__(self, command, env, scheme="http", port=None):
+        """`port`: a given one (to restart a server where its clients expect it), else a free one."""
+        self.port = port or free_port()
         self.url = f"{scheme}://127.0.0.1:{self.port}"
         self.log = tempfile.TemporaryFile()
         env = {**os.environ, "PORT": str(self.port), "FER_HOST": "127.0.0.1",

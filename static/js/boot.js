@@ -68,6 +68,9 @@ async function main() {
       onConnection(state) {
         if (state !== 'connected') {
           app.connectionLost = true;
+          // The boxes on screen are the last answer: with no server, they would stay as if live.
+          ui.clear();
+          smoother.reset();
           ui.showMessage('warning', 'Connection to the server lost: reconnecting…');
         } else if (app.connectionLost) {
           app.connectionLost = false;

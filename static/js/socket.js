@@ -46,7 +46,11 @@ export async function createServerEngine(config = {}) {
 
   const report = (state) => opts.onConnection?.(state);
   socket.on('connect', () => report('connected'));
-  socket.on('disconnect', () => report('reconnecting'));
+  socket.on('disconnect', () => {
+    report('reconnecting');
+    // Frames in flight died with the connection: say so now rather than at their timeout.
+    if (pending.size) settle(undefined, new Error('Connection to the server lost: reconnecting…'));
+  });
   socket.io.on('reconnect_attempt', () => report('reconnecting'));
   socket.on('result', (msg) => settle(msg?.id, null, msg));
   socket.on('error', (msg) => settle(msg?.id, new Error(`Server error ${msg?.code ?? ''}: ${msg?.message ?? msg}`)));

@@ -3,9 +3,12 @@
 Each test opens the real page from the live server. Labels are asserted in separate
 `real_model` tests, since the placeholder model says 'happy' for everything.
 """
+import sys
+
 import pytest
 
 from bench.browser import claim_hardware_concurrency
+from bench.live_server import LiveServer
 
 FACES_JS = """() => [...document.querySelectorAll('#faces li')].map(li => ({
     label: li.dataset.label, confidence: Number(li.dataset.confidence),
@@ -316,3 +319,25 @@ def test_camera_denied_then_an_uploaded_video_is_analysed_unmirrored(live_app, c
     x, y, w, h = face["box"]
     assert page.evaluate(ALPHA_JS, [x, y + h / 2]) > 0, "an uploaded video is shown as is, boxes unmirrored"
     assert page.errors == []
+
+
+def test_server_mode_survives_a_server_restart(one_face_browser, open_page):
+    """The server goes away mid-stream and comes back on the same address: the page says so, drops
+    the labels it can no longer vouch for, and labels again once Socket.IO has reconnected."""
+    command = [sys.executable, "-m", "server"]
+    server = LiveServer(command, {}).wait()
+    try:
+        page = open_page(one_face_browser, f"{server.url}/?mode=server&backend=wasm")
+        assert len(wait_frames(page, 3)) == 1
+        server.stop()
+        page.wait_for_function("() => document.getElementById('message').textContent.includes('reconnecting')",
+                               timeout=15000)
+        assert page.evaluate(FACES_JS) == [], "labels from before the loss stay on screen"
+
+        server = LiveServer(command, {}, port=server.port).wait()
+        assert len(wait_frames(page, 3)) == 1
+        message = page.evaluate("() => { const m = document.getElementById('message'); return m.hidden ? '' : m.textContent }")
+        assert message in ("", "Reconnected to the server."), f"a stale warning after the reconnection: {message!r}"
+        assert page.errors == []
+    finally:
+        server.stop()
