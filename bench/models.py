@@ -16,6 +16,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
+from converters.browser_formats import WEIGHT_ENCODINGS  # noqa: E402
 from converters.runtimes import TFLiteModel, run_tfjs_node  # noqa: E402
 from training.data import load  # noqa: E402
 from training.evaluate import DEFAULT_DATA, DEFAULT_MODEL, load_keras_model  # noqa: E402
@@ -57,7 +58,7 @@ def main(argv=None):
         lite = TFLiteModel(model_dir / fmts[f"tflite_{kind}"]["path"], num_threads=1)
         rows.append((f"tflite {kind} (XNNPACK, 1 thread)", fmts[f"tflite_{kind}"]["bytes"],
                      median_ms(lambda: lite.predict_one(one), args.runs), accuracy(lite.predict(x))))
-    for fmt in ("tfjs", "tfjs_float16"):
+    for fmt in [name for name in WEIGHT_ENCODINGS if name in fmts]:
         model_json = model_dir / fmts[fmt]["path"]
         # Backends compute the same function, so accuracy comes from one WASM pass over all faces.
         acc = accuracy(run_tfjs_node(model_json, x, backend="wasm")["probabilities"])

@@ -1,13 +1,13 @@
 """How long the page takes from opening to its first labelled frame, and how many bytes it loads,
-with the TF.js weights the manifest names for the page (`browser_format`, float16) against the
-float32 ones, on an emulated network.
+with each TF.js encoding of the default model's weights (uint8, float16, float32; the manifest's
+`browser_format` is the one the page loads), on an emulated network.
 
     .venv/bin/python -m bench.page_load [--mbps 10] [--latency-ms 40] [--runs 3]
 
 It starts `python -m server` on a free loopback port and opens the page in headless Chromium (the
 astronaut as the fake camera, in-browser mode, WASM) in a fresh context each run, so nothing is
-cached; Chromium's own network emulation limits the download rate. The float32 rows serve the
-`tfjs/` files in place of `tfjs_float16/` (a request route), so the page and server are the same.
+cached; Chromium's own network emulation limits the download rate. The other encodings are served
+in place of the shipped one's files (a request route), so the page and server are the same.
 """
 import argparse
 import statistics
@@ -18,9 +18,12 @@ from pathlib import Path
 
 from bench.browser import ARGS, CHROMIUM
 from bench.live_server import LiveServer
+from converters.browser_formats import WEIGHT_ENCODINGS
+from converters.manifest import read_manifest
+from server.config import DEFAULTS
 
 
-def load_once(browser, url, mbps, latency_ms, float32):
+def load_once(browser, url, mbps, latency_ms, shipped, served):
     """(seconds to the first labelled frame, bytes downloaded, model bytes) for one fresh page."""
     context = browser.new_context()
     try:
@@ -30,8 +33,9 @@ def load_once(browser, url, mbps, latency_ms, float32):
         cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": latency_ms,
                                                       "downloadThroughput": mbps * 125_000,
                                                       "uploadThroughput": mbps * 125_000})
-        if float32:
-            page.route("**/tfjs_float16/**", lambda route: route.continue_(url=route.request.url.replace("/tfjs_float16/", "/tfjs/")))
+        if served != shipped:
+            page.route(f"**/{shipped}/**",
+                       lambda route: route.continue_(url=route.request.url.replace(f"/{shipped}/", f"/{served}/")))
         sizes = []
         page.on("requestfinished", lambda request: sizes.append((request.url, request.sizes()["responseBodySize"])))
         start = time.perf_counter()
@@ -55,6 +59,9 @@ def main(argv=None):
 
     from bench import scenes
 
+    manifest = read_manifest(DEFAULTS["MODEL_DIR"])
+    shipped = manifest["browser_format"]
+    variants = [name for name in WEIGHT_ENCODINGS if name in manifest["formats"]]
     server = LiveServer([sys.executable, "-m", "server"], {}).wait()
     rows = {}
     try:
@@ -63,9 +70,11 @@ def main(argv=None):
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
                                                  args=ARGS + [f"--use-file-for-fake-video-capture={video}"])
             try:
-                for _ in range(args.runs):  # interleaved, so a slow spell hits both variants
-                    for name, float32 in (("float16 weights (shipped)", False), ("float32 weights", True)):
-                        rows.setdefault(name, []).append(load_once(browser, server.url, args.mbps, args.latency_ms, float32))
+                for _ in range(args.runs):  # interleaved, so a slow spell hits every variant
+                    for served in variants:
+                        name = manifest["formats"][served]["dtype"] + (" (shipped)" if served == shipped else "")
+                        rows.setdefault(name, []).append(
+                            load_once(browser, server.url, args.mbps, args.latency_ms, shipped, served))
             finally:
                 browser.close()
     finally:

@@ -5,8 +5,10 @@
 writes into --out:
     model.keras                  the Keras model (what training.evaluate and the server's TF path load)
     saved_model/                 TensorFlow SavedModel (the source of the other conversions)
-    tfjs/model.json + shards     TF.js graph model, float32 (the browser's default)
-    tfjs_float16/                TF.js graph model with float16 weights (half the download)
+    tfjs/model.json + shards     TF.js graph model, float32
+    tfjs_float16/, tfjs_uint8/   the same with float16 or uint8 weights (a half or a quarter of the
+                                 download; the manifest's browser_format names the one the page
+                                 loads: converters.browser_formats)
     model_float32.tflite         TensorFlow Lite, float32
     model_float16.tflite         TensorFlow Lite, float16 weights
     model_int8.tflite            TensorFlow Lite, int8 weights and activations (float input/output),
@@ -30,6 +32,8 @@ os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
 
 import numpy as np  # noqa: E402
 
+from converters.browser_formats import (  # noqa: E402
+    WEIGHT_ENCODINGS, choose_browser_format, export_tfjs, format_entry, public_split)
 from converters.manifest import build_manifest, write_manifest  # noqa: E402
 from training.data import load  # noqa: E402
 from training.evaluate import DEFAULT_DATA, KERAS_FILE, evaluate, load_keras_model  # noqa: E402
@@ -44,19 +48,6 @@ def export_saved_model(model, out_dir: Path) -> Path:
     shutil.rmtree(path, ignore_errors=True)
     model.export(str(path), verbose=False)
     return path
-
-
-def export_tfjs(saved_model: Path, out_dir: Path, float16=False) -> Path:
-    # Graph model, not layers model: TF.js 4.22 cannot read Keras 3 layer configs.
-    from tensorflowjs.converters import tf_saved_model_conversion_v2 as tfjs_convert
-
-    path = out_dir / ("tfjs_float16" if float16 else "tfjs")
-    shutil.rmtree(path, ignore_errors=True)
-    tfjs_convert.convert_tf_saved_model(
-        str(saved_model), str(path), signature_def="serve", saved_model_tags="serve",
-        quantization_dtype_map={"float16": "*"} if float16 else None,
-    )
-    return path / "model.json"
 
 
 class ExportError(RuntimeError):
@@ -127,14 +118,12 @@ def export(model_path, out_dir, data=DEFAULT_DATA, name=None, metrics=None, trai
 
     saved_model = export_saved_model(model, out_dir)
     faces = representative_training_faces(data)
-    tfjs_json = export_tfjs(saved_model, out_dir)
-    check_tfjs_matches_keras(model, tfjs_json, faces)
-    formats = {
-        "keras": {"path": KERAS_FILE, "runtime": "keras"},
-        "tfjs": {"path": str(tfjs_json.relative_to(out_dir)), "runtime": "tfjs", "dtype": "float32"},
-        "tfjs_float16": {"path": str(export_tfjs(saved_model, out_dir, float16=True).relative_to(out_dir)),
-                         "runtime": "tfjs", "dtype": "float16 weights"},
-    }
+    formats = {"keras": {"path": KERAS_FILE, "runtime": "keras"}}
+    for tfjs_name in WEIGHT_ENCODINGS:
+        model_json = export_tfjs(saved_model, out_dir, tfjs_name)
+        if tfjs_name == "tfjs":
+            check_tfjs_matches_keras(model, model_json, faces)
+        formats[tfjs_name] = format_entry(out_dir, model_json, tfjs_name)
     for kind in ("float32", "float16", "int8"):
         path = export_tflite(saved_model, out_dir, kind, faces)
         formats[f"tflite_{kind}"] = {"path": path.name, "runtime": "tflite", "dtype": kind}
@@ -143,6 +132,7 @@ def export(model_path, out_dir, data=DEFAULT_DATA, name=None, metrics=None, trai
         metrics = {split: _summary(evaluate(model, data, split)) for split in ("PublicTest", "PrivateTest")}
     manifest = build_manifest(out_dir, name or out_dir.name, model.name, formats, metrics, training or {},
                               test_time_augmentation=graph_tta(model))
+    manifest["browser_format"] = choose_browser_format(out_dir, manifest["formats"], public_split(data))
     write_manifest(out_dir, manifest)
     return manifest
 

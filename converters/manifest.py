@@ -16,15 +16,22 @@ def file_entry(path: Path) -> dict:
     return {"bytes": path.stat().st_size, "sha256": digest}
 
 
-def build_manifest(out_dir: Path, name: str, architecture: str, formats: dict, metrics: dict, training: dict,
-                   test_time_augmentation="none") -> dict:
-    """Assemble the manifest for the files already written in `out_dir`."""
+def refresh_files(manifest: dict, out_dir: Path):
+    """Set `files` (size and sha256 of every file in `out_dir`) and each format's `bytes` (the sum of
+    its files: model.json and shards) from what is on disk now."""
+    out_dir = Path(out_dir)
     files = {str(p.relative_to(out_dir)): file_entry(p)
              for p in sorted(out_dir.rglob("*")) if p.is_file() and p.name != MANIFEST_NAME}
-    for fmt in formats.values():  # a format's size is the sum of its files (model.json + shards)
+    for fmt in manifest["formats"].values():
         prefix = fmt["path"].rsplit("/", 1)[0] + "/" if "/" in fmt["path"] else fmt["path"]
         fmt["bytes"] = sum(f["bytes"] for rel, f in files.items() if rel == fmt["path"] or rel.startswith(prefix))
-    return {
+    manifest["files"] = files
+
+
+def build_manifest(out_dir: Path, name: str, architecture: str, formats: dict, metrics: dict, training: dict,
+                   test_time_augmentation="none", browser_format="tfjs") -> dict:
+    """Assemble the manifest for the files already written in `out_dir`."""
+    manifest = {
         "name": name,
         "architecture": architecture,
         "created": datetime.date.today().isoformat(),
@@ -44,14 +51,14 @@ def build_manifest(out_dir: Path, name: str, architecture: str, formats: dict, m
         # "flip": the graph itself averages each face with its mirror image; "smooth_flip": it softens
         # the face slightly first (training/tta.py).
         "test_time_augmentation": test_time_augmentation,
-        # The TF.js files the page loads: float16 weights are half the download, and the model
-        # outputs the same PublicTest accuracy from them (bench.models; tests/converters).
-        "browser_format": "tfjs_float16" if "tfjs_float16" in formats else "tfjs",
+        # The TF.js files the page loads, chosen by converters.browser_formats.
+        "browser_format": browser_format,
         "formats": formats,
         "metrics": metrics,
         "training": training,
-        "files": files,
     }
+    refresh_files(manifest, out_dir)
+    return manifest
 
 
 def write_manifest(out_dir: Path, manifest: dict):

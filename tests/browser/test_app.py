@@ -262,7 +262,7 @@ def test_an_uploaded_face_crop_is_classified_whole_when_the_user_says_so(live_ap
 
 def test_model_load_failure_is_reported(live_app, one_face_browser, open_page):
     page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm",
-                     route=("**/models/default/tfjs_float16/model.json", lambda route: route.fulfill(status=404, body="gone")))
+                     route=("**/models/default/**/model.json", lambda route: route.fulfill(status=404, body="gone")))
     page.wait_for_function("() => /could not be loaded/.test(document.getElementById('message').textContent)",
                            timeout=30000)
     assert "expression model" in page.inner_text("#message")

@@ -1,8 +1,9 @@
-"""Parity: for the same face crops, the browser's preprocessing and probabilities match the server's.
+"""Parity: for the same face crops, the browser's preprocessing and probabilities match Python's.
 
-Python side: training.preprocessing.preprocess_face and the server's Classifier (the TFLite
-model with the same weights as the TF.js files the page loads: float16 for the default). Browser side: static/js/preprocessing.js and classifier.js on the TF.js graph
-model, called in the real page. Every probability must agree within 1e-3.
+Python side: training.preprocessing.preprocess_face, then the TF.js files the page loads, run in
+Node (the same weights, whatever their encoding; tests/converters holds each encoding against
+Keras). Browser side: static/js/preprocessing.js and classifier.js on that graph model, called in
+the real page. Every preprocessed pixel and probability must agree within 1e-3.
 """
 import base64
 
@@ -55,14 +56,14 @@ def parity_crops(fer2013):
 
 @pytest.fixture(scope="module")
 def python_side(parity_crops):
-    from server.classifier import Classifier
+    from converters.runtimes import run_tfjs_node
     from training.preprocessing import preprocess_face
 
-    # The TFLite file with the same weights as the page's TF.js files (float16 weights round the same
-    # way in both); the server's default int8 is not bit-close.
-    browser_format = read_manifest(DEFAULT_MODEL_DIR).get("browser_format", "tfjs")
-    classifier = Classifier(DEFAULT_MODEL_DIR, tflite={"tfjs": "float32", "tfjs_float16": "float16"}[browser_format])
-    return {name: (preprocess_face(crop)[..., 0], classifier.probabilities(crop)) for name, crop in parity_crops.items()}
+    manifest = read_manifest(DEFAULT_MODEL_DIR)
+    model_json = DEFAULT_MODEL_DIR / manifest["formats"][manifest.get("browser_format", "tfjs")]["path"]
+    x = np.stack([preprocess_face(crop) for crop in parity_crops.values()])
+    probabilities = run_tfjs_node(model_json, x, backend="wasm")["probabilities"]
+    return {name: (x[i, ..., 0], probabilities[i]) for i, name in enumerate(parity_crops)}
 
 
 @pytest.fixture(scope="module")

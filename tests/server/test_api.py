@@ -162,7 +162,7 @@ def test_page_context_has_manifest_and_model_url(make_app):
     with flask.template_rendered.connected_to(record, app):
         app.test_client().get("/")
     assert seen["manifest"] == MANIFEST
-    assert seen["model_url"] == "/models/default/tfjs_float16/model.json"  # the manifest's browser_format
+    assert seen["model_url"] == "/models/default/tfjs_uint8/model.json"  # the manifest's browser_format
     assert app.test_client().get(seen["model_url"]).status_code == 200
 
 
