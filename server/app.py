@@ -28,7 +28,6 @@ def create_app(config=None) -> Flask:
     socketio = SocketIO(
         app,
         cors_allowed_origins=lambda origin, environ: origin_allowed(origin, environ, allowed),
-        message_queue=settings["MESSAGE_QUEUE"],
         # Room for a frame over the limit to arrive, so it gets an `error` event rather than a
         # dropped connection; beyond twice the limit Engine.IO closes the connection itself.
         max_http_buffer_size=2 * settings["MAX_UPLOAD_BYTES"] + MULTIPART_OVERHEAD,

@@ -14,7 +14,6 @@ DEFAULTS = {
     "MAX_PIXELS": 4096 * 4096,                  # FER_MAX_PIXELS: declared width x height
     "MIN_FACE": 24,                             # FER_MIN_FACE: smaller faces are skipped
     "ALLOWED_ORIGINS": [],                      # FER_ALLOWED_ORIGINS: other origins, comma separated, or *
-    "MESSAGE_QUEUE": None,                      # FER_MESSAGE_QUEUE: e.g. redis://..., for several workers
     "HOST": "0.0.0.0",                          # FER_HOST: every interface, so phones on the LAN can connect
     "PORT": 5000,                               # PORT, as platforms like Heroku set it
     "CERTFILE": None,                           # FER_CERTFILE + FER_KEYFILE: serve HTTPS (cameras need it off localhost)
@@ -48,7 +47,10 @@ def from_env(environ=None) -> dict:
     if environ.get("FER_ALLOWED_ORIGINS"):
         settings["ALLOWED_ORIGINS"] = [o.strip() for o in environ["FER_ALLOWED_ORIGINS"].split(",") if o.strip()]
     if environ.get("FER_MESSAGE_QUEUE"):
-        settings["MESSAGE_QUEUE"] = environ["FER_MESSAGE_QUEUE"]
+        # Every reply goes to the socket that sent the frame, in the process that holds it, so no
+        # process ever emits to another's clients: a queue would only add a round trip per frame.
+        raise ValueError("FER_MESSAGE_QUEUE: no longer read; several server processes need no message queue, "
+                         "only clients that stay with one process (sticky sessions, or WebSocket-only). Unset it.")
     if environ.get("FER_HOST"):
         settings["HOST"] = environ["FER_HOST"]
     for key in ("CERTFILE", "KEYFILE"):

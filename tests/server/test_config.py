@@ -15,12 +15,17 @@ def test_defaults_without_variables():
 
 def test_every_variable_is_read():
     settings = from_env({"FER_MODEL_DIR": "/m", "FER_DETECTOR": "haar", "FER_TFLITE": "float32", "FER_MAX_UPLOAD_BYTES": "1000",
-                         "FER_MAX_PIXELS": "2000", "FER_MIN_FACE": "30", "FER_MESSAGE_QUEUE": "redis://q",
+                         "FER_MAX_PIXELS": "2000", "FER_MIN_FACE": "30",
                          "FER_ALLOWED_ORIGINS": "https://a.test, https://b.test,", "FER_HOST": "127.0.0.1",
                          "FER_CERTFILE": "/c.pem", "FER_KEYFILE": "/k.pem", "PORT": "8080"})
     assert settings == {"MODEL_DIR": Path("/m"), "DETECTOR": "haar", "TFLITE": "float32", "MAX_UPLOAD_BYTES": 1000, "MAX_PIXELS": 2000,
-                        "MIN_FACE": 30, "MESSAGE_QUEUE": "redis://q", "ALLOWED_ORIGINS": ["https://a.test", "https://b.test"],
+                        "MIN_FACE": 30, "ALLOWED_ORIGINS": ["https://a.test", "https://b.test"],
                         "HOST": "127.0.0.1", "PORT": 8080, "CERTFILE": "/c.pem", "KEYFILE": "/k.pem"}
+
+
+def test_the_retired_message_queue_setting_is_refused_with_the_reason():
+    with pytest.raises(ValueError, match="FER_MESSAGE_QUEUE: no longer read.*sticky sessions"):
+        from_env({"FER_MESSAGE_QUEUE": "redis://q"})
 
 
 def test_https_needs_both_certificate_and_key():
