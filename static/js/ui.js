@@ -102,7 +102,7 @@ export function createUI(doc, labels) {
     if (el.overlay.width !== W || el.overlay.height !== H) {
       el.overlay.width = W;
       el.overlay.height = H;
-      el.stage.style.aspectRatio = `${W} / ${H}`;
+      el.stage.style.setProperty('--aspect', String(W / H));
     }
     ctx.clearRect(0, 0, W, H);
     faces.forEach((f, i) => drawFace(f, i, W, mirrored));

@@ -5,6 +5,7 @@ Each test opens the real page from the live server. Labels are asserted in separ
 """
 import sys
 
+import numpy as np
 import pytest
 
 from bench.browser import claim_hardware_concurrency
@@ -27,7 +28,7 @@ def open_page():
     contexts = []
 
     def open_(browser, url, route=None, init_script=None, **context):
-        ctx = browser.new_context(viewport={"width": 1200, "height": 820}, **context)
+        ctx = browser.new_context(**{"viewport": {"width": 1200, "height": 820}, **context})
         contexts.append(ctx)
         if init_script:
             ctx.add_init_script(init_script)
@@ -341,3 +342,20 @@ def test_server_mode_survives_a_server_restart(one_face_browser, open_page):
         assert page.errors == []
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("viewport, portrait", [({"width": 844, "height": 390}, False),  # a phone held sideways
+                                               ({"width": 1200, "height": 820}, True)])  # a portrait camera
+def test_the_whole_picture_fits_the_screen_at_the_camera_aspect(chromium, live_app, videos, tmp_path, open_page,
+                                                                viewport, portrait):
+    from bench import scenes
+
+    frame = videos("one")[2]
+    if portrait:
+        frame = np.ascontiguousarray(frame[:, 140:500])  # 360x480: the astronaut's face stays in view
+    browser = chromium(scenes.write_y4m(tmp_path / "camera.y4m", frame))
+    page = open_page(browser, f"{live_app.url}/?mode=browser&backend=wasm", viewport=viewport)
+    assert len(wait_frames(page, 2)) == 1
+    box = page.locator("#stage").bounding_box()
+    assert box["height"] <= viewport["height"], f"the picture ({box}) is taller than the screen {viewport}"
+    assert box["width"] / box["height"] == pytest.approx(frame.shape[1] / frame.shape[0], rel=0.02)
