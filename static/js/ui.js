@@ -2,6 +2,8 @@
 // (boxes, labels, probability bars), the accessible result list and the controls.
 // The preview is mirrored like a selfie camera; boxes are mirrored to match.
 
+const CAPTION_CSS_PX = 16; // the label above each box, as seen on screen
+const BAR_LABEL_CSS_PX = 11; // the names beside the seven probability bars
 const COLORS = ['#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#42d4f4', '#f032e6', '#bfef45'];
 
 /** Bind to the page's elements (ids in templates/index.html). `labels` orders the bars. */
@@ -68,7 +70,10 @@ export function createUI(doc, labels) {
     const [bx, by, bw, bh] = face.box;
     const x = mirrored ? W - bx - bw : bx;
     const color = COLORS[i % COLORS.length];
-    const unit = Math.max(12, Math.round(W / 45));
+    // Sized in screen pixels, not the source's: a 640-pixel frame on a 390-pixel phone screen
+    // would otherwise shrink the text below reading size.
+    const sourcePerCssPixel = W / (el.overlay.clientWidth || W);
+    const unit = CAPTION_CSS_PX * sourcePerCssPixel;
     ctx.lineWidth = Math.max(2, unit / 6);
     ctx.strokeStyle = color;
     ctx.strokeRect(x, by, bw, bh);
@@ -80,8 +85,8 @@ export function createUI(doc, labels) {
     ctx.fillStyle = '#fff';
     ctx.fillText(caption, x + unit / 4, Math.max(unit, by - unit * 0.3));
     // Seven bars under the box, one per label, in manifest order.
-    const barH = Math.max(4, unit * 0.55);
-    const font = Math.max(9, barH * 0.95);
+    const font = BAR_LABEL_CSS_PX * sourcePerCssPixel;
+    const barH = font * 1.05;
     ctx.font = `${font}px sans-serif`;
     const barW = Math.max(bw, unit * 7);
     labels.forEach((label, k) => {

@@ -359,3 +359,15 @@ def test_the_whole_picture_fits_the_screen_at_the_camera_aspect(chromium, live_a
     box = page.locator("#stage").bounding_box()
     assert box["height"] <= viewport["height"], f"the picture ({box}) is taller than the screen {viewport}"
     assert box["width"] / box["height"] == pytest.approx(frame.shape[1] / frame.shape[0], rel=0.02)
+
+
+@pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}, {"width": 1200, "height": 820}])
+def test_box_text_is_drawn_at_a_readable_size_on_any_screen(live_app, one_face_browser, open_page, viewport):
+    """The overlay draws in the source's pixels; its text must still be readable on screen (a phone
+    shows a 640-pixel frame in 390 pixels)."""
+    page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm", viewport=viewport)
+    wait_frames(page, 2)
+    # The last font set is the bar labels', the smallest text drawn.
+    css_px = page.evaluate("""() => { const c = document.getElementById('overlay');
+        return parseFloat(c.getContext('2d').font) * c.clientWidth / c.width }""")
+    assert css_px >= 10, f"bar labels are {css_px:.1f} CSS pixels high at {viewport}"
