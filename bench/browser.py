@@ -2,7 +2,8 @@
 and with four faces, per TF.js backend (WASM, WebGL, CPU) and in server mode, with the median
 detection, classification and per-frame ms.
 
-    .venv/bin/python -m bench.browser [--seconds 8] [--backends wasm,webgl,cpu] [--wasm-threads 1,2] [--no-server]
+    .venv/bin/python -m bench.browser [--seconds 8] [--backends wasm,webgl,cpu] [--wasm-threads 1,2]
+                                      [--redetect 0,500] [--no-server]
 
 It starts `python -m server` on a free loopback port, feeds Chromium's fake camera a video built
 from skimage's astronaut photo (and three FER2013 faces for the four-face scene; skipped when
@@ -10,7 +11,9 @@ the dataset is absent), lets each configuration warm up, then reads the page's o
 timings (window.ferApp.history) for --seconds. Server-mode detect/classify are the server's.
 --wasm-threads adds WASM rows at those thread counts (TF.js runs half of the page's
 navigator.hardwareConcurrency, which the bench sets to twice the count); without it WASM runs
-what this machine's own count gives.
+what this machine's own count gives. --redetect adds WASM rows with the page's `redetect` setting
+at those values (0: detect on every frame); 'detected' is the share of frames that ran the detector
+(the fake camera's picture never changes, so kept boxes are a still face's best case).
 """
 import argparse
 import os
@@ -76,8 +79,10 @@ def measure(playwright, url, video, query, seconds, threads=None):
         return {"backend": backend, "fps": 0.0, "frames": len(frames)}
     span_s = (frames[-1]["t"] - frames[0]["t"]) / 1000
     med = lambda key: statistics.median(f[key] for f in frames if f.get(key) is not None)  # noqa: E731
+    flags = [f["detected"] for f in frames if f.get("detected") is not None]  # server mode has none
     return {"backend": backend, "frames": len(frames), "fps": (len(frames) - 1) / span_s,
-            "faces": med("faces"), "detect": med("detect"), "classify": med("classify"), "total": med("total")}
+            "faces": med("faces"), "detect": med("detect"), "classify": med("classify"), "total": med("total"),
+            "detected": 100 * sum(flags) / len(flags) if flags else None}
 
 
 def main(argv=None):
@@ -85,6 +90,7 @@ def main(argv=None):
     parser.add_argument("--seconds", type=float, default=8, help="measuring time per configuration, after warm-up")
     parser.add_argument("--backends", default="wasm,webgl,cpu", help="TF.js backends to run, comma separated")
     parser.add_argument("--wasm-threads", default="", help="WASM thread counts to compare, comma separated (e.g. 1,2)")
+    parser.add_argument("--redetect", default="", help="page redetect settings (ms) to compare, comma separated (e.g. 0,500)")
     parser.add_argument("--no-server", action="store_true", help="skip server mode")
     args = parser.parse_args(argv)
 
@@ -93,6 +99,8 @@ def main(argv=None):
     configs = [(f"in-browser {b}", f"mode=browser&backend={b}", None) for b in args.backends.split(",") if b]
     configs += [(f"in-browser wasm, {n} thr", "mode=browser&backend=wasm", int(n))
                 for n in args.wasm_threads.split(",") if n]
+    configs += [(f"in-browser wasm, re {n}", f"mode=browser&backend=wasm&redetect={n}", None)
+                for n in args.redetect.split(",") if n]
     if not args.no_server:
         configs.append(("server (Socket.IO)", "mode=server", None))
     server = LiveServer([sys.executable, "-m", "server"], {}).wait()
@@ -115,7 +123,8 @@ def main(argv=None):
     print(f"Headless Chromium ({CHROMIUM}), 640x480 fake camera, {os.cpu_count()} CPU cores, "
           f"{args.seconds:g} s per row after {WARMUP_FRAMES} warm-up frames; medians in ms.")
     print("Server mode: detect/classify are the server's own timings; 'frame ms' is the round trip.")
-    header = f"| {'scene':8} | {'mode / backend':22} | {'used':6} | {'fps':>5} | {'faces':>5} | {'detect ms':>9} | {'classify ms':>11} | {'frame ms':>8} |"
+    header = (f"| {'scene':8} | {'mode / backend':22} | {'used':6} | {'fps':>5} | {'faces':>5} | {'detected %':>10} | "
+              f"{'detect ms':>9} | {'classify ms':>11} | {'frame ms':>8} |")
     print(header)
     print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
     for scene, name, r in rows:
@@ -124,7 +133,7 @@ def main(argv=None):
             continue
         fmt = lambda key, width: f"{r[key]:{width}.1f}" if r.get(key) is not None else " " * (width - 1) + "-"  # noqa: E731
         print(f"| {scene:8} | {name:22} | {r['backend']:6} | {r['fps']:5.1f} | {r.get('faces', 0):5.0f} | "
-              f"{fmt('detect', 9)} | {fmt('classify', 11)} | {fmt('total', 8)} |")
+              f"{fmt('detected', 10)} | {fmt('detect', 9)} | {fmt('classify', 11)} | {fmt('total', 8)} |")
 
 
 if __name__ == "__main__":

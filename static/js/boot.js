@@ -59,7 +59,7 @@ async function main() {
     const { startBrowserEngine } = await import('./inbrowser.js');
     if (!globalThis.tf) throw new Error('TensorFlow.js did not load');
     const detector = { minConfidence: settings.confidence };
-    return startBrowserEngine({ modelUrl, manifest, detector }, settings.backend);
+    return startBrowserEngine({ modelUrl, manifest, detector, redetect: { maxAgeMs: settings.redetect } }, settings.backend);
   }
 
   async function startServer() {
@@ -120,6 +120,7 @@ async function main() {
   async function loop(token) {
     const started = performance.now();
     smoother.reset(); // a new source or mode: no history carries over
+    app.engine?.reset?.(); // nor boxes (server mode detects every frame itself)
     while (token === app.token) {
       const source = app.source;
       const still = source?.tagName === 'CANVAS';
@@ -140,14 +141,14 @@ async function main() {
       app.lastResult = still ? result : { ...result, faces: smoother.update(result.faces, now) };
       ui.render(app.lastResult, { mirrored: app.mirrored });
       app.stats.push({ t: now, ...result.timings });
-      app.history.push({ t: now, faces: result.faces.length, ...result.timings });
+      app.history.push({ t: now, faces: result.faces.length, detected: result.detected, ...result.timings });
       if (app.history.length > 1000) app.history.shift();
       while (app.stats.length && now - app.stats[0].t > 2000) app.stats.shift();
       const span = (now - app.stats[0].t) / 1000;
       const fps = span > 0 ? (app.stats.length - 1) / span : 0;
       const sent = result.sent ? `sent ${result.sent.width}×${result.sent.height} JPEG q${result.sent.quality.toFixed(2)}` : '';
       const parts = ['detect', 'classify'].filter((k) => result.timings[k] !== undefined)
-        .map((k) => `${k} ${result.timings[k].toFixed(1)} ms`);
+        .map((k) => (k === 'detect' && result.detected === false ? 'boxes kept' : `${k} ${result.timings[k].toFixed(1)} ms`));
       ui.setStats({ fps, latency: result.timings.total, detail: [...parts, sent].filter(Boolean).join(' · ') });
       if (still) return; // a still image is analysed once
       if (settings.mode === 'auto' && app.engine.kind === 'browser' && !app.fellBack

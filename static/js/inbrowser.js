@@ -2,6 +2,7 @@
 // leaves the device: pixels go from the video element straight into tensors.
 import { createDetector } from './detector.js';
 import { createClassifier } from './classifier.js';
+import { createRedetectGate } from './redetect.js';
 
 const tf = globalThis.tf;
 const BACKEND_ORDER = ['webgl', 'wasm', 'cpu'];
@@ -18,10 +19,12 @@ async function pixels(frame) {
  * @param {string} config.modelUrl    classifier model.json URL.
  * @param {object} config.manifest    classifier manifest.
  * @param {object} [config.detector]  options for createDetector.
+ * @param {object} [config.redetect]  options for createRedetectGate (maxAgeMs 0: detect every frame).
  * @returns {Promise<{kind: 'browser', backend: string, threads: number|null, analyse: Function, dispose: Function}>}
  */
 export async function createBrowserEngine(config) {
   const detector = await createDetector(config.detector);
+  const gate = createRedetectGate(config.redetect);
   let classifier;
   try {
     classifier = await createClassifier({ modelUrl: config.modelUrl, manifest: config.manifest });
@@ -31,17 +34,21 @@ export async function createBrowserEngine(config) {
   }
 
   /**
-   * Analyse one frame from a video, image or canvas: {faces, width, height, timings}.
+   * Analyse one frame from a video, image or canvas: {faces, width, height, timings, detected}.
    * `wholeFace`: the frame is one face, already cropped (the detector would miss a face that fills it).
+   * `detected` is false when the last frame's boxes were kept (static/js/redetect.js).
    */
   async function analyse(source, { wholeFace = false } = {}) {
     const t0 = performance.now();
     const frame = tf.browser.fromPixels(source);
     try {
       const [height, width] = frame.shape;
-      const boxes = wholeFace ? [{ x: 0, y: 0, w: width, h: height, score: 1 }] : await detector.estimate(frame);
+      const framePixels = await pixels(frame);
+      const { boxes, detected } = wholeFace
+        ? { boxes: [{ x: 0, y: 0, w: width, h: height, score: 1 }], detected: false }
+        : await gate.boxesFor(framePixels, () => detector.estimate(frame), t0);
       const t1 = performance.now();
-      const results = boxes.length ? await classifier.estimate(await pixels(frame), boxes) : [];
+      const results = boxes.length ? await classifier.estimate(framePixels, boxes) : [];
       const t2 = performance.now();
       const faces = results.map((r, i) => ({
         box: [boxes[i].x, boxes[i].y, boxes[i].w, boxes[i].h],
@@ -50,7 +57,7 @@ export async function createBrowserEngine(config) {
         probabilities: r.probabilities,
       }));
       return {
-        faces, width: frame.shape[1], height: frame.shape[0],
+        faces, width: frame.shape[1], height: frame.shape[0], detected,
         timings: { detect: t1 - t0, classify: t2 - t1, total: t2 - t0 },
       };
     } finally {
@@ -80,6 +87,7 @@ export async function createBrowserEngine(config) {
     threads: tf.getBackend() === 'wasm' ? tf.wasm.getThreadsCount() : null,
     labels: classifier.labels,
     analyse,
+    reset: gate.reset, // a new source: detect on its first frame
     dispose() { detector.dispose(); classifier.dispose(); },
   };
 }

@@ -6,7 +6,9 @@ const CHOICES = {
 };
 // smooth: the labels' half-life in ms on live video (static/js/smoothing.js; 0 is off). 200 ms cut
 // label flips on a still face by three quarters, for 100-200 ms of lag (python -m bench.smoothing).
-const DEFAULTS = { mode: 'auto', backend: 'auto', minFps: 5, confidence: 0.5, smooth: 200, model: '' };
+// redetect: in-browser mode keeps the last face boxes while the picture holds still, for at most
+// this many ms (static/js/redetect.js; 0 detects on every frame).
+const DEFAULTS = { mode: 'auto', backend: 'auto', minFps: 5, confidence: 0.5, smooth: 200, redetect: 500, model: '' };
 // A folder name under /models/ (the server's own check is the same pattern).
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
@@ -27,6 +29,7 @@ export function readSettings(search) {
   num('minFps', 0, 120);
   num('confidence', 0.05, 0.99);
   num('smooth', 0, 5000);
+  num('redetect', 0, 5000);
   return s;
 }
 

@@ -371,3 +371,19 @@ def test_box_text_is_drawn_at_a_readable_size_on_any_screen(live_app, one_face_b
     css_px = page.evaluate("""() => { const c = document.getElementById('overlay');
         return parseFloat(c.getContext('2d').font) * c.clientWidth / c.width }""")
     assert css_px >= 10, f"bar labels are {css_px:.1f} CSS pixels high at {viewport}"
+
+
+@pytest.mark.parametrize("redetect", [500, 0])
+def test_a_still_camera_keeps_its_boxes_between_detections(live_app, one_face_browser, videos, open_page, redetect):
+    """The fake camera's picture never changes: with the default the detector runs about twice a
+    second (`redetect` ms) and the boxes stay on the face; `redetect=0` detects on every frame."""
+    _, expected, _ = videos("one")
+    page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm&redetect={redetect}")
+    (face,) = match(wait_frames(page, 12), expected)
+    assert face is not None
+    detected = page.evaluate("() => ferApp.history.slice(-12).map((h) => h.detected)")
+    if redetect:
+        assert 1 <= detected.count(True) <= 8, detected
+        assert "boxes kept" in page.inner_text("#detail") or detected[-1]
+    else:
+        assert detected == [True] * 12

@@ -51,10 +51,11 @@ def test_settings_round_trip_through_the_share_link(page):
                bad: readSettings('?mode=evil&backend=gpu&minFps=-1&smooth=-5&model=../etc') };
     }""")
     assert out["s"] == {"mode": "server", "backend": "webgl", "minFps": 8, "confidence": 0.7, "smooth": 0,
-                        "model": "mini_xception"}
+                        "redetect": 500, "model": "mini_xception"}
     assert out["link"].startswith("http://192.168.1.20:5000/?") and out["back"] == out["s"]
     assert "model=" not in out["plain"]  # the server's default model is not pinned into shared links
-    assert out["bad"] == {"mode": "auto", "backend": "auto", "minFps": 5, "confidence": 0.5, "smooth": 200, "model": ""}
+    assert out["bad"] == {"mode": "auto", "backend": "auto", "minFps": 5, "confidence": 0.5, "smooth": 200,
+                          "redetect": 500, "model": ""}
 
 
 SMOOTH_JS = """async ([frames, halfLifeMs]) => {
@@ -119,3 +120,66 @@ def test_detector_finds_the_astronaut_and_leaks_no_tensor(page):
     b = out["boxes"][0]
     x, y, w, h = expected[0][1]
     assert x <= b["x"] + b["w"] / 2 <= x + w and y <= b["y"] + b["h"] / 2 <= y + h, (b, expected)
+
+
+GATE_JS = """async ([frames, h, w, steps, config]) => {
+  const { createRedetectGate } = await import('/static/js/redetect.js');
+  const gate = createRedetectGate(config);
+  const box = { x: 20, y: 20, w: 40, h: 40 };
+  const out = [];
+  for (const [k, now] of steps) {
+    const frame = { data: Uint8Array.from(frames[k]), width: w, height: h, channels: 1 };
+    const { boxes, detected } = await gate.boxesFor(frame, async () => [{ ...box, frame: k }], now);
+    out.push([detected, boxes[0].frame]);
+  }
+  return out;
+}"""
+
+
+def test_boxes_are_kept_while_the_picture_holds_still_and_no_longer(page):
+    rng = np.random.default_rng(0)
+    still = rng.integers(60, 200, (80, 100), dtype=np.uint8)
+    noisy = np.clip(still + rng.normal(0, 3, still.shape), 0, 255).astype(np.uint8)  # sensor noise only
+    moved = np.roll(still, 4, axis=1)  # the face moved 10% of its box
+    entered = still.copy()
+    entered[5:25, 70:95] = 255  # something new outside the box
+    frames = [f.reshape(-1).tolist() for f in (still, noisy, moved, entered)]
+    steps = [(0, 0), (0, 100), (1, 200), (2, 300), (2, 400), (3, 500), (3, 600), (3, 1200)]
+    out = page.evaluate(GATE_JS, [frames, 80, 100, steps, {"maxAgeMs": 500, "threshold": 2}])
+    assert out == [[True, 0],  # first frame: detect
+                   [False, 0], [False, 0],  # the same picture, and with noise: the boxes are kept
+                   [True, 2], [False, 2],  # the face moved: detect, then keep the new boxes
+                   [True, 3], [False, 3],  # a change outside every box: detect
+                   [True, 3]]  # 600 ms after the last detection: detect again
+    every = page.evaluate(GATE_JS, [frames, 80, 100, steps[:3], {"maxAgeMs": 0}])
+    assert every == [[True, 0], [True, 0], [True, 1]]  # maxAgeMs 0: detect every frame
+
+
+def test_the_engine_keeps_boxes_only_for_an_unchanged_picture(page):
+    """The real engine on real pictures: the same frame keeps its boxes; the face moved, or gone,
+    makes it detect again, and the boxes follow."""
+    frame, expected = scenes.one_face_scene()
+    moved = np.roll(frame, 60, axis=1)
+    blank = np.full_like(frame, 128)
+    out = page.evaluate("""async ([pictures, h, w]) => {
+      const { createBrowserEngine } = await import('/static/js/inbrowser.js');
+      const manifest = JSON.parse(document.body.dataset.manifest);
+      const engine = await createBrowserEngine({ modelUrl: document.body.dataset.modelUrl, manifest, redetect: { maxAgeMs: 60000 } });
+      const canvas = Object.assign(document.createElement('canvas'), { width: w, height: h });
+      const results = [];
+      for (const b64 of pictures) {
+        const rgba = new Uint8ClampedArray(w * h * 4);
+        const rgb = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        for (let i = 0; i < w * h; i++) { rgba.set(rgb.subarray(i * 3, i * 3 + 3), i * 4); rgba[i * 4 + 3] = 255; }
+        canvas.getContext('2d').putImageData(new ImageData(rgba, w, h), 0, 0);
+        const r = await engine.analyse(canvas);
+        results.push({ detected: r.detected, boxes: r.faces.map((f) => f.box), labels: r.faces.map((f) => f.label) });
+      }
+      engine.dispose();
+      return results;
+    }""", [[base64.b64encode(np.ascontiguousarray(f).tobytes()).decode() for f in (frame, frame, moved, moved, blank)],
+           *frame.shape[:2]])
+    assert [r["detected"] for r in out] == [True, False, True, False, True]
+    assert out[1] == {**out[0], "detected": False}  # the same boxes and labels
+    assert len(out[0]["boxes"]) == len(out[2]["boxes"]) == 1 and out[4]["boxes"] == []
+    assert 50 <= out[2]["boxes"][0][0] - out[0]["boxes"][0][0] <= 70  # the box followed the 60-pixel move

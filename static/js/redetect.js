@@ -1,0 +1,72 @@
+// When to run the face detector again. BlazeFace is the costliest step for one face in the
+// browser (about 30 ms of WASM at 256x256 here, against 20 ms to classify), and while the scene
+// holds still it finds the same boxes again. So in-browser mode keeps the last boxes until the
+// picture changes (in the whole frame, for faces coming in, or inside a box, for a face that
+// moved) or `maxAgeMs` has passed. The classifier still runs on every frame, so a changing
+// expression shows at once; a face that moves triggers a detection on the next frame.
+
+const GRID = 12; // a region's signature: the mean gray level of GRID x GRID cells
+
+/** Mean gray (0..255) of each cell of a GRID x GRID grid over `rect`, clipped to the frame. */
+export function signature(frame, rect) {
+  const { data, width, height, channels } = frame;
+  const x0 = Math.max(0, Math.floor(rect.x));
+  const y0 = Math.max(0, Math.floor(rect.y));
+  const x1 = Math.min(width, Math.ceil(rect.x + rect.w));
+  const y1 = Math.min(height, Math.ceil(rect.y + rect.h));
+  const sums = new Float64Array(GRID * GRID);
+  const counts = new Float64Array(GRID * GRID);
+  if (x1 <= x0 || y1 <= y0) return new Float32Array(GRID * GRID);
+  // Every second pixel each way: a quarter of the reads, and still hundreds of pixels per cell.
+  for (let y = y0; y < y1; y += 2) {
+    const cy = Math.min(GRID - 1, Math.floor(((y - y0) * GRID) / (y1 - y0)));
+    for (let x = x0; x < x1; x += 2) {
+      const cx = Math.min(GRID - 1, Math.floor(((x - x0) * GRID) / (x1 - x0)));
+      const p = (y * width + x) * channels;
+      // The green channel stands in for gray: this only compares a frame with an earlier one.
+      sums[cy * GRID + cx] += channels < 3 ? data[p] : data[p + 1];
+      counts[cy * GRID + cx] += 1;
+    }
+  }
+  return Float32Array.from(sums, (s, i) => (counts[i] ? s / counts[i] : 0));
+}
+
+/** Mean absolute difference of two signatures, in gray levels. */
+export function change(a, b) {
+  let total = 0;
+  for (let i = 0; i < a.length; i++) total += Math.abs(a[i] - b[i]);
+  return total / a.length;
+}
+
+/**
+ * @param {object} [config]
+ * @param {number} [config.maxAgeMs]   detect at least this often; 0 detects on every frame.
+ * @param {number} [config.threshold]  mean change, in gray levels, of the frame or of a face's box
+ *                                     that calls for a new detection.
+ * @returns {{boxesFor: Function, reset: Function}}
+ */
+export function createRedetectGate({ maxAgeMs = 500, threshold = 2 } = {}) {
+  let last = null; // {boxes, time, width, height, regions: [{rect, signature}]}
+
+  const regionsOf = (frame, boxes) => [{ x: 0, y: 0, w: frame.width, h: frame.height }, ...boxes]
+    .map((rect) => ({ rect, signature: signature(frame, rect) }));
+
+  /**
+   * The boxes for this frame: the last detection's while nothing moved, else `detect()`'s.
+   * @param {{data, width, height, channels}} frame  this frame's pixels.
+   * @param {() => Promise<object[]>} detect  runs the detector on this frame.
+   * @param {number} now  ms.
+   * @returns {Promise<{boxes: object[], detected: boolean}>}
+   */
+  async function boxesFor(frame, detect, now) {
+    const still = last !== null && maxAgeMs > 0 && now - last.time < maxAgeMs
+      && frame.width === last.width && frame.height === last.height
+      && last.regions.every((r) => change(signature(frame, r.rect), r.signature) < threshold);
+    if (still) return { boxes: last.boxes, detected: false };
+    const boxes = await detect();
+    last = { boxes, time: now, width: frame.width, height: frame.height, regions: regionsOf(frame, boxes) };
+    return { boxes, detected: true };
+  }
+
+  return { boxesFor, reset: () => { last = null; } };
+}
