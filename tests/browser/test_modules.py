@@ -183,3 +183,24 @@ def test_the_engine_keeps_boxes_only_for_an_unchanged_picture(page):
     assert out[1] == {**out[0], "detected": False}  # the same boxes and labels
     assert len(out[0]["boxes"]) == len(out[2]["boxes"]) == 1 and out[4]["boxes"] == []
     assert 50 <= out[2]["boxes"][0][0] - out[0]["boxes"][0][0] <= 70  # the box followed the 60-pixel move
+
+
+def test_on_a_real_face_camera_noise_keeps_the_boxes_and_a_two_pixel_move_does_not(page):
+    """The default threshold on the astronaut's 90-pixel face: sensor noise (sigma 6) stays under
+    it, a 2-pixel (2%) move of the picture goes over it."""
+    frame, expected = scenes.one_face_scene()
+    x, y, w, h = expected[0][1]
+    noisy = np.clip(frame + np.random.default_rng(0).normal(0, 6, frame.shape), 0, 255).astype(np.uint8)
+    moved = np.roll(frame, 2, axis=1)
+    out = page.evaluate("""async ([pictures, h, w, box]) => {
+      const { createRedetectGate } = await import('/static/js/redetect.js');
+      const gate = createRedetectGate();
+      const detected = [];
+      for (const b64 of pictures) {
+        const frame = { data: Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)), width: w, height: h, channels: 3 };
+        detected.push((await gate.boxesFor(frame, async () => [box], 0)).detected);
+      }
+      return detected;
+    }""", [[base64.b64encode(np.ascontiguousarray(f).tobytes()).decode() for f in (frame, noisy, frame, moved)],
+           *frame.shape[:2], {"x": x, "y": y, "w": w, "h": h}])
+    assert out == [True, False, False, True]
