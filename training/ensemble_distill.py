@@ -18,7 +18,8 @@ epochs chosen, so the same run can be repeated anywhere with --teacher-epochs/--
 --teachers 0 --student-epochs N trains the students on the same kind of views from their labels
 alone: the control that tells what the teachers add. --student-epochs 0 trains teachers only, and a
 later run with --teacher-init on that --out (and --teacher-epochs 0) distils from them: the
-teachers of one accelerator lease can teach on the next. --resume continues a stopped run (an
+teachers of one accelerator lease can teach on the next; with --student-epochs 0 too, it only scores
+them (teacher_public.npz), as for teachers trained where PublicTest was not sent. --resume continues a stopped run (an
 accelerator call that ran out of time, say) from its finished teachers and its students' last
 checkpoint, saved every --checkpoint-every epochs.
 
@@ -75,7 +76,8 @@ def parse_args(argv=None):
                    help="one learning rate per student, or one for all")
     p.add_argument("--distill", type=float, default=0.8, help="the teachers' share of each student target")
     p.add_argument("--teacher-epochs", type=int, help="default: chosen by --time-budget; 0 with --teacher-init: "
-                                                         "use those teachers as they are")
+                                                         "use those teachers as they are (and with --student-epochs 0, "
+                                                         "only score them on the data)")
     p.add_argument("--student-epochs", type=int, help="default: chosen by --time-budget; 0: train the teachers only")
     p.add_argument("--student-ratio", type=float, default=1.5, help="with --time-budget: student/teacher epochs")
     p.add_argument("--time-budget", type=float, default=0, help="seconds for the whole run (sizes the epochs)")
@@ -119,8 +121,8 @@ def parse_args(argv=None):
         p.error("give both --teacher-epochs and --student-epochs, or neither (with --time-budget)")
     elif args.teacher_epochs == 0 and not args.teacher_init:
         p.error("--teacher-epochs 0 needs trained teachers: --teacher-init")
-    elif args.teacher_epochs == args.student_epochs == 0:
-        p.error("--teacher-epochs 0 and --student-epochs 0: nothing to train")
+    # --teacher-init with both 0 trains nothing: it scores those teachers (teacher_public.npz, teacher_train.npy),
+    # e.g. here on the CPU for teachers trained on a machine that had no PublicTest.
     return args
 
 

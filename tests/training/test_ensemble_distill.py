@@ -104,8 +104,9 @@ def test_flags_need_epochs_or_a_budget():
     assert ed.parse_args(["--out", "x", "--teachers", "0", "--student-epochs", "60"]).student_epochs == 60
     with pytest.raises(SystemExit):  # teachers that are neither trained nor loaded
         ed.parse_args(["--out", "x", "--teacher-epochs", "0", "--student-epochs", "5"])
-    with pytest.raises(SystemExit):
-        ed.parse_args(["--out", "x", "--teacher-init", "a", "--teacher-epochs", "0", "--student-epochs", "0"])
+    with pytest.raises(SystemExit):  # nothing to train and nothing to score
+        ed.parse_args(["--out", "x", "--teacher-epochs", "0", "--student-epochs", "0"])
+    assert ed.parse_args(["--out", "x", "--teacher-init", "a", "--teacher-epochs", "0", "--student-epochs", "0"])
     teachers_only = ed.parse_args(["--out", "x", "--teacher-epochs", "5", "--student-epochs", "0"])
     assert teachers_only.teacher_batch_size == teachers_only.batch_size == 128
 
@@ -193,6 +194,12 @@ def test_teachers_trained_in_one_run_teach_in_the_next(small_data, tmp_path):
     # The same teacher, loaded and left as it was (float16 storage aside), sees PublicTest the same way.
     before, after = np.load(first / "teacher_public.npz"), np.load(second / "teacher_public.npz")
     np.testing.assert_allclose(after["teacher1"], before["teacher1"], atol=5e-3)
+    # With no epochs at all it only scores the teachers, as for teachers trained without PublicTest.
+    scored = tmp_path / "scored"
+    assert ed.main([*common, "--out", str(scored), "--teacher-init", str(first),
+                    "--teacher-epochs", "0", "--student-epochs", "0"]) == 0
+    np.testing.assert_allclose(np.load(scored / "teacher_public.npz")["teacher1"], before["teacher1"], atol=5e-3)
+    assert not (scored / "student1.keras").exists()
     # Resumed, such a run finds its teachers where --teacher-init says, not in its own folder.
     assert json.loads((second / "progress.json").read_text()) == {"teachers_done": 1, "student_epochs_done": 1}
     assert ed.main([*common, "--out", str(second), "--teacher-init", str(first),
