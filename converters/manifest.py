@@ -29,7 +29,7 @@ def refresh_files(manifest: dict, out_dir: Path):
 
 
 def build_manifest(out_dir: Path, name: str, architecture: str, formats: dict, metrics: dict, training: dict,
-                   test_time_augmentation="none", browser_format="tfjs") -> dict:
+                   test_time_augmentation="none") -> dict:
     """Assemble the manifest for the files already written in `out_dir`."""
     manifest = {
         "name": name,
@@ -51,8 +51,8 @@ def build_manifest(out_dir: Path, name: str, architecture: str, formats: dict, m
         # "flip": the graph itself averages each face with its mirror image; "smooth_flip": it softens
         # the face slightly first (training/tta.py).
         "test_time_augmentation": test_time_augmentation,
-        # The TF.js files the page loads, chosen by converters.browser_formats.
-        "browser_format": browser_format,
+        # The TF.js files the page loads: float32 until converters.browser_formats has measured the others.
+        "browser_format": "tfjs",
         "formats": formats,
         "metrics": metrics,
         "training": training,

@@ -36,7 +36,7 @@ export async function createBrowserEngine(config) {
   /**
    * Analyse one frame from a video, image or canvas: {faces, width, height, timings, detected}.
    * `wholeFace`: the frame is one face, already cropped (the detector would miss a face that fills it).
-   * `detected` is false when the last frame's boxes were kept (static/js/redetect.js).
+   * `detected`: whether BlazeFace ran (false: the last boxes were kept, static/js/redetect.js; null: wholeFace).
    */
   async function analyse(source, { wholeFace = false } = {}) {
     const t0 = performance.now();
@@ -45,7 +45,7 @@ export async function createBrowserEngine(config) {
       const [height, width] = frame.shape;
       const framePixels = await pixels(frame);
       const { boxes, detected } = wholeFace
-        ? { boxes: [{ x: 0, y: 0, w: width, h: height, score: 1 }], detected: false }
+        ? { boxes: [{ x: 0, y: 0, w: width, h: height, score: 1 }], detected: null }
         : await gate.boxesFor(framePixels, () => detector.estimate(frame), t0);
       const t1 = performance.now();
       const results = boxes.length ? await classifier.estimate(framePixels, boxes) : [];
