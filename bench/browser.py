@@ -3,7 +3,7 @@ and with four faces, per TF.js backend (WASM, WebGL, CPU) and in server mode, wi
 detection, classification and per-frame ms.
 
     .venv/bin/python -m bench.browser [--seconds 8] [--backends wasm,webgl,cpu] [--wasm-threads 1,2]
-                                      [--redetect 0,500] [--no-server]
+                                      [--redetect 0,500] [--moving] [--no-server]
 
 It starts `python -m server` on a free loopback port, feeds Chromium's fake camera a video built
 from skimage's astronaut photo (and three FER2013 faces for the four-face scene; skipped when
@@ -13,7 +13,8 @@ timings (window.ferApp.history) for --seconds. Server-mode detect/classify are t
 navigator.hardwareConcurrency, which the bench sets to twice the count); without it WASM runs
 what this machine's own count gives. --redetect adds WASM rows with the page's `redetect` setting
 at those values (0: detect on every frame); 'detected' is the share of frames that ran the detector
-(the fake camera's picture never changes, so kept boxes are a still face's best case).
+(the fake camera's picture never changes, so kept boxes are a still face's best case; --moving
+adds a scene whose face slides 2 pixels a frame, the worst case).
 """
 import argparse
 import os
@@ -37,13 +38,16 @@ def claim_hardware_concurrency(n):
     return f"Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', {{get: () => {int(n)}}});"
 
 
-def build_videos(folder):
-    """{scene name: y4m path}: the astronaut alone, and with three FER2013 faces when the data is there."""
+def build_videos(folder, moving=False):
+    """{scene name: y4m path}: the astronaut alone (and sliding, with `moving`), and with three
+    FER2013 faces when the data is there."""
     from bench import scenes  # the same scenes as the browser tests
     from training.data import DEFAULT_DATA, load
 
     frame, _ = scenes.one_face_scene()
     videos = {"1 face": scenes.write_y4m(folder / "one.y4m", frame)}
+    if moving:
+        videos["1 moving"] = scenes.write_y4m(folder / "moving.y4m", scenes.moving_face_scene())
     if DEFAULT_DATA.exists():
         faces = scenes.fer_faces(load(DEFAULT_DATA)["PrivateTest"])
         frame, _ = scenes.four_face_scene([faces[0], faces[2], faces[1]])
@@ -91,6 +95,8 @@ def main(argv=None):
     parser.add_argument("--backends", default="wasm,webgl,cpu", help="TF.js backends to run, comma separated")
     parser.add_argument("--wasm-threads", default="", help="WASM thread counts to compare, comma separated (e.g. 1,2)")
     parser.add_argument("--redetect", default="", help="page redetect settings (ms) to compare, comma separated (e.g. 0,500)")
+    parser.add_argument("--moving", action="store_true",
+                        help="add a scene whose face slides 2 px a frame, never still (redetect's worst case)")
     parser.add_argument("--no-server", action="store_true", help="skip server mode")
     args = parser.parse_args(argv)
 
@@ -108,7 +114,7 @@ def main(argv=None):
     rows = []
     try:
         with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
-            videos = build_videos(Path(tmp))
+            videos = build_videos(Path(tmp), args.moving)
             for scene, video in videos.items():
                 for name, query, threads in configs:
                     try:

@@ -94,15 +94,23 @@ def four_face_scene(faces):
 
 
 def write_y4m(path, frame, frames=4, fps=15):
-    """Write `frame` (RGB uint8, H x W) `frames` times as a 4:2:0 y4m video for Chromium's fake camera."""
-    h, w = frame.shape[:2]
-    yuv = cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420)  # (h * 3 / 2, w) planar
+    """Write `frame` (RGB uint8, H x W) `frames` times, or each frame of a sequence (N x H x W x 3)
+    once, as a 4:2:0 y4m video for Chromium's fake camera (which plays it in a loop)."""
+    sequence = frame if frame.ndim == 4 else [frame] * frames
+    h, w = sequence[0].shape[:2]
     with open(path, "wb") as f:
         f.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
-        for _ in range(frames):
+        for picture in sequence:
             f.write(b"FRAME\n")
-            f.write(yuv.tobytes())
+            f.write(cv2.cvtColor(picture, cv2.COLOR_RGB2YUV_I420).tobytes())  # (h * 3 / 2, w) planar
     return Path(path)
+
+
+def moving_face_scene(frames=30, step=2):
+    """one_face_scene's astronaut sliding right `step` pixels a frame and back: a face that never holds still."""
+    frame, _ = one_face_scene()
+    shifts = [step * k for k in range(frames // 2)]
+    return np.stack([np.roll(frame, s, axis=1) for s in shifts + shifts[::-1]])
 
 
 def write_webm(path, frame, frames=10, fps=10):

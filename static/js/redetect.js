@@ -46,10 +46,8 @@ export function change(a, b) {
  * @returns {{boxesFor: Function, reset: Function}}
  */
 export function createRedetectGate({ maxAgeMs = 500, threshold = 2 } = {}) {
-  let last = null; // {boxes, time, width, height, regions: [{rect, signature}]}
-
-  const regionsOf = (frame, boxes) => [{ x: 0, y: 0, w: frame.width, h: frame.height }, ...boxes]
-    .map((rect) => ({ rect, signature: signature(frame, rect) }));
+  // What the last detection saw: {boxes, time, width, height, frame: whole-frame signature, inBoxes: [signature]}.
+  let last = null;
 
   /**
    * The boxes for this frame: the last detection's while nothing moved, else `detect()`'s.
@@ -59,12 +57,16 @@ export function createRedetectGate({ maxAgeMs = 500, threshold = 2 } = {}) {
    * @returns {Promise<{boxes: object[], detected: boolean}>}
    */
   async function boxesFor(frame, detect, now) {
-    const still = last !== null && maxAgeMs > 0 && now - last.time < maxAgeMs
+    if (maxAgeMs <= 0) return { boxes: await detect(), detected: true };
+    const whole = signature(frame, { x: 0, y: 0, w: frame.width, h: frame.height });
+    const still = last !== null && now - last.time < maxAgeMs
       && frame.width === last.width && frame.height === last.height
-      && last.regions.every((r) => change(signature(frame, r.rect), r.signature) < threshold);
+      && change(whole, last.frame) < threshold
+      && last.boxes.every((box, i) => change(signature(frame, box), last.inBoxes[i]) < threshold);
     if (still) return { boxes: last.boxes, detected: false };
     const boxes = await detect();
-    last = { boxes, time: now, width: frame.width, height: frame.height, regions: regionsOf(frame, boxes) };
+    last = { boxes, time: now, width: frame.width, height: frame.height, frame: whole,
+             inBoxes: boxes.map((box) => signature(frame, box)) };
     return { boxes, detected: true };
   }
 

@@ -387,3 +387,14 @@ def test_a_still_camera_keeps_its_boxes_between_detections(live_app, one_face_br
         assert "boxes kept" in page.inner_text("#detail") or detected[-1]
     else:
         assert detected == [True] * 12
+
+
+def test_a_face_that_keeps_moving_is_detected_again_on_most_frames(chromium, live_app, tmp_path, open_page):
+    from bench import scenes
+
+    browser = chromium(scenes.write_y4m(tmp_path / "moving.y4m", scenes.moving_face_scene()))
+    page = open_page(browser, f"{live_app.url}/?mode=browser&backend=wasm")
+    wait_frames(page, 12)
+    frames = page.evaluate("() => ferApp.history.slice(-12)")
+    assert sum(f["detected"] for f in frames) >= 8, [f["detected"] for f in frames]
+    assert all(f["faces"] == 1 for f in frames)
