@@ -379,20 +379,25 @@ def test_a_still_camera_keeps_its_boxes_between_detections(live_app, one_face_br
     second (`redetect` ms) and the boxes stay on the face; `redetect=0` detects on every frame."""
     _, expected, _ = videos("one")
     page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm&redetect={redetect}")
-    (face,) = match(wait_frames(page, 12), expected)
+    (face,) = match(wait_frames(page, 30), expected)
     assert face is not None
-    detected = page.evaluate("() => ferApp.history.slice(-12).map((h) => h.detected)")
+    # One read, so the status line belongs to the last frame listed (both are set in one task).
+    seen = page.evaluate("""() => ({ frames: ferApp.history.slice(-30).map((h) => [h.t, h.detected]),
+                                      detail: document.getElementById('detail').textContent })""")
+    times = [t for t, detected in seen["frames"] if detected]
     if redetect:
-        assert 1 <= detected.count(True) <= 8, detected
-        assert "boxes kept" in page.inner_text("#detail") or detected[-1]
+        # 30 frames span well over `redetect` ms on this machine, so the detector ran, but on few of them.
+        assert 1 <= len(times) <= 15, seen["frames"]
+        assert ("boxes kept" in seen["detail"]) == (not seen["frames"][-1][1]), seen["detail"]
     else:
-        assert detected == [True] * 12
+        assert len(times) == 30
 
 
 def test_a_face_that_keeps_moving_is_detected_again_on_most_frames(chromium, live_app, tmp_path, open_page):
     from bench import scenes
 
-    browser = chromium(scenes.write_y4m(tmp_path / "moving.y4m", scenes.moving_face_scene()))
+    # At 30 fps the camera shows a new picture for nearly every frame the page analyses while it detects.
+    browser = chromium(scenes.write_y4m(tmp_path / "moving.y4m", scenes.moving_face_scene(), fps=30))
     page = open_page(browser, f"{live_app.url}/?mode=browser&backend=wasm")
     wait_frames(page, 12)
     frames = page.evaluate("() => ferApp.history.slice(-12)")
