@@ -1,6 +1,6 @@
 """Benchmark every exported format of a model: size, ms per face at batch 1, PublicTest accuracy.
 
-    python -m bench.models [--model models/default] [--runs 200]
+    python -m bench.models [--model models/default] [--runs 200] [--split PrivateTest]
 
 Times are medians over --runs single-face calls after a warm-up, all measured in this run, on
 this machine; compare rows with each other rather than quoting them as absolute truths.
@@ -39,11 +39,13 @@ def main(argv=None):
     p.add_argument("--data", default=str(DEFAULT_DATA), help="FER2013 CSV for PublicTest accuracy")
     p.add_argument("--runs", type=int, default=200, help="timed single-face calls per format")
     p.add_argument("--cpu-runs", type=int, default=20, help="timed calls for TF.js's slow CPU backend")
+    p.add_argument("--split", default="PublicTest",
+                   help="the split for the accuracy column (PublicTest selects; PrivateTest only reports a choice made)")
     args = p.parse_args(argv)
 
     model_dir = Path(args.model)
     manifest = json.loads((model_dir / "manifest.json").read_text())
-    public = load(args.data)["PublicTest"] if Path(args.data).exists() else None
+    public = load(args.data)[args.split] if Path(args.data).exists() else None
     x = preprocess_batch(public.x) if public is not None else np.zeros((1, 48, 48, 1), np.float32)
     one = x[:1]
     accuracy = (lambda probs: float((probs.argmax(1) == public.y).mean())) if public is not None else (lambda _: None)
@@ -70,7 +72,7 @@ def main(argv=None):
 
     print(f"model: {model_dir} ({manifest['architecture']}), {args.runs} runs per row "
           f"({args.cpu_runs} for TF.js cpu), batch 1, median")
-    print("| format | size (KB) | ms/face | PublicTest acc | x tflite float32 time |")
+    print(f"| format | size (KB) | ms/face | {args.split} acc | x tflite float32 time |")
     print("|---|---:|---:|---:|---:|")
     base = rows[1][2]
     for name, size, ms, acc in rows:
