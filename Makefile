@@ -7,7 +7,10 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 JS_STAMP := node_modules/.installed
 DATA ?= ../shared/datasets/fer2013/fer2013.csv.gz
-RUN ?= runs/ensemble/student2
+# Where make train writes its runs (a test runs the whole recipe, shortened, into a temporary folder).
+RUNS ?= runs
+RUN ?= $(RUNS)/ensemble/student2
+EXPORT_DIR ?= models/default
 # The shipped default (models/default): a compact ResNet, SGD + cosine, erasing, trained in cosine
 # cycles, each starting at the previous one's best: 45 epochs from 0.05, 36 from 0.02 and 36 from
 # 0.01 with mixup 0.2 (label smoothing 0.1); then 16 from 0.003 sparing 30% of faces the resampling
@@ -49,27 +52,27 @@ test: setup browser
 	$(PY) -m pytest -q
 
 train: $(PY_STAMP)
-	$(PY) -m training.train --data $(DATA) --run-dir runs/resnet $(DEFAULT_RECIPE) --label-smoothing 0.1 \
+	$(PY) -m training.train --data $(DATA) --run-dir $(RUNS)/resnet $(DEFAULT_RECIPE) --label-smoothing 0.1 \
 	  --epochs 45 --lr 0.05
-	$(PY) -m training.train --data $(DATA) --run-dir runs/resnet_restart $(DEFAULT_RECIPE) --label-smoothing 0.1 \
-	  --epochs 36 --lr 0.02 --init-from runs/resnet/best.keras
-	$(PY) -m training.train --data $(DATA) --run-dir runs/resnet_cycle3 $(DEFAULT_RECIPE) --label-smoothing 0.1 \
-	  --epochs 36 --lr 0.01 --mixup 0.2 --init-from runs/resnet_restart/best.keras
-	$(PY) -m training.train --data $(DATA) --run-dir runs/resnet_sharp $(FINE_TUNE) --label-smoothing 0.1 \
-	  --init-from runs/resnet_cycle3/best.keras
-	$(PY) -m training.distill --data $(DATA) --models runs/resnet_cycle3/best.keras runs/resnet_sharp/epochs/16.keras \
-	  --tta smooth_flip --out runs/teacher.npy
-	$(PY) -m training.train --data $(DATA) --run-dir runs/resnet_distill $(FINE_TUNE) --teacher runs/teacher.npy \
-	  --distill 0.5 --init-from runs/resnet_sharp/epochs/16.keras
-	$(PY) -m training.ensemble_distill --data $(DATA) --out runs/ensemble $(ENSEMBLE_RECIPE) \
-	  --student-init scratch runs/resnet_distill/best.keras
+	$(PY) -m training.train --data $(DATA) --run-dir $(RUNS)/resnet_restart $(DEFAULT_RECIPE) --label-smoothing 0.1 \
+	  --epochs 36 --lr 0.02 --init-from $(RUNS)/resnet/best.keras
+	$(PY) -m training.train --data $(DATA) --run-dir $(RUNS)/resnet_cycle3 $(DEFAULT_RECIPE) --label-smoothing 0.1 \
+	  --epochs 36 --lr 0.01 --mixup 0.2 --init-from $(RUNS)/resnet_restart/best.keras
+	$(PY) -m training.train --data $(DATA) --run-dir $(RUNS)/resnet_sharp $(FINE_TUNE) --label-smoothing 0.1 \
+	  --init-from $(RUNS)/resnet_cycle3/best.keras
+	$(PY) -m training.distill --data $(DATA) --models $(RUNS)/resnet_cycle3/best.keras $(RUNS)/resnet_sharp/epochs/16.keras \
+	  --tta smooth_flip --out $(RUNS)/teacher.npy
+	$(PY) -m training.train --data $(DATA) --run-dir $(RUNS)/resnet_distill $(FINE_TUNE) --teacher $(RUNS)/teacher.npy \
+	  --distill 0.5 --init-from $(RUNS)/resnet_sharp/epochs/16.keras
+	$(PY) -m training.ensemble_distill --data $(DATA) --out $(RUNS)/ensemble $(ENSEMBLE_RECIPE) \
+	  --student-init scratch $(RUNS)/resnet_distill/best.keras
 
 train-baseline: $(PY_STAMP)
 	$(PY) -m training.train --data $(DATA) --run-dir runs/mini_xception $(BASELINE_RECIPE)
 
 # Export runs Node to check the TF.js model against Keras, hence the full setup.
 export: setup
-	$(PY) -m converters.export --model $(RUN)/best.keras --run-dir $(RUN) --data $(DATA) --tta smooth_flip --out models/default
+	$(PY) -m converters.export --model $(RUN)/best.keras --run-dir $(RUN) --data $(DATA) --tta smooth_flip --out $(EXPORT_DIR)
 
 export-baseline: setup
 	$(PY) -m converters.export --model runs/mini_xception/best.keras --run-dir runs/mini_xception --data $(DATA) \

@@ -1,0 +1,58 @@
+"""`make train` then `make export`: the default's whole recipe, every stage fed by the one before.
+
+The recipe takes hours on a CPU (and its last stage wants a GPU), so this runs the very commands
+make prints, with each stage's epochs cut to 1, on the small CSV. What it checks is the wiring: the
+flags each tool accepts, and each stage finding the files the previous one wrote.
+"""
+import json
+import re
+import shlex
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+SHORT_EPOCHS = 1
+
+
+def recipe_commands(*make_args) -> list[list[str]]:
+    """The Python commands `make -n` prints for the given targets and variables."""
+    printed = subprocess.run(["make", "-n", "--no-print-directory", *make_args], cwd=ROOT, check=True,
+                             capture_output=True, text=True).stdout.replace("\\\n", " ")
+    commands = [shlex.split(line) for line in printed.splitlines()]
+    # Only the recipe's own steps; set-up lines (pip, npm) may appear when a stamp is stale.
+    return [[sys.executable, *cmd[1:]] for cmd in commands
+            if len(cmd) > 2 and cmd[1] == "-m" and cmd[2].startswith(("training.", "converters."))]
+
+
+def shortened(command: list[str]) -> list[str]:
+    """Every epoch count cut to SHORT_EPOCHS, the checkpoints named by epoch with it, and the wide
+    teachers narrowed (on a CPU, predicting with two 11 M-parameter teachers alone takes minutes)."""
+    text = shlex.join(command)
+    text = re.sub(r"--(teacher-|student-)?epochs \d+", rf"--\g<1>epochs {SHORT_EPOCHS}", text)
+    text = re.sub(r"epochs/\d+\.keras", f"epochs/{SHORT_EPOCHS:02d}.keras", text)  # train.py names them 01, 02...
+    if command[2] == "training.ensemble_distill":
+        text += " --teacher-widths 8 16 32 64"
+    return shlex.split(text)
+
+
+@pytest.mark.slow
+def test_make_train_then_export_runs_end_to_end(small_data, tmp_path):
+    runs, out = tmp_path / "runs", tmp_path / "default"
+    commands = recipe_commands("train", "export", f"DATA={small_data}", f"RUNS={runs}", f"EXPORT_DIR={out}")
+    steps = [cmd[2] for cmd in commands]
+    assert steps == ["training.train"] * 4 + ["training.distill", "training.train", "training.ensemble_distill",
+                                              "converters.export"]
+    for command in map(shortened, commands):
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+        assert done.returncode == 0, f"{shlex.join(command)} failed:\n{done.stderr[-3000:]}"
+
+    assert (runs / "teacher.npy").exists()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["test_time_augmentation"] == "smooth_flip"
+    assert manifest["training"]["epochs_run"] == SHORT_EPOCHS  # the provenance is the student's own run
+    assert set(manifest["metrics"]) == {"PublicTest", "PrivateTest"}
+    for entry in manifest["formats"].values():
+        assert (out / entry["path"]).exists(), entry
