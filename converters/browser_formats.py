@@ -67,17 +67,11 @@ def smallest_within_loss(formats: dict) -> str:
     return min(good, key=lambda name: formats[name]["bytes"])
 
 
-def public_split(data):
-    """PublicTest of `data`, or None where the data has none (a calibration-only CSV, say)."""
-    from training.data import load
-
-    return load(data).get("PublicTest")
-
-
 def update_export(model_dir, data) -> dict:
     """Add the TF.js formats an export lacks (from its saved_model/), measure them all and choose
     again; the rest of the manifest (metrics, provenance) stays. Returns the manifest."""
     from converters.manifest import read_manifest, refresh_files, write_manifest
+    from training.data import load
 
     model_dir = Path(model_dir)
     manifest = read_manifest(model_dir)
@@ -86,7 +80,7 @@ def update_export(model_dir, data) -> dict:
             model_json = export_tfjs(model_dir / "saved_model", model_dir, name)
             manifest["formats"][name] = format_entry(model_dir, model_json, name)
     refresh_files(manifest, model_dir)
-    manifest["browser_format"] = choose_browser_format(model_dir, manifest["formats"], public_split(data))
+    manifest["browser_format"] = choose_browser_format(model_dir, manifest["formats"], load(data).get("PublicTest"))
     write_manifest(model_dir, manifest)
     return manifest
 

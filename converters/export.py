@@ -33,10 +33,10 @@ os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
 import numpy as np  # noqa: E402
 
 from converters.browser_formats import (  # noqa: E402
-    WEIGHT_ENCODINGS, choose_browser_format, export_tfjs, format_entry, public_split)
+    WEIGHT_ENCODINGS, choose_browser_format, export_tfjs, format_entry)
 from converters.manifest import build_manifest, write_manifest  # noqa: E402
-from training.data import load  # noqa: E402
-from training.evaluate import DEFAULT_DATA, KERAS_FILE, evaluate, load_keras_model  # noqa: E402
+from training.data import DataError, load  # noqa: E402
+from training.evaluate import DEFAULT_DATA, KERAS_FILE, evaluate_faces, load_keras_model  # noqa: E402
 from training.preprocessing import INPUT_SHAPE, preprocess_batch  # noqa: E402
 from training.tta import TTA_CHOICES, graph_tta, with_tta  # noqa: E402
 
@@ -92,9 +92,9 @@ def export_tflite(saved_model: Path, out_dir: Path, kind: str, representative_fa
     return path
 
 
-def representative_training_faces(data, n=REPRESENTATIVE_FACES, seed=0) -> np.ndarray:
-    """A seeded random sample of Training faces for int8 calibration (never the test splits)."""
-    training = load(data)["Training"]
+def representative_training_faces(training, n=REPRESENTATIVE_FACES, seed=0) -> np.ndarray:
+    """A seeded random sample of `training` (FER2013's Training Split) for int8 calibration (never the
+    test splits)."""
     pick = np.random.default_rng(seed).choice(len(training), size=min(n, len(training)), replace=False)
     return training.x[np.sort(pick)]
 
@@ -107,6 +107,11 @@ def export(model_path, out_dir, data=DEFAULT_DATA, name=None, metrics=None, trai
     """
     import keras
 
+    dataset = load(data)  # once, and before anything is written: parsing FER2013's CSV takes seconds
+    missing = ({"Training"} | ({"PublicTest", "PrivateTest"} if metrics is None else set())) - set(dataset)
+    if missing:
+        raise DataError(f"{data}: no {' or '.join(sorted(missing))} split; found {sorted(dataset)}. Export calibrates "
+                        "int8 on Training faces and, unless given metrics, measures PublicTest and PrivateTest")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     loaded = load_keras_model(model_path)
@@ -117,7 +122,7 @@ def export(model_path, out_dir, data=DEFAULT_DATA, name=None, metrics=None, trai
         keras.models.save_model(model, out_dir / KERAS_FILE)
 
     saved_model = export_saved_model(model, out_dir)
-    faces = representative_training_faces(data)
+    faces = representative_training_faces(dataset["Training"])
     formats = {"keras": {"path": KERAS_FILE, "runtime": "keras"}}
     for tfjs_name in WEIGHT_ENCODINGS:
         model_json = export_tfjs(saved_model, out_dir, tfjs_name)
@@ -129,10 +134,10 @@ def export(model_path, out_dir, data=DEFAULT_DATA, name=None, metrics=None, trai
         formats[f"tflite_{kind}"] = {"path": path.name, "runtime": "tflite", "dtype": kind}
 
     if metrics is None:
-        metrics = {split: _summary(evaluate(model, data, split)) for split in ("PublicTest", "PrivateTest")}
+        metrics = {split: _summary(evaluate_faces(model, dataset[split])) for split in ("PublicTest", "PrivateTest")}
     manifest = build_manifest(out_dir, name or out_dir.name, model.name, formats, metrics, training or {},
                               test_time_augmentation=graph_tta(model))
-    manifest["browser_format"] = choose_browser_format(out_dir, manifest["formats"], public_split(data))
+    manifest["browser_format"] = choose_browser_format(out_dir, manifest["formats"], dataset.get("PublicTest"))
     write_manifest(out_dir, manifest)
     return manifest
 
@@ -174,8 +179,12 @@ def main(argv=None):
                         total_train_seconds=run_metrics["total_train_seconds"], args=run_args)
         if (run / "args_resumed.json").exists():  # the flags of the last resume, when they changed the recipe
             training["args_resumed"] = json.loads((run / "args_resumed.json").read_text())
-        copy_run_report(run, Path(args.out) / "report")
-    manifest = export(args.model, args.out, args.data, args.name, training=training, tta=args.tta)
+        copy_run_report(run, Path(args.out) / "report")  # first, so that the manifest lists and hashes it
+    try:
+        manifest = export(args.model, args.out, args.data, args.name, training=training, tta=args.tta)
+    except (DataError, FileNotFoundError, ExportError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     print(json.dumps({k: manifest[k] for k in ("name", "formats", "metrics")}, indent=2))
     return 0
 

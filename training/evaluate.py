@@ -36,17 +36,20 @@ def load_keras_model(path):
 def evaluate(model, data, split="PrivateTest", tta=None) -> dict:
     """Metrics of `model` (or of a list of models, their probabilities averaged) on one split of the
     dataset at `data` (a single-split folder needs no split name)."""
-    models = model if isinstance(model, list) else [model]
     dataset = load(data)
     if split not in dataset:
         if len(dataset) != 1:
             raise DataError(f"{data}: no split {split!r}; found {sorted(dataset)}")
         split = next(iter(dataset))
-    faces = dataset[split]
-    probabilities = mean_probabilities(models, faces.x, tta)
-    report = classification_report(faces.y, probabilities)
+    return {"data": str(data), "split": split, **evaluate_faces(model, dataset[split], tta)}
+
+
+def evaluate_faces(model, faces, tta=None) -> dict:
+    """Metrics of `model` (or a list of models, averaged) on `faces` (a training.data.Split)."""
+    models = model if isinstance(model, list) else [model]
+    report = classification_report(faces.y, mean_probabilities(models, faces.x, tta))
     in_graph = graph_tta(models[0])  # an export made with --tta does its views itself
-    return {"data": str(data), "split": split, "tta": in_graph if in_graph != "none" else (tta or "none"), **report}
+    return {"tta": in_graph if in_graph != "none" else (tta or "none"), **report}
 
 
 def main(argv=None):

@@ -188,3 +188,14 @@ def test_run_report_replaces_the_previous_models_report(tmp_path):
     (report / "args_resumed.json").write_text('{"epochs": 45}')  # left by the model exported before
     copy_run_report(run, report)
     assert sorted(p.name for p in report.iterdir()) == ["args.json", "log.csv"]
+
+
+def test_export_without_the_test_splits_names_them_and_writes_nothing(tmp_path, faces):
+    """Metrics need PublicTest and PrivateTest: a Training-only CSV fails before any file is written."""
+    from converters.export import export
+    from training.data import DataError
+
+    data = _tiny_training_csv(tmp_path, faces)
+    with pytest.raises(DataError, match="no PrivateTest or PublicTest split; found \\['Training'\\]"):
+        export(DEFAULT_MODEL_DIR / "model.keras", tmp_path / "out", data=data)
+    assert not (tmp_path / "out").exists()
