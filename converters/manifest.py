@@ -61,6 +61,11 @@ def build_manifest(out_dir: Path, name: str, architecture: str, formats: dict, m
     return manifest
 
 
+def page_format(manifest: dict) -> str:
+    """The format name of the TF.js files the page loads (static/js/boot.js reads the same field)."""
+    return manifest.get("browser_format", "tfjs")  # manifests written before the field was added name none
+
+
 def write_manifest(out_dir: Path, manifest: dict):
     (Path(out_dir) / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
 

@@ -4,6 +4,7 @@ from pathlib import Path
 from flask import Flask
 from flask_socketio import SocketIO
 
+from converters.manifest import page_format
 from server import api, model_files, pages, websocket_mask
 from server.config import ROOT, from_env
 from server.pipeline import Engine
@@ -42,8 +43,7 @@ def create_app(config=None) -> Flask:
                     min_face=settings["MIN_FACE"], async_mode=socketio.async_mode)
     app.extensions["fer"] = engine
     model_name = Path(settings["MODEL_DIR"]).resolve().name
-    browser_format = engine.manifest.get("browser_format", "tfjs")  # older manifests name none
-    settings["MODEL_URL"] = f"/models/{model_name}/{engine.manifest['formats'][browser_format]['path']}"
+    settings["MODEL_URL"] = f"/models/{model_name}/{engine.manifest['formats'][page_format(engine.manifest)]['path']}"
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
