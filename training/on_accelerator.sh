@@ -7,6 +7,9 @@
 #       bash training/on_accelerator.sh receive
 #   call 2, carry .gpu/data/fer.parts.json .gpu/data/fer.part-001
 #       bash training/on_accelerator.sh train --teachers 1 --teacher-epochs 150 --student-epochs 0
+#   or, to end the lease with a student to ship (the README's "Which plan for call 2"):
+#       bash training/on_accelerator.sh train --teachers 1 --time-budget 500 --student-ratio 0.45 \
+#         --student-init models/default/model.keras --student-lr 0.01
 #
 # `train` passes its arguments to training.ensemble_distill (--data and --out are set here), stops
 # it before the call's limit (TRAIN_SECONDS, default 540; a later `train ... --resume` on the warm
