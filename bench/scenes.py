@@ -113,6 +113,24 @@ def moving_face_scene(frames=30, step=2):
     return np.stack([np.roll(frame, s, axis=1) for s in shifts + shifts[::-1]])
 
 
+def recorded_scene(path, width=640):
+    """Every frame of a recorded video (any file OpenCV reads), RGB, scaled to `width` with its
+    aspect kept (even height, as 4:2:0 needs), and its frame rate rounded."""
+    capture = cv2.VideoCapture(str(path))
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    frames = []
+    while True:
+        ok, bgr = capture.read()
+        if not ok:
+            break
+        height = 2 * round(bgr.shape[0] * width / bgr.shape[1] / 2)
+        frames.append(cv2.cvtColor(cv2.resize(bgr, (width, height), interpolation=cv2.INTER_CUBIC), cv2.COLOR_BGR2RGB))
+    capture.release()
+    if not frames:
+        raise ValueError(f"{path}: no video frames OpenCV can read")
+    return np.stack(frames), max(1, round(fps))
+
+
 def write_webm(path, frame, frames=10, fps=10):
     """Write `frame` (RGB uint8) as a short VP8 WebM, a video file a person might upload."""
     h, w = frame.shape[:2]
