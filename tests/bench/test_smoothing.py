@@ -46,3 +46,38 @@ def test_jittered_frames_differ_but_stay_close_to_the_face():
     assert frames.shape == (5, 48, 48) and frames.dtype == np.uint8
     assert len({f.tobytes() for f in frames}) == 5
     assert all(np.abs(f.astype(int) - face).mean() < 12 for f in frames)
+
+
+def _write_avi(path, frames, fps=30):
+    import cv2
+
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (w, h))
+    for frame in frames:
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return path
+
+
+@pytest.mark.real_model
+def test_a_recorded_video_is_labelled_at_the_asked_rate_as_the_server_labels_it(tmp_path):
+    from bench import scenes
+    from bench.smoothing import recorded_probabilities
+    from tests.conftest import DEFAULT_MODEL_DIR
+
+    frame, [(expected, _)] = scenes.one_face_scene()
+    video = _write_avi(tmp_path / "astronaut.avi", [frame] * 6)
+    labels, probabilities, fps = recorded_probabilities(video, DEFAULT_MODEL_DIR, fps=10)
+    assert fps == 10 and probabilities.shape == (2, len(labels))  # every third of 6 frames at 30 fps
+    np.testing.assert_allclose(probabilities.sum(1), 1, atol=1e-3)
+    assert [labels[k] for k in probabilities.argmax(1)] == [expected, expected]
+
+
+def test_a_recorded_video_without_a_face_is_an_error(tmp_path):
+    from bench import scenes
+    from bench.smoothing import recorded_probabilities
+    from tests.conftest import DEFAULT_MODEL_DIR
+
+    video = _write_avi(tmp_path / "empty.avi", [scenes.blank()] * 3)
+    with pytest.raises(ValueError, match="empty.avi: the detector found no face"):
+        recorded_probabilities(video, DEFAULT_MODEL_DIR, fps=10)
