@@ -133,7 +133,7 @@ def main(argv=None):
     finally:
         server.stop()
 
-    print(f"Headless Chromium ({CHROMIUM}), fake camera 640 px wide (480 high but for --video), {os.cpu_count()} CPU cores, "
+    print(f"Headless Chromium ({CHROMIUM}), 640-wide fake camera, {os.cpu_count()} CPU cores, "
           f"{args.seconds:g} s per row after {WARMUP_FRAMES} warm-up frames; medians in ms.")
     print("Server mode: detect/classify are the server's own timings; 'frame ms' is the round trip.")
     header = (f"| {'scene':8} | {'mode / backend':22} | {'used':6} | {'fps':>5} | {'faces':>5} | {'detected %':>10} | "

@@ -115,7 +115,8 @@ def moving_face_scene(frames=30, step=2):
 
 def recorded_scene(path, width=640):
     """Every frame of a recorded video (any file OpenCV reads), RGB, scaled to `width` with its
-    aspect kept (even height, as 4:2:0 needs), and its frame rate rounded."""
+    aspect kept (even height, as 4:2:0 needs), and its frame rate rounded. All frames are held in
+    memory: meant for clips of seconds."""
     capture = cv2.VideoCapture(str(path))
     fps = capture.get(cv2.CAP_PROP_FPS)
     frames = []

@@ -112,7 +112,7 @@ def recorded_probabilities(video, model_dir, fps):
     for rgb in frames[::step]:
         detections = engine.detector.detect(rgb)
         if not detections:
-            continue  # the page shows nothing for such a frame, and the smoother's track ends there
+            continue  # left out of the sequence; the printed frame count says how many had a face
         face = max(detections, key=lambda d: d.w * d.h)
         rows.append(engine.classifier.probabilities(square_crop(rgb, face, engine.crop_scale)))
     if not rows:
