@@ -1,17 +1,13 @@
 """bench.scenes.recorded_scene: a recorded video becomes the fake camera's frames."""
-import cv2
 import numpy as np
 import pytest
 
 from bench.scenes import recorded_scene
+from tests.bench.videos import write_avi
 
 
 def test_a_recorded_video_is_scaled_to_640_wide_in_rgb_at_its_frame_rate(tmp_path):
-    path = tmp_path / "clip.avi"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30, (176, 144))
-    for _ in range(3):
-        writer.write(np.full((144, 176, 3), (0, 0, 255), np.uint8))  # red, in OpenCV's BGR
-    writer.release()
+    path = write_avi(tmp_path / "clip.avi", [np.full((144, 176, 3), (255, 0, 0), np.uint8)] * 3, fps=30)  # red
     frames, fps = recorded_scene(path)
     assert frames.shape == (3, 524, 640, 3)  # 144 * 640 / 176 = 523.6, rounded to an even height
     assert fps == 30

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from bench.smoothing import jittered_frames, pairs_with_different_labels, score, smooth_in_node
+from tests.bench.videos import write_avi
 
 needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="Node is not installed")
 
@@ -48,17 +49,6 @@ def test_jittered_frames_differ_but_stay_close_to_the_face():
     assert all(np.abs(f.astype(int) - face).mean() < 12 for f in frames)
 
 
-def _write_avi(path, frames, fps=30):
-    import cv2
-
-    h, w = frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (w, h))
-    for frame in frames:
-        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-    writer.release()
-    return path
-
-
 @pytest.mark.real_model
 def test_a_recorded_video_is_labelled_at_the_asked_rate_as_the_server_labels_it(tmp_path):
     from bench import scenes
@@ -66,7 +56,7 @@ def test_a_recorded_video_is_labelled_at_the_asked_rate_as_the_server_labels_it(
     from tests.conftest import DEFAULT_MODEL_DIR
 
     frame, [(expected, _)] = scenes.one_face_scene()
-    video = _write_avi(tmp_path / "astronaut.avi", [frame] * 6)
+    video = write_avi(tmp_path / "astronaut.avi", [frame] * 6)
     labels, probabilities, fps = recorded_probabilities(video, DEFAULT_MODEL_DIR, fps=10)
     assert fps == 10 and probabilities.shape == (2, len(labels))  # every third of 6 frames at 30 fps
     np.testing.assert_allclose(probabilities.sum(1), 1, atol=1e-3)
@@ -78,6 +68,6 @@ def test_a_recorded_video_without_a_face_is_an_error(tmp_path):
     from bench.smoothing import recorded_probabilities
     from tests.conftest import DEFAULT_MODEL_DIR
 
-    video = _write_avi(tmp_path / "empty.avi", [scenes.blank()] * 3)
+    video = write_avi(tmp_path / "empty.avi", [scenes.blank()] * 3)
     with pytest.raises(ValueError, match="empty.avi: the detector found no face"):
         recorded_probabilities(video, DEFAULT_MODEL_DIR, fps=10)
