@@ -386,8 +386,10 @@ def test_a_still_camera_keeps_its_boxes_between_detections(live_app, one_face_br
                                       detail: document.getElementById('detail').textContent })""")
     times = [t for t, detected in seen["frames"] if detected]
     if redetect:
-        # 30 frames span well over `redetect` ms on this machine, so the detector ran, but on few of them.
-        assert 1 <= len(times) <= 15, seen["frames"]
+        # The detector runs at most once per `redetect` ms, however fast or slow this machine is
+        # (a slow one may detect on every frame, and still within that bound).
+        span = seen["frames"][-1][0] - seen["frames"][0][0]
+        assert 1 <= len(times) <= span / redetect + 2, seen["frames"]
         assert ("boxes kept" in seen["detail"]) == (not seen["frames"][-1][1]), seen["detail"]
     else:
         assert len(times) == 30

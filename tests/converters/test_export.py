@@ -144,13 +144,18 @@ def test_reexport_gives_the_same_predictions(tmp_path, faces):
     # What the page loads: measured on PublicTest, so only where FER2013 is; else float32.
     assert manifest["browser_format"] == (MANIFEST["browser_format"] if FER2013_CSV.exists() else "tfjs")
     # int8 depends on its calibration faces, which are FER2013 Training only when the data is here.
+    # Two conversions on one CPU agree to the bit, but int8 calibration and XNNPACK's kernels differ by
+    # CPU (an AMD EPYC host moved 15 of 896 int8 probabilities by up to two quantisation steps, 0.0078):
+    # what must hold everywhere is the label and probabilities within a few steps.
+    tolerance = {"tflite_float32": 1e-4, "tflite_int8": 4 / 256}
     for fmt in ("tflite_float32", "tflite_int8") if FER2013_CSV.exists() else ("tflite_float32",):
         before = TFLiteModel(model_file(fmt)).predict(faces)
         after = TFLiteModel(tmp_path / "again" / manifest["formats"][fmt]["path"]).predict(faces)
-        np.testing.assert_allclose(after, before, atol=1e-6, err_msg=fmt)
+        np.testing.assert_allclose(after, before, atol=tolerance[fmt], err_msg=fmt)
+        assert (after.argmax(1) == before.argmax(1)).mean() >= 0.99, fmt
     before = run_tfjs_node(model_file("tfjs"), faces)["probabilities"]
     after = run_tfjs_node(tmp_path / "again" / manifest["formats"]["tfjs"]["path"], faces)["probabilities"]
-    np.testing.assert_allclose(after, before, atol=1e-6)
+    np.testing.assert_allclose(after, before, atol=1e-5)
 
 
 def _tiny_training_csv(tmp_path, faces):
