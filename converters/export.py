@@ -14,6 +14,7 @@ writes into --out:
     model_int8.tflite            TensorFlow Lite, int8 weights and activations (float input/output),
                                  calibrated on faces drawn from FER2013 Training
     manifest.json                labels, input and preprocessing, metrics, provenance, sizes, sha256
+    MODEL_CARD.md                the model card, from the manifest and report (converters.model_card)
 
 With --tta flip (or smooth_flip), every format is the model wrapped by training.tta.with_tta: it
 averages each face with its mirror image (softened slightly first) inside the graph, so the browser
@@ -35,6 +36,7 @@ import numpy as np  # noqa: E402
 from converters.browser_formats import (  # noqa: E402
     WEIGHT_ENCODINGS, choose_browser_format, export_tfjs, format_entry)
 from converters.manifest import build_manifest, write_manifest  # noqa: E402
+from converters.model_card import write_model_card  # noqa: E402
 from training.data import DataError, load  # noqa: E402
 from training.evaluate import DEFAULT_DATA, KERAS_FILE, evaluate_faces, load_keras_model  # noqa: E402
 from training.preprocessing import INPUT_SHAPE, preprocess_batch  # noqa: E402
@@ -139,6 +141,7 @@ def export(model_path, out_dir, data=DEFAULT_DATA, name=None, metrics=None, trai
                               test_time_augmentation=graph_tta(model))
     manifest["browser_format"] = choose_browser_format(out_dir, manifest["formats"], dataset.get("PublicTest"))
     write_manifest(out_dir, manifest)
+    write_model_card(out_dir)
     return manifest
 
 

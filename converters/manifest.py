@@ -8,6 +8,7 @@ from pathlib import Path
 from training.preprocessing import SPEC
 
 MANIFEST_NAME = "manifest.json"
+CARD_NAME = "MODEL_CARD.md"  # converters.model_card writes it after the manifest
 
 
 def file_entry(path: Path) -> dict:
@@ -20,8 +21,8 @@ def refresh_files(manifest: dict, out_dir: Path):
     """Set `files` (size and sha256 of every file in `out_dir`) and each format's `bytes` (the sum of
     its files: model.json and shards) from what is on disk now."""
     out_dir = Path(out_dir)
-    files = {str(p.relative_to(out_dir)): file_entry(p)
-             for p in sorted(out_dir.rglob("*")) if p.is_file() and p.name != MANIFEST_NAME}
+    files = {str(p.relative_to(out_dir)): file_entry(p)  # not the manifest, nor the card written from it
+             for p in sorted(out_dir.rglob("*")) if p.is_file() and p.name not in (MANIFEST_NAME, CARD_NAME)}
     for fmt in manifest["formats"].values():
         prefix = fmt["path"].rsplit("/", 1)[0] + "/" if "/" in fmt["path"] else fmt["path"]
         fmt["bytes"] = sum(f["bytes"] for rel, f in files.items() if rel == fmt["path"] or rel.startswith(prefix))
