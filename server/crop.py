@@ -1,20 +1,37 @@
 """Detector box -> the square face crop the classifier sees, as the manifest's `crop_scale` says."""
+import cv2
 import numpy as np
 
 DEFAULT_CROP_SCALE = 1.0  # models exported before crop_scale joined the manifest were trained on tight crops
+# The classifier sees 48x48; a larger crop only costs memory. Without a bound a 91-byte 10000x1 PNG
+# sent with detect=false became a 10000x10000 square (1.5 GB once preprocessing made it float32).
+MAX_CROP_SIDE = 512
 
 
-def square_crop(rgb: np.ndarray, box, crop_scale: float = DEFAULT_CROP_SCALE) -> np.ndarray:
+def square_crop(rgb: np.ndarray, box, crop_scale: float = DEFAULT_CROP_SCALE, max_side: int = MAX_CROP_SIDE) -> np.ndarray:
     """A square of side max(w, h) * crop_scale centred on the box. Parts outside the frame are
-    black, as TF.js cropAndResize fills them in the browser, so both paths see the same pixels."""
+    black, as TF.js cropAndResize fills them in the browser, so both paths see the same pixels.
+    A square wider than `max_side` is returned shrunk to `max_side` (area averaging, as the
+    classifier's own resize), so what it allocates is bounded whatever the box."""
     x, y, w, h = box[:4]
     side = max(1, int(round(max(w, h) * crop_scale)))
     x0 = int(round(x + w / 2 - side / 2))
     y0 = int(round(y + h / 2 - side / 2))
     height, width = rgb.shape[:2]
-    out = np.zeros((side, side) + rgb.shape[2:], rgb.dtype)
     sx0, sy0 = max(0, x0), max(0, y0)
     sx1, sy1 = min(width, x0 + side), min(height, y0 + side)
-    if sx1 > sx0 and sy1 > sy0:
+    factor = min(1.0, max_side / side)
+    out_side = max(1, int(round(side * factor)))
+    out = np.zeros((out_side, out_side) + rgb.shape[2:], rgb.dtype)
+    if sx1 <= sx0 or sy1 <= sy0:
+        return out
+    if factor == 1.0:
         out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = rgb[sy0:sy1, sx0:sx1]
+        return out
+    # Where the frame's part of the square lands in the shrunk square (at least one pixel).
+    ox0, oy0 = int((sx0 - x0) * factor), int((sy0 - y0) * factor)
+    ox1 = min(out_side, max(ox0 + 1, int(round((sx1 - x0) * factor))))
+    oy1 = min(out_side, max(oy0 + 1, int(round((sy1 - y0) * factor))))
+    out[oy0:oy1, ox0:ox1] = cv2.resize(np.ascontiguousarray(rgb[sy0:sy1, sx0:sx1]), (ox1 - ox0, oy1 - oy0),
+                                       interpolation=cv2.INTER_AREA).reshape((oy1 - oy0, ox1 - ox0) + rgb.shape[2:])
     return out
