@@ -1,12 +1,20 @@
-// Boot: read the manifest and the URL settings, open the camera (or offer a file),
-// choose the mode (in-browser first, server as the fallback) and the TF.js
-// backend, then run the analyse -> render loop.
+// Boot: read the manifest and the URL settings; start loading the models and open the camera at
+// the same time (the models need not wait for the permission prompt); then run the
+// analyse -> render loop. In `auto` mode analysis runs in this browser, and server mode is only
+// proposed (when in-browser analysis cannot start or is too slow): no frame is sent, and no
+// connection to the server is opened, before the person agrees or chooses server mode.
 import { readSettings, shareLink } from './settings.js';
 import { createUI } from './ui.js';
-import { openCamera } from './camera.js';
+import { openCamera, closeCamera, listCameras } from './camera.js';
 import { createSmoother } from './smoothing.js';
+import { createRecorder } from './recorder.js';
+import { loadTfjs } from './tfjs.js';
+import { chooseBackend, rememberBackend, forgetBackend } from './backends.js';
 
-const FALLBACK_AFTER_MS = 5000; // how long the in-browser rate may stay below minFps in auto mode
+const PROPOSE_AFTER_MS = 5000; // how long the in-browser rate may stay below minFps in auto mode
+// Backends are timed on a small frame: the trial only has to rank them, and on software WebGL
+// each full-size warm-up frame cost seconds.
+const TRIAL_FRAME = { width: 320, height: 240 };
 
 /** The classifier's manifest and TF.js URL: the page's own model, or the one `?model=` names. */
 async function loadModel(name) {
@@ -39,27 +47,69 @@ async function main() {
     return;
   }
   const ui = createUI(document, manifest.labels);
-  const smoother = createSmoother({ labels: manifest.labels, halfLifeMs: settings.smooth });
-  const app = { settings, modelUrl, engine: null, source: null, mirrored: false, fromFile: false, token: 0, stats: [], history: [], lastResult: null, fellBack: false };
+  const newSmoother = () => createSmoother({ labels: manifest.labels, halfLifeMs: settings.smooth });
+  let smoother = newSmoother();
+  const recorder = createRecorder({ labels: manifest.labels });
+  const app = {
+    settings, modelUrl, engine: null, source: null, mirrored: false, fromFile: false, token: 0, stats: [],
+    history: [], lastResult: null, fellBack: false, proposed: false, paused: false, stream: null, recorder,
+    firstResultAt: null,
+  };
   window.ferApp = app; // read-only handle for tests and the benchmark
 
-  ui.selectMode(settings.mode);
+  ui.showSettings(settings);
+  ui.showAbout(manifest);
   ui.setShareLink(shareLink(settings, location));
+  ui.setRecording(false, 0);
   ui.onShare(() => ui.copyShareLink());
-  ui.onModeChange((mode) => {
-    settings.mode = mode;
+  ui.onSettingChange((key, value) => {
+    settings[key] = value;
     history.replaceState(null, '', shareLink(settings, location));
     ui.setShareLink(shareLink(settings, location));
-    startMode(mode);
+    if (key === 'mode') startMode(value); // choosing server mode here is the person's own choice
+    else if (key === 'confidence' && app.engine?.kind === 'browser') startMode(settings.mode); // the detector's setting
+    else if (key === 'smooth') smoother = newSmoother();
+    else if (key === 'unsure') ui.setUnsureBelow(value);
   });
   ui.onUpload((file) => useFile(file));
   ui.onWholeFaceChange(() => { if (app.engine && app.fromFile) loop(++app.token); }); // a still is analysed again
+  ui.onCameraToggle(() => (app.stream ? stopCamera() : startCamera()));
+  ui.onCameraPick((deviceId) => startCamera(deviceId));
+  ui.onPause(() => {
+    app.paused = !app.paused;
+    if (ui.video.srcObject || ui.video.src) (app.paused ? ui.video.pause() : ui.video.play().catch(() => {}));
+    ui.setCameraState({ on: Boolean(app.stream), paused: app.paused });
+  });
+  ui.onSnapshot(async () => ui.download(await ui.snapshot(), 'realtime-fer-snapshot.png'));
+  ui.onRecord(() => {
+    if (recorder.recording()) recorder.stop(); else recorder.start(performance.now());
+    ui.setRecording(recorder.recording(), recorder.rows().length);
+  });
+  ui.onExport((format) => {
+    const [text, type] = format === 'json' ? [recorder.toJSON(), 'application/json'] : [recorder.toCSV(), 'text/csv'];
+    ui.download(new Blob([text], { type }), `realtime-fer-recording.${format}`);
+  });
 
   async function startBrowser() {
+    await loadTfjs();
+    // Imported only now: these modules read globalThis.tf when they load.
     const { startBrowserEngine } = await import('./inbrowser.js');
-    if (!globalThis.tf) throw new Error('TensorFlow.js did not load');
-    const detector = { minConfidence: settings.confidence };
-    return startBrowserEngine({ modelUrl, manifest, detector, redetect: { maxAgeMs: settings.redetect } }, settings.backend);
+    const config = { modelUrl, manifest, detector: { minConfidence: settings.confidence }, redetect: { maxAgeMs: settings.redetect } };
+    const trial = Object.assign(document.createElement('canvas'), TRIAL_FRAME);
+    const choice = chooseBackend(settings.backend);
+    let started;
+    try {
+      started = await startBrowserEngine(config, choice.backend, trial);
+    } catch (err) {
+      if (choice.backend === settings.backend || /could not be loaded/.test(err.message)) throw err;
+      // A backend chosen for this browser (remembered, or WASM for software WebGL) failed: time them all.
+      forgetBackend();
+      started = await startBrowserEngine(config, 'auto', trial);
+      choice.why = `${choice.backend} failed to start`;
+      choice.backend = 'auto';
+    }
+    if (choice.backend === 'auto') rememberBackend(started.engine.backend);
+    return { ...started, why: choice.why };
   }
 
   async function startServer() {
@@ -85,36 +135,67 @@ async function main() {
     app.engine?.dispose();
     app.engine = null;
     ui.clear();
+    ui.hideConsent();
+    ui.showMessage('info', '');
     let engine;
-    let measured = null;
-    if (mode !== 'server') {
-      try {
-        ui.showMessage('info', 'Loading the face detector and the expression model…');
-        ({ engine, measured } = await startBrowser());
-        ui.showMessage('info', '');
-      } catch (err) {
-        if (token !== app.token) return;
-        if (mode === 'auto') return fallBack(`In-browser analysis could not start: ${err.message}`);
-        ui.showMessage('error', err.message);
+    let started = {};
+    try {
+      if (mode === 'server') {
+        ui.setProgress('model', 'skipped');
+        engine = await startServer();
+      } else {
+        ui.setWhere('browser');
+        ui.setProgress('model', 'busy');
+        started = await startBrowser();
+        ({ engine } = started);
+        ui.setProgress('model', 'done');
+      }
+    } catch (err) {
+      if (token !== app.token) return;
+      if (mode === 'server') {
+        ui.setIdle('stopped');
+        ui.showMessage('error', `Server mode could not start: ${err.message}`);
         return;
       }
-    } else {
-      engine = await startServer();
+      ui.setProgress('model', 'failed');
+      ui.setIdle('stopped');
+      if (mode === 'auto') {
+        proposeServer(`In-browser analysis could not start (${err.message})`, token);
+        return;
+      }
+      ui.showMessage('error', err.message);
+      return;
     }
     if (token !== app.token) { engine.dispose(); return; }
-    if (mode === 'auto' && engine.backend === 'cpu' && settings.backend === 'auto') {
-      engine.dispose();
-      return fallBack('No WebGL or WASM backend works in this browser');
-    }
     app.engine = engine;
     ui.setMode(engine.kind, reason);
-    ui.setBackend(engine.backend, measured, engine.threads);
+    ui.setBackend(engine.backend, started.measured, engine.threads, started.why);
+    if (mode === 'auto' && engine.backend === 'cpu' && settings.backend === 'auto') {
+      proposeServer('Only the slow CPU backend works in this browser', token);
+    }
     loop(token);
   }
 
-  function fallBack(why) {
-    app.fellBack = true;
-    return startMode('server', `${why}; switched to server mode.`);
+  /** Propose server mode (auto mode only); switch only once the person agrees. */
+  async function proposeServer(why, token) {
+    app.proposed = true;
+    const yes = await ui.askServer(why);
+    if (token !== app.token) return; // the person changed the mode meanwhile
+    if (yes) {
+      app.fellBack = true;
+      startMode('server', 'Server mode, as you agreed: frames are sent to this server to be analysed.');
+    } else if (!app.engine) {
+      ui.showMessage('info', 'Nothing is analysed and nothing is sent. Server mode stays available under Settings.');
+    }
+  }
+
+  /** What the page says when a result has no face. */
+  function noFaceHint(still) {
+    if (app.fromFile && !ui.wholeFace()) {
+      return 'No face found. If the file is one face, already cropped, tick “The file is one face, already cropped”.';
+    }
+    if (app.fromFile) return still ? 'No face found in this image.' : 'No face found in this frame of the video.';
+    return 'No face in view: face the camera, with light on your face.';
   }
 
   async function loop(token) {
@@ -125,7 +206,8 @@ async function main() {
       const source = app.source;
       const still = source?.tagName === 'CANVAS';
       const ready = source && (still || source.readyState >= 2);
-      if (!ready) { await sleep(100); continue; }
+      if (!ready || app.paused) { await sleep(100); continue; }
+      if (app.firstResultAt === null) ui.setProgress('first', 'busy');
       let result;
       try {
         result = await app.engine.analyse(source, { wholeFace: app.fromFile && ui.wholeFace() });
@@ -136,10 +218,19 @@ async function main() {
         continue;
       }
       if (token !== app.token) return;
+      if (app.source !== source) continue; // the source changed while this frame was analysed
       const now = performance.now();
-      // Live video is smoothed over time; a still image is shown as it was analysed.
-      app.lastResult = still ? result : { ...result, faces: smoother.update(result.faces, now) };
-      ui.render(app.lastResult, { mirrored: app.mirrored });
+      // Live video is smoothed over time (and its faces followed, so each keeps its number);
+      // a still image is shown as it was analysed.
+      const faces = still ? result.faces.map((f, i) => ({ ...f, number: i + 1 })) : smoother.update(result.faces, now);
+      app.lastResult = { ...result, faces };
+      ui.render(app.lastResult, { mirrored: app.mirrored, noFaceHint: noFaceHint(still) });
+      recorder.add(faces, now);
+      if (recorder.recording()) ui.setRecording(true, recorder.rows().length);
+      if (app.firstResultAt === null) {
+        app.firstResultAt = now;
+        ui.setProgress('first', 'done');
+      }
       app.stats.push({ t: now, ...result.timings });
       app.history.push({ t: now, faces: result.faces.length, detected: result.detected, ...result.timings });
       if (app.history.length > 1000) app.history.shift();
@@ -148,21 +239,35 @@ async function main() {
       const fps = span > 0 ? (app.stats.length - 1) / span : 0;
       const sent = result.sent ? `sent ${result.sent.width}×${result.sent.height} JPEG q${result.sent.quality.toFixed(2)}` : '';
       const parts = ['detect', 'classify'].filter((k) => result.timings[k] !== undefined)
-        .map((k) => (k === 'detect' && result.detected === false ? 'boxes kept' : `${k} ${result.timings[k].toFixed(1)} ms`));
+        .map((k) => (k === 'detect' && result.detected === false
+          ? (faces.length ? 'boxes kept' : 'picture unchanged') : `${k} ${result.timings[k].toFixed(1)} ms`));
       ui.setStats({ fps, latency: result.timings.total, detail: [...parts, sent].filter(Boolean).join(' · ') });
       if (still) return; // a still image is analysed once
-      if (settings.mode === 'auto' && app.engine.kind === 'browser' && !app.fellBack
-          && now - started > FALLBACK_AFTER_MS && app.stats.length > 2 && fps < settings.minFps) {
-        fallBack(`In-browser analysis runs at ${fps.toFixed(1)} fps, below ${settings.minFps}`);
-        return;
+      if (settings.mode === 'auto' && app.engine.kind === 'browser' && !app.proposed
+          && now - started > PROPOSE_AFTER_MS && app.stats.length > 2 && fps < settings.minFps) {
+        // Analysis goes on in this browser while the proposal waits for an answer.
+        proposeServer(`In-browser analysis runs at ${fps.toFixed(1)} fps here, below ${settings.minFps}`, token);
       }
       await nextPaint();
     }
   }
 
   function useFile(file) {
+    if (!/^(image|video)\//.test(file.type)) {
+      ui.clear(); // the last result is not this file's
+      ui.showMessage('error', `${file.name} is not an image or a video file: choose a photo (JPEG, PNG…) or a video (MP4, WebM…).`);
+      return;
+    }
+    stopCamera({ quiet: true }); // a chosen file replaces the camera, which goes off
+    ui.clear();
     const url = URL.createObjectURL(file);
-    ui.showMessage('info', `Analysing ${file.name} in this browser.`);
+    const where = app.engine?.kind === 'server' || settings.mode === 'server' ? 'on the server (it is sent there, not stored)' : 'in this browser';
+    ui.showMessage('info', `Analysing ${file.name} ${where}.`);
+    const unreadable = () => {
+      if (app.source === ui.video || app.source === null) app.source = null;
+      ui.clear();
+      ui.showMessage('error', `${file.name} is not a file this browser can read.`);
+    };
     if (file.type.startsWith('image/')) {
       ui.showStill(url);
       app.source = null;
@@ -172,34 +277,69 @@ async function main() {
           { width: ui.image.naturalWidth, height: ui.image.naturalHeight });
         canvas.getContext('2d').drawImage(ui.image, 0, 0);
         app.source = canvas;
-      }, () => ui.showMessage('error', `${file.name} is not an image this browser can read.`));
+      }, unreadable);
     } else {
       ui.video.srcObject = null;
       ui.video.src = url;
       ui.video.loop = true;
       ui.video.muted = true;
-      ui.video.play();
+      ui.video.play().catch(unreadable);
       ui.showVideo(false);
       app.source = ui.video;
     }
     app.mirrored = false;
     app.fromFile = true;
-    if (app.engine) loop(++app.token); else startMode(settings.mode);
+    app.paused = false;
+    ui.setCameraState({ on: false, paused: false });
+    if (app.engine) loop(++app.token);
   }
 
-  try {
-    await openCamera(ui.video);
+  async function startCamera(deviceId = '') {
+    closeCamera(ui.video, app.stream);
+    app.stream = null;
+    ui.setProgress('camera', 'busy');
+    try {
+      app.stream = await openCamera(ui.video, { deviceId });
+    } catch (err) {
+      ui.showMessage('error', err.message);
+      document.body.dataset.camera = 'unavailable';
+      ui.setProgress('camera', 'failed');
+      if (!app.engine) ui.setIdle('waiting for a file');
+      ui.offerUpload(true);
+      ui.setCameraState({ on: false, paused: app.paused });
+      return;
+    }
     ui.showVideo(true);
     app.source = ui.video;
     app.mirrored = true;
-  } catch (err) {
-    ui.showMessage('error', err.message);
-    document.body.dataset.camera = 'unavailable';
+    app.fromFile = false;
+    app.paused = false;
+    document.body.dataset.camera = 'on';
+    ui.setProgress('camera', 'done');
+    ui.setCameraState({ on: true, paused: false });
     ui.offerUpload(true);
-    return; // the engine starts when a file is chosen
+    const current = app.stream.getVideoTracks()[0]?.getSettings().deviceId;
+    listCameras().then((cameras) => ui.setCameras(cameras, current), () => {});
+    if (app.engine) loop(++app.token);
   }
-  document.body.dataset.camera = 'on';
-  await startMode(settings.mode);
+
+  function stopCamera({ quiet = false } = {}) {
+    if (!app.stream) return;
+    closeCamera(ui.video, app.stream);
+    app.stream = null;
+    if (app.source === ui.video) app.source = null;
+    document.body.dataset.camera = 'off';
+    ui.setCameraState({ on: false, paused: app.paused });
+    if (!quiet) {
+      ui.clear();
+      ui.showMessage('info', 'Camera stopped. Start it again, or analyse a file.');
+    }
+  }
+
+  // The models load while the camera starts: neither waits for the other.
+  const modeStarted = startMode(settings.mode);
+  await startCamera();
+  await modeStarted;
 }
 
 main();

@@ -23,15 +23,19 @@ async function pixels(frame) {
  * @returns {Promise<{kind: 'browser', backend: string, threads: number|null, analyse: Function, dispose: Function}>}
  */
 export async function createBrowserEngine(config) {
-  const detector = await createDetector(config.detector);
-  const gate = createRedetectGate(config.redetect);
-  let classifier;
-  try {
-    classifier = await createClassifier({ modelUrl: config.modelUrl, manifest: config.manifest });
-  } catch (err) {
-    detector.dispose();
-    throw err;
+  // Both models download and load at once: the first label waits for the slower, not the sum.
+  const [detected, classified] = await Promise.allSettled([
+    createDetector(config.detector),
+    createClassifier({ modelUrl: config.modelUrl, manifest: config.manifest }),
+  ]);
+  if (detected.status === 'rejected' || classified.status === 'rejected') {
+    if (detected.status === 'fulfilled') detected.value.dispose();
+    if (classified.status === 'fulfilled') classified.value.dispose();
+    throw (classified.status === 'rejected' ? classified : detected).reason;
   }
+  const detector = detected.value;
+  const classifier = classified.value;
+  const gate = createRedetectGate(config.redetect);
 
   /**
    * Analyse one frame from a video, image or canvas: {faces, width, height, timings, detected}.

@@ -56,7 +56,11 @@ export async function createServerEngine(config = {}) {
   socket.on('error', (msg) => settle(msg?.id, new Error(`Server error ${msg?.code ?? ''}: ${msg?.message ?? msg}`)));
 
   function settle(id, err, value) {
-    const ids = pending.has(id) ? [id] : [...pending.keys()]; // an error without id answers the frame in flight
+    // A result answers its own frame only: one that comes after its frame timed out is dropped, or
+    // it would stand for the next frame and keep the page a frame behind. An error without an id
+    // (a refused connection, a closed socket) answers every frame in flight.
+    if (!pending.has(id) && (id !== undefined && id !== null || !err)) return;
+    const ids = pending.has(id) ? [id] : [...pending.keys()];
     for (const key of ids) {
       const p = pending.get(key);
       pending.delete(key);
@@ -67,8 +71,14 @@ export async function createServerEngine(config = {}) {
 
   function connected(ms) {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('Not connected to the server (reconnecting)')), ms);
-      socket.once('connect', () => { clearTimeout(timer); resolve(); });
+      // The listener goes when the wait ends either way: the loop calls this again and again
+      // while the server is away, and each call used to leave one behind.
+      const onConnect = () => { clearTimeout(timer); resolve(); };
+      const timer = setTimeout(() => {
+        socket.off('connect', onConnect);
+        reject(new Error('Not connected to the server (reconnecting)'));
+      }, ms);
+      socket.once('connect', onConnect);
     });
   }
 

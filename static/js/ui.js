@@ -1,39 +1,69 @@
-// The one module that touches the DOM: status line, messages, the overlay canvas
-// (boxes, labels, probability bars), the accessible result list and the controls.
+// The one module that touches the page's elements: status line, progress, messages, the consent
+// prompt, the overlay (static/js/overlay.js draws it), the face list with its bars, and the controls.
 // The preview is mirrored like a selfie camera; boxes are mirrored to match.
+import { createOverlay, colorsFor } from './overlay.js';
+import { verdict } from './verdict.js';
+import { createAnnouncer } from './announcer.js';
 
-const CAPTION_CSS_PX = 16; // the label above each box, as seen on screen
-const BAR_LABEL_CSS_PX = 11; // the names beside the seven probability bars
-const COLORS = ['#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#42d4f4', '#f032e6', '#bfef45'];
+// Where frames go, said the same way everywhere on the page.
+const WHERE = {
+  browser: 'In-browser mode: frames are analysed on this device. No frame leaves it.',
+  server: 'Server mode: frames are sent to this server to be analysed, and are not stored.',
+};
+const PROGRESS_TEXT = {
+  model: { waiting: 'Expression model and face detector', busy: 'Loading the expression model and face detector…',
+    done: 'Models ready', failed: 'Models could not load', skipped: 'No model in this browser (server mode)' },
+  camera: { waiting: 'Camera', busy: 'Starting the camera…', done: 'Camera on', failed: 'No camera: choose a file' },
+  first: { waiting: 'First result', busy: 'Analysing the first frame…', done: 'First result shown' },
+};
 
-/** Bind to the page's elements (ids in templates/index.html). `labels` orders the bars. */
+/**
+ * Bind to the page's elements (ids in templates/index.html).
+ * @param {Document} doc
+ * @param {string[]} labels  the model's labels; orders the bars.
+ */
 export function createUI(doc, labels) {
   const $ = (id) => doc.getElementById(id);
   const el = {
-    stage: $('stage'), video: $('video'), image: $('still'), overlay: $('overlay'),
-    list: $('faces'), mode: $('mode-name'), backend: $('backend-name'), fps: $('fps'),
-    latency: $('latency'), privacy: $('privacy'), message: $('message'), modeSelect: $('mode-select'),
+    stage: $('stage'), video: $('video'), image: $('still'), overlay: $('overlay'), progress: $('progress'),
+    list: $('faces'), noFace: $('no-face'), announcer: $('announcer'), mode: $('mode-name'), backend: $('backend-name'),
+    fps: $('fps'), latency: $('latency'), privacy: $('privacy'), message: $('message'), modeSelect: $('mode-select'),
     share: $('share'), shareLink: $('share-link'), upload: $('upload'), uploadBox: $('upload-box'),
-    wholeFace: $('whole-face'), detail: $('detail'),
+    uploadWhere: $('upload-where'), wholeFace: $('whole-face'), detail: $('detail'), consent: $('consent'),
+    consentText: $('consent-text'), allowServer: $('allow-server'), declineServer: $('decline-server'),
+    cameraToggle: $('camera-toggle'), pause: $('pause'), cameraSelect: $('camera-select'), snapshot: $('snapshot'),
+    record: $('record'), exportButton: $('export'), exportFormat: $('export-format'), recordStatus: $('record-status'),
+    confidence: $('confidence-input'), smooth: $('smooth-input'), unsure: $('unsure-input'), aboutBody: $('about-body'),
   };
-  const ctx = el.overlay.getContext('2d');
+  const overlay = createOverlay(el.overlay);
+  const announcer = createAnnouncer();
+  let unsureBelow = 0;
+  let shown = { faces: [], width: 1, height: 1, mirrored: false }; // the last render, for redraws and snapshots
 
   function setMode(kind, reason = '') {
     el.stage.dataset.mode = kind;
     doc.body.dataset.mode = kind;
     el.mode.textContent = kind === 'server' ? 'server' : 'in-browser';
-    el.privacy.textContent = kind === 'server'
-      ? 'Server mode: frames are sent to this server to be analysed, and are not stored.'
-      : 'In-browser mode: frames are analysed on this device. No frame leaves it.';
+    setWhere(kind);
     if (reason) showMessage('info', reason);
   }
 
-  function setBackend(name, measured, threads = null) {
+  /** Say where frames (and a chosen file) go: 'browser', 'server', or '' before anything runs. */
+  function setWhere(kind) {
+    if (WHERE[kind]) el.privacy.textContent = WHERE[kind];
+    el.uploadWhere.textContent = kind === 'server' ? '(it is sent to this server, and not stored)' : '(it stays in this browser)';
+  }
+
+  /** The status line's mode while nothing analyses: e.g. 'waiting for a file', 'stopped'. */
+  function setIdle(text) { el.mode.textContent = text; }
+
+  function setBackend(name, measured, threads = null, why = '') {
     el.backend.textContent = name;
     doc.body.dataset.backend = name;
     doc.body.dataset.threads = threads ?? '';
     const parts = Object.entries(measured ?? {}).map(([b, ms]) => `${b}: ${ms === null ? 'unavailable' : `${ms.toFixed(1)} ms`}`);
-    const notes = [threads ? `${threads} thread${threads > 1 ? 's' : ''}` : '', parts.length ? `warm-up per frame — ${parts.join(', ')}` : ''];
+    const notes = [threads ? `${threads} thread${threads > 1 ? 's' : ''}` : '', why,
+      parts.length ? `warm-up per frame — ${parts.join(', ')}` : ''];
     el.backend.title = notes.filter(Boolean).join('; ');
   }
 
@@ -43,11 +73,43 @@ export function createUI(doc, labels) {
     el.detail.textContent = detail ?? '';
   }
 
+  /** One step of getting ready: step 'model' | 'camera' | 'first'; state 'busy' | 'done' | 'failed' | 'skipped'. */
+  function setProgress(step, state) {
+    const li = el.progress.querySelector(`[data-step="${step}"]`);
+    li.dataset.state = state;
+    li.textContent = PROGRESS_TEXT[step][state] ?? li.textContent;
+    // Shown until the first result, or until nothing more will come without the person (no camera).
+    const steps = [...el.progress.children].map((c) => c.dataset.state);
+    el.progress.hidden = steps[2] === 'done' || (steps[1] === 'failed' && steps[0] !== 'busy');
+  }
+
   function showMessage(kind, text) {
     el.message.hidden = !text;
     el.message.dataset.kind = kind;
     el.message.textContent = text;
   }
+
+  /**
+   * Propose server mode and wait for the person's answer; nothing is sent before a yes.
+   * @returns {Promise<boolean>}  true once button#allow-server is clicked, false on the other button.
+   */
+  function askServer(why) {
+    el.consentText.textContent = `${why}. Server mode would send the camera's frames to this server `
+      + `(${location.host}) to be analysed there; they are not stored. Nothing is sent unless you agree.`;
+    el.consent.hidden = false;
+    return new Promise((resolve) => {
+      const answer = (yes) => () => {
+        el.consent.hidden = true;
+        el.allowServer.onclick = null;
+        el.declineServer.onclick = null;
+        resolve(yes);
+      };
+      el.allowServer.onclick = answer(true);
+      el.declineServer.onclick = answer(false);
+    });
+  }
+
+  function hideConsent() { el.consent.hidden = true; }
 
   function offerUpload(show = true) { el.uploadBox.hidden = !show; }
 
@@ -66,84 +128,184 @@ export function createUI(doc, labels) {
     el.stage.classList.toggle('mirrored', mirrored);
   }
 
-  function drawFace(face, i, W, mirrored) {
-    const [bx, by, bw, bh] = face.box;
-    const x = mirrored ? W - bx - bw : bx;
-    const color = COLORS[i % COLORS.length];
-    // Sized in screen pixels, not the source's: a 640-pixel frame on a 390-pixel phone screen
-    // would otherwise shrink the text below reading size.
-    const sourcePerCssPixel = W / (el.overlay.clientWidth || W);
-    const unit = CAPTION_CSS_PX * sourcePerCssPixel;
-    ctx.lineWidth = Math.max(2, unit / 6);
-    ctx.strokeStyle = color;
-    ctx.strokeRect(x, by, bw, bh);
-    ctx.font = `${unit}px sans-serif`;
-    const caption = `${face.label} ${(face.confidence * 100).toFixed(0)}%`;
-    const tw = ctx.measureText(caption).width + unit / 2;
-    ctx.fillStyle = color;
-    ctx.fillRect(x, Math.max(0, by - unit * 1.3), tw, unit * 1.3);
-    ctx.fillStyle = '#fff';
-    ctx.fillText(caption, x + unit / 4, Math.max(unit, by - unit * 0.3));
-    // Seven bars under the box, one per label, in manifest order.
-    const font = BAR_LABEL_CSS_PX * sourcePerCssPixel;
-    const barH = font * 1.05;
-    ctx.font = `${font}px sans-serif`;
-    const barW = Math.max(bw, unit * 7);
-    labels.forEach((label, k) => {
-      const y = by + bh + 4 + k * (barH + 2);
-      const p = face.probabilities?.[label] ?? 0;
-      ctx.fillStyle = 'rgba(0,0,0,0.55)';
-      ctx.fillRect(x, y, barW, barH);
-      ctx.fillStyle = color;
-      ctx.fillRect(x, y, barW * p, barH);
-      ctx.fillStyle = '#fff';
-      ctx.fillText(label, x + 2, y + barH - 1);
-    });
+  /** The list item of one face: its number in the box's colour, its verdict, and seven bars. */
+  function faceItem(f, number) {
+    const li = doc.createElement('li');
+    const v = verdict(f, unsureBelow);
+    li.dataset.label = f.label;
+    li.dataset.number = String(number);
+    li.dataset.unsure = String(v.unsure);
+    li.dataset.confidence = f.confidence.toFixed(3);
+    li.dataset.box = f.box.map((x) => Math.round(x)).join(',');
+    const { background, text } = colorsFor(number);
+    const head = doc.createElement('p');
+    head.className = 'face-head';
+    const badge = Object.assign(doc.createElement('span'), { className: 'badge', textContent: String(number) });
+    badge.style.background = background;
+    badge.style.color = text;
+    head.append(badge, ` Face ${number}: ${v.text}, ${v.percent} confident`
+      + (v.unsure ? ` (most likely ${f.label})` : ''));
+    // Divs, not a nested list: `#faces li` is one face (tests and scripts read it so).
+    const bars = doc.createElement('div');
+    bars.className = 'bars';
+    for (const label of labels) {
+      const p = f.probabilities?.[label] ?? 0;
+      const item = doc.createElement('div');
+      item.dataset.label = label;
+      const name = Object.assign(doc.createElement('span'), { className: 'bar-name', textContent: label });
+      const track = Object.assign(doc.createElement('span'), { className: 'bar-track' });
+      const fill = Object.assign(doc.createElement('span'), { className: 'bar-fill' });
+      fill.style.width = `${(p * 100).toFixed(1)}%`;
+      fill.style.background = background;
+      track.append(fill);
+      const value = Object.assign(doc.createElement('span'), { className: 'bar-value', textContent: `${Math.round(p * 100)}%` });
+      item.append(name, track, value);
+      bars.append(item);
+    }
+    li.append(head, bars);
+    return li;
   }
 
-  /** Draw one result ({faces, width, height}) on the overlay and in the list. */
-  function render(result, { mirrored }) {
-    const { faces, width: W, height: H } = result;
-    if (el.overlay.width !== W || el.overlay.height !== H) {
-      el.overlay.width = W;
-      el.overlay.height = H;
-      el.stage.style.setProperty('--aspect', String(W / H));
+  /**
+   * Draw one result ({faces, width, height}) on the overlay and in the list.
+   * @param {object} result
+   * @param {{mirrored: boolean, noFaceHint?: string}} view  noFaceHint: what to say when no face is found.
+   */
+  function render(result, { mirrored, noFaceHint = '' }) {
+    const { faces, width, height } = result;
+    if (el.stage.style.getPropertyValue('--aspect') !== String(width / height)) {
+      el.stage.style.setProperty('--aspect', String(width / height));
     }
-    ctx.clearRect(0, 0, W, H);
-    faces.forEach((f, i) => drawFace(f, i, W, mirrored));
-    el.list.replaceChildren(...faces.map((f, i) => {
-      const li = doc.createElement('li');
-      li.dataset.label = f.label;
-      li.dataset.confidence = f.confidence.toFixed(3);
-      li.dataset.box = f.box.map((v) => Math.round(v)).join(',');
-      const top = labels.map((l) => [l, f.probabilities?.[l] ?? 0]).sort((a, b) => b[1] - a[1]).slice(1, 3);
-      li.textContent = `Face ${i + 1}: ${f.label}, ${(f.confidence * 100).toFixed(0)}% confident`
-        + (top.length ? ` (then ${top.map(([l, p]) => `${l} ${(p * 100).toFixed(0)}%`).join(', ')})` : '');
-      return li;
-    }));
+    shown = { faces, width, height, mirrored };
+    overlay.draw(faces, { width, height, mirrored, unsureBelow });
+    el.list.replaceChildren(...faces.map((f, i) => faceItem(f, f.number ?? i + 1)));
     el.list.dataset.count = String(faces.length);
     el.list.dataset.frames = String(Number(el.list.dataset.frames ?? 0) + 1);
+    el.noFace.hidden = faces.length > 0;
+    el.noFace.textContent = faces.length ? '' : (noFaceHint || 'No face in view.');
+    const summary = faces.map((f, i) => `Face ${f.number ?? i + 1}: ${verdict(f, unsureBelow).text}`).join('. ');
+    const said = announcer.update(summary, performance.now());
+    if (said !== null) el.announcer.textContent = said;
   }
 
   function clear() {
-    ctx.clearRect(0, 0, el.overlay.width, el.overlay.height);
+    overlay.clear();
+    shown = { ...shown, faces: [] };
     el.list.replaceChildren();
     el.list.dataset.count = '0';
+    el.noFace.hidden = true;
+    announcer.reset();
   }
 
-  function setShareLink(url) {
-    el.shareLink.value = url;
+  /** A PNG of what is on screen: the picture (mirrored as shown) with the boxes over it. */
+  function snapshot() {
+    const source = el.video.hidden ? el.image : el.video;
+    const canvas = Object.assign(doc.createElement('canvas'), { width: el.overlay.width, height: el.overlay.height });
+    const ctx = canvas.getContext('2d');
+    if (el.stage.classList.contains('mirrored')) { ctx.translate(canvas.width, 0); ctx.scale(-1, 1); }
+    ctx.drawImage(source, 0, 0, canvas.width, canvas.height);
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.drawImage(el.overlay, 0, 0);
+    return new Promise((resolve) => canvas.toBlob(resolve, 'image/png'));
   }
 
-  function onModeChange(cb) { el.modeSelect.addEventListener('change', () => cb(el.modeSelect.value)); }
-  function selectMode(value) { el.modeSelect.value = value; }
-  function onShare(cb) { el.share.addEventListener('click', cb); }
-  function onUpload(cb) {
-    el.upload.addEventListener('change', () => { if (el.upload.files[0]) cb(el.upload.files[0]); });
+  /** Offer `blob` as a download called `name`. */
+  function download(blob, name) {
+    const a = Object.assign(doc.createElement('a'), { href: URL.createObjectURL(blob), download: name });
+    doc.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
   }
-  /** Whether the user says the uploaded file is one face, already cropped (no detection). */
-  function wholeFace() { return el.wholeFace.checked; }
-  function onWholeFaceChange(cb) { el.wholeFace.addEventListener('change', () => cb(el.wholeFace.checked)); }
+
+  function setShareLink(url) { el.shareLink.value = url; }
+
+  /** Fill the settings panel from `settings` (mode, confidence, smooth, unsure). */
+  function showSettings(settings) {
+    el.modeSelect.value = settings.mode;
+    el.confidence.value = String(settings.confidence);
+    el.smooth.value = String(settings.smooth);
+    el.unsure.value = String(settings.unsure);
+    unsureBelow = settings.unsure;
+  }
+
+  /** cb(key, value) when a setting on the page changes; only values in the inputs' range pass. */
+  function onSettingChange(cb) {
+    el.modeSelect.addEventListener('change', () => cb('mode', el.modeSelect.value));
+    for (const [key, input] of [['confidence', el.confidence], ['smooth', el.smooth], ['unsure', el.unsure]]) {
+      input.addEventListener('change', () => {
+        const v = Number.parseFloat(input.value);
+        if (input.checkValidity() && Number.isFinite(v)) cb(key, v);
+      });
+    }
+  }
+
+  function setUnsureBelow(value) {
+    unsureBelow = value;
+    if (shown.faces.length) render({ faces: shown.faces, width: shown.width, height: shown.height }, shown);
+  }
+
+  /** The camera controls' state: camera on/off, paused, and the cameras to pick from. */
+  function setCameraState({ on, paused }) {
+    el.cameraToggle.textContent = on ? 'Stop camera' : 'Start camera';
+    el.cameraToggle.setAttribute('aria-pressed', String(on));
+    el.pause.textContent = paused ? 'Resume' : 'Pause';
+    el.pause.setAttribute('aria-pressed', String(paused));
+  }
+
+  function setCameras(devices, currentId) {
+    el.cameraSelect.replaceChildren(...devices.map((d, i) => Object.assign(doc.createElement('option'),
+      { value: d.deviceId, textContent: d.label || `Camera ${i + 1}`, selected: d.deviceId === currentId })));
+    el.cameraSelect.hidden = devices.length < 2;
+  }
+
+  function setRecording(recording, rows) {
+    el.record.textContent = recording ? 'Stop recording' : 'Record';
+    el.record.setAttribute('aria-pressed', String(recording));
+    el.exportButton.disabled = recording || rows === 0;
+    el.recordStatus.textContent = recording ? `recording: ${rows} rows` : (rows ? `${rows} rows recorded` : '');
+  }
+
+  /** The about panel, from the manifest: what the model says, how well it does, and its limits. */
+  function showAbout(manifest) {
+    const acc = manifest.metrics?.PrivateTest?.accuracy ?? manifest.metrics?.PublicTest?.accuracy;
+    const split = manifest.metrics?.PrivateTest ? 'PrivateTest' : 'PublicTest';
+    const [h, w] = manifest.input.shape;
+    const parts = [
+      ['p', `Each face found is cropped, turned gray and shrunk to ${w}×${h} pixels, and the model gives a probability `
+        + `to each of ${labels.length} expressions: ${labels.join(', ')}. The percentages are those probabilities; `
+        + 'they add up to 100% for each face. Below the "unsure" setting the page names the two likeliest.'],
+      ['p', `Model: ${manifest.name ?? 'unnamed'}${manifest.architecture ? ` (${manifest.architecture})` : ''}. `
+        + (acc !== undefined ? `On FER2013's ${split} faces it names the expression people gave in ${(acc * 100).toFixed(1)}% of cases.` : '')],
+      ['p', 'Limits: it was trained on FER2013, small gray web photos of mostly posed, strong expressions; '
+        + 'everyday, spontaneous expressions are subtler and it is far less sure of them. Poor or side lighting, '
+        + 'turned heads and glasses lower its accuracy, and faces unlike those in FER2013 may be read less well. '
+        + 'An expression is not a feeling: it reads faces, not minds.'],
+    ];
+    el.aboutBody.replaceChildren(...parts.map(([tag, text]) => Object.assign(doc.createElement(tag), { textContent: text })));
+  }
+
+  const on = (element, event, cb) => element.addEventListener(event, cb);
+
+  return {
+    video: el.video, image: el.image, overlay: el.overlay,
+    setMode, setWhere, setIdle, setBackend, setStats, setProgress, showMessage, askServer, hideConsent,
+    offerUpload, showStill, showVideo, render, clear, snapshot, download, setShareLink, showSettings,
+    onSettingChange, setUnsureBelow, setCameraState, setCameras, setRecording, showAbout,
+    selectMode: (value) => { el.modeSelect.value = value; },
+    onShare: (cb) => on(el.share, 'click', cb),
+    onUpload: (cb) => on(el.upload, 'change', () => { if (el.upload.files[0]) cb(el.upload.files[0]); }),
+    /** Whether the user says the uploaded file is one face, already cropped (no detection). */
+    wholeFace: () => el.wholeFace.checked,
+    onWholeFaceChange: (cb) => on(el.wholeFace, 'change', () => cb(el.wholeFace.checked)),
+    onCameraToggle: (cb) => on(el.cameraToggle, 'click', cb),
+    onPause: (cb) => on(el.pause, 'click', cb),
+    onCameraPick: (cb) => on(el.cameraSelect, 'change', () => cb(el.cameraSelect.value)),
+    onSnapshot: (cb) => on(el.snapshot, 'click', cb),
+    onRecord: (cb) => on(el.record, 'click', cb),
+    onExport: (cb) => on(el.exportButton, 'click', () => cb(el.exportFormat.value)),
+    copyShareLink,
+  };
 
   /** Copy the share link; without the Clipboard API (plain http on a LAN) select it for the user. */
   async function copyShareLink() {
@@ -157,11 +319,4 @@ export function createUI(doc, labels) {
       showMessage('info', 'Copy the selected link: it opens this page with the same mode and settings.');
     }
   }
-
-  return {
-    video: el.video, image: el.image,
-    setMode, setBackend, setStats, showMessage, offerUpload, showStill, showVideo,
-    render, clear, setShareLink, onModeChange, selectMode, onShare, onUpload, copyShareLink,
-    wholeFace, onWholeFaceChange,
-  };
 }

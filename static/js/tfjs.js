@@ -1,0 +1,32 @@
+// TensorFlow.js and its WASM backend, loaded only when in-browser analysis starts: server mode
+// never downloads them (about 2 MB before compression). Both are UMD builds that set globalThis.tf;
+// the modules that use tf (inbrowser.js, detector.js, classifier.js) read it when first imported,
+// so they are imported only after loadTfjs() has resolved.
+const SCRIPTS = [
+  '/vendor/@tensorflow/tfjs/dist/tf.es2017.min.js',
+  // The WASM backend registers itself on the tf above, so it loads second.
+  '/vendor/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.es2017.min.js',
+];
+
+let loading = null;
+
+function addScript(src) {
+  return new Promise((resolve, reject) => {
+    const script = Object.assign(document.createElement('script'), { src, async: false });
+    script.onload = () => resolve();
+    script.onerror = () => reject(new Error(`TensorFlow.js could not be loaded from ${src}`));
+    document.head.append(script);
+  });
+}
+
+/** Load TF.js once (later calls share the first load); resolves to globalThis.tf. */
+export function loadTfjs() {
+  if (globalThis.tf?.wasm) return Promise.resolve(globalThis.tf);
+  loading ??= (async () => {
+    for (const src of SCRIPTS) await addScript(src);
+    if (!globalThis.tf) throw new Error('TensorFlow.js did not load');
+    return globalThis.tf;
+  })();
+  loading.catch(() => { loading = null; }); // a failed load may be tried again
+  return loading;
+}
