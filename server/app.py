@@ -46,6 +46,7 @@ def create_app(config=None) -> Flask:
     settings["MODEL_URL"] = f"/models/{model_name}/{engine.manifest['formats'][page_format(engine.manifest)]['path']}"
 
     app.register_blueprint(pages.bp)
+    pages.compress(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(model_files.bp)
     app.after_request(lambda response: add_headers(response, allowed))

@@ -3,6 +3,7 @@ import mimetypes
 import posixpath
 
 from flask import Blueprint, abort, current_app, render_template, send_from_directory
+from flask_compress import Compress
 
 from server.config import ROOT
 
@@ -13,6 +14,12 @@ NODE_MODULES = ROOT / "node_modules"
 VENDOR_PACKAGES = ("@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm", "@mediapipe/face_detection", "socket.io-client",
                    "@vladmandic/human/models")  # the page's BlazeFace (TF.js graph model); only the models folder
 VENDOR_MAX_AGE = 3600
+
+# Compressed on the way out (brotli where the browser takes it, else gzip): the page's scripts,
+# TF.js and its WebAssembly shrink to about a quarter. The models' weight files are left alone:
+# quantised weights barely compress.
+COMPRESSED_TYPES = ["text/html", "text/css", "text/javascript", "application/javascript", "application/json",
+                    "application/wasm"]
 
 # Browsers refuse to stream-compile WebAssembly served with any other type.
 mimetypes.add_type("application/wasm", ".wasm")
@@ -33,3 +40,11 @@ def vendor(path):
     if ".." in normalised.split("/") or not any(normalised.startswith(p + "/") for p in VENDOR_PACKAGES):
         abort(404, f"/vendor/ serves only the packages {', '.join(VENDOR_PACKAGES)}; got {path!r}")
     return send_from_directory(NODE_MODULES, normalised, max_age=VENDOR_MAX_AGE)
+
+
+def compress(app):
+    """Compress the page's text, scripts and WebAssembly in responses (Flask-Compress)."""
+    app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSED_TYPES)
+    app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
+    app.config.setdefault("COMPRESS_ALGORITHM_STREAMING", ["br", "deflate"])  # files are sent as streams
+    Compress(app)
