@@ -36,7 +36,13 @@ class Engine:
         a detector trained on faces in scenes can miss a face that fills the frame."""
         start = time.perf_counter()
         rgb = decode_image(data, self.max_bytes, self.max_pixels)
+        return self.analyse_rgb(rgb, detect, start)
+
+    def analyse_rgb(self, rgb, detect=True, start=None) -> dict:
+        """`analyse` from an RGB uint8 frame already decoded (a video frame, say): the same result.
+        `start`: when the decoding began, so the timings count it (perf_counter seconds)."""
         decoded = time.perf_counter()
+        start = decoded if start is None else start
         height, width = rgb.shape[:2]
         detections = self.detector.detect(rgb) if detect else [Detection(0, 0, width, height, 1.0)]
         detected = time.perf_counter()
