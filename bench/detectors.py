@@ -12,8 +12,8 @@ import statistics
 import time
 from pathlib import Path
 
-from bench.face_frames import FER_DATA, astronaut_scenes, fer_frames, match, photos
 from server.detectors import DETECTORS, make_detector
+from tests.support.face_frames import FER_DATA, astronaut_scenes, fer_frames, match, photos
 
 
 def evaluate(detector, frames, repeats=1):

@@ -16,11 +16,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.browser import ARGS, CHROMIUM
-from bench.live_server import LiveServer
 from converters.browser_formats import WEIGHT_ENCODINGS
 from converters.manifest import read_manifest
 from server.config import DEFAULTS
+from tests.support.chromium import CHROMIUM, fake_camera_args
+from tests.support.live_server import LiveServer
 
 
 def load_once(browser, url, mbps, latency_ms, shipped, served):
@@ -57,7 +57,7 @@ def main(argv=None):
 
     from playwright.sync_api import sync_playwright
 
-    from bench import scenes
+    from tests.support import scenes
 
     manifest = read_manifest(DEFAULTS["MODEL_DIR"])
     shipped = manifest["browser_format"]
@@ -68,7 +68,7 @@ def main(argv=None):
         with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
             video = scenes.write_y4m(Path(tmp) / "one.y4m", scenes.one_face_scene()[0])
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                                 args=ARGS + [f"--use-file-for-fake-video-capture={video}"])
+                                                 args=fake_camera_args(video))
             try:
                 for _ in range(args.runs):  # interleaved, so a slow spell hits every variant
                     for served in variants:

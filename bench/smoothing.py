@@ -101,7 +101,7 @@ def score(shown, truth, raw, frames, dt_ms):
 def recorded_probabilities(video, model_dir, fps):
     """The largest face's probabilities in the frames of `video` taken at about `fps`, as the
     server labels them; returns (labels, (frames, labels) array, the fps taken)."""
-    from bench.scenes import recorded_scene
+    from tests.support.scenes import recorded_scene
     from server.crop import square_crop
     from server.pipeline import Engine
 

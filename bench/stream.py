@@ -18,8 +18,9 @@ import requests
 import skimage.data
 import socketio
 
-from bench.face_frames import fit
-from bench.live_server import LiveServer, encode
+from tests.support.face_frames import fit
+from tests.support.images import encode
+from tests.support.live_server import LiveServer
 
 PROBE_TIMEOUT_S = 10  # a probe frame not answered by then counts as lost (and as 10 s)
 INLINE = ("import eventlet; eventlet.monkey_patch(); from server.pipeline import Engine; "

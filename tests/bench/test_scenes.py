@@ -1,9 +1,9 @@
-"""bench.scenes.recorded_scene: a recorded video becomes the fake camera's frames."""
+"""tests.support.scenes.recorded_scene (the benches' --video path): a recorded video becomes the fake camera's frames."""
 import numpy as np
 import pytest
 
-from bench.scenes import recorded_scene
-from tests.bench.videos import write_avi
+from tests.support.scenes import recorded_scene
+from tests.support.videos import write_avi
 
 
 def test_a_recorded_video_is_scaled_to_640_wide_in_rgb_at_its_frame_rate(tmp_path):

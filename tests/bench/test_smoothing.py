@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bench.smoothing import jittered_frames, pairs_with_different_labels, score, smooth_in_node
-from tests.bench.videos import write_avi
+from tests.support.videos import write_avi
 
 needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="Node is not installed")
 
@@ -51,7 +51,7 @@ def test_jittered_frames_differ_but_stay_close_to_the_face():
 
 @pytest.mark.real_model
 def test_a_recorded_video_is_labelled_at_the_asked_rate_as_the_server_labels_it(tmp_path):
-    from bench import scenes
+    from tests.support import scenes
     from bench.smoothing import recorded_probabilities
     from tests.conftest import DEFAULT_MODEL_DIR
 
@@ -64,7 +64,7 @@ def test_a_recorded_video_is_labelled_at_the_asked_rate_as_the_server_labels_it(
 
 
 def test_a_recorded_video_without_a_face_is_an_error(tmp_path):
-    from bench import scenes
+    from tests.support import scenes
     from bench.smoothing import recorded_probabilities
     from tests.conftest import DEFAULT_MODEL_DIR
 

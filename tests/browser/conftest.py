@@ -1,26 +1,22 @@
 """Fixtures for the real-browser tests: the live server, fake-camera videos, headless Chromium.
 
-The server is the real one (`python -m server`, around `server.create_app()`), started once per session on a free loopback port with the server
-tests' LiveServer. Videos for Chromium's fake camera are built here, in a tmp dir, from the
+The server is the real one (`python -m server`, around `server.create_app()`), started once per session on a free loopback port
+with tests.support's LiveServer. Videos for Chromium's fake camera are built here, in a tmp dir, from the
 astronaut photo and FER2013 faces. Browsers are Debian's Chromium (never a downloaded one).
 """
 import contextlib
-import os
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
-from bench import scenes
 from tests.conftest import DEFAULT_MODEL_DIR
-from bench.live_server import LiveServer
+from tests.support import scenes
+from tests.support.chromium import CHROMIUM, fake_camera_args
+from tests.support.live_server import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
-BASE_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--no-first-run", "--use-fake-device-for-media-stream"]
 
 
 def pytest_configure(config):
@@ -81,12 +77,8 @@ def chromium(playwright_instance):
     launched = []
 
     def launch(video=None, camera=True):
-        args = list(BASE_ARGS)
-        if camera:
-            args.append("--use-fake-ui-for-media-stream")
-        if video:
-            args.append(f"--use-file-for-fake-video-capture={video}")
-        browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+        browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                                      args=fake_camera_args(video, camera))
         launched.append(browser)
         return browser
     yield launch

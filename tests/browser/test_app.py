@@ -8,8 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-from bench.browser import claim_hardware_concurrency
-from bench.live_server import LiveServer
+from tests.support import scenes
+from tests.support.chromium import claim_hardware_concurrency
+from tests.support.live_server import LiveServer
 
 FACES_JS = """() => [...document.querySelectorAll('#faces li')].map(li => ({
     label: li.dataset.label, confidence: Number(li.dataset.confidence),
@@ -231,7 +232,6 @@ def test_camera_denied_says_so_and_offers_a_file(live_app, chromium, tmp_path, o
     assert page.is_visible("#upload")
     # The offered file is analysed in the browser.
     import cv2
-    from bench import scenes
     frame, expected = scenes.one_face_scene()
     cv2.imwrite(str(tmp_path / "photo.png"), frame[..., ::-1])
     page.set_input_files("#upload", str(tmp_path / "photo.png"))
@@ -247,8 +247,7 @@ def test_an_uploaded_face_crop_is_classified_whole_when_the_user_says_so(live_ap
     import cv2
     import skimage.data
 
-    from tests.server.conftest import ASTRONAUT_FACE
-    x, y, w, h = ASTRONAUT_FACE
+    x, y, w, h = scenes.ASTRONAUT_FACE
     cv2.imwrite(str(tmp_path / "face.png"), skimage.data.astronaut()[y:y + h, x:x + h, ::-1])
     page = open_page(chromium(camera=False), f"{live_app.url}/?mode={mode}&backend=wasm", permissions=[])
     page.wait_for_selector("#upload", state="visible", timeout=30000)
@@ -307,7 +306,6 @@ def test_auto_mode_times_the_backends_and_shows_the_one_it_uses(live_app, one_fa
 
 
 def test_camera_denied_then_an_uploaded_video_is_analysed_unmirrored(live_app, chromium, tmp_path, open_page):
-    from bench import scenes
     frame, expected = scenes.one_face_scene()
     video = scenes.write_webm(tmp_path / "clip.webm", frame)
     page = open_page(chromium(camera=False), f"{live_app.url}/?mode=browser&backend=wasm", permissions=[])
@@ -348,8 +346,6 @@ def test_server_mode_survives_a_server_restart(one_face_browser, open_page):
                                                ({"width": 1200, "height": 820}, True)])  # a portrait camera
 def test_the_whole_picture_fits_the_screen_at_the_camera_aspect(chromium, live_app, videos, tmp_path, open_page,
                                                                 viewport, portrait):
-    from bench import scenes
-
     frame = videos("one")[2]
     if portrait:
         frame = np.ascontiguousarray(frame[:, 140:500])  # 360x480: the astronaut's face stays in view
@@ -396,8 +392,6 @@ def test_a_still_camera_keeps_its_boxes_between_detections(live_app, one_face_br
 
 
 def test_a_face_that_keeps_moving_is_detected_again_on_most_frames(chromium, live_app, tmp_path, open_page):
-    from bench import scenes
-
     # At 30 fps the camera shows a new picture for nearly every frame the page analyses while it detects.
     browser = chromium(scenes.write_y4m(tmp_path / "moving.y4m", scenes.moving_face_scene(), fps=30))
     page = open_page(browser, f"{live_app.url}/?mode=browser&backend=wasm")

@@ -5,7 +5,7 @@ import base64
 import numpy as np
 import pytest
 
-from bench import scenes
+from tests.support import scenes
 from tests.browser.conftest import cameraless_page
 
 

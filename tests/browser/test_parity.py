@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from bench import scenes
+from tests.support import scenes
 from converters.manifest import read_manifest
 from tests.browser.conftest import cameraless_page
 from tests.conftest import DEFAULT_MODEL_DIR

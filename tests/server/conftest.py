@@ -8,9 +8,8 @@ import sys
 import pytest
 import skimage.data
 
-from bench.live_server import LiveServer, encode, procfile_command
-
-ASTRONAUT_FACE = (176, 72, 96, 100)  # hand-annotated, brow to chin, in the 512x512 photo
+from tests.support.images import encode
+from tests.support.live_server import LiveServer, procfile_command
 
 
 @pytest.fixture(scope="session")

@@ -5,12 +5,11 @@ import json
 import numpy as np
 import pytest
 
-from bench.cropped_faces import face_png
-from bench.face_frames import iou
-from bench.live_server import encode
 from server.config import ROOT
-from tests.server.conftest import ASTRONAUT_FACE
 from tests.server.test_images import png_declaring
+from tests.support.face_frames import iou
+from tests.support.images import encode, face_png
+from tests.support.scenes import ASTRONAUT_FACE
 
 MANIFEST = json.loads((ROOT / "models" / "default" / "manifest.json").read_text())
 
@@ -50,7 +49,6 @@ def test_large_uploads_never_touch_the_disk(client, monkeypatch):
     """Werkzeug spools uploads over 500 kB to temporary files; the server must keep them in memory."""
     import numpy as np
     import werkzeug.formparser
-    from bench.live_server import encode
 
     def no_disk(*args, **kwargs):
         raise AssertionError("an upload was about to be written to a temporary file")

@@ -3,10 +3,10 @@ import cv2
 import numpy as np
 import pytest
 
-from bench.face_frames import iou, match
 from server.detectors import BlazeFaceDetector, make_detector
 from server.detectors.blazeface import make_anchors, weighted_nms
-from tests.server.conftest import ASTRONAUT_FACE
+from tests.support.face_frames import iou, match
+from tests.support.scenes import ASTRONAUT_FACE
 
 DETECTORS = ["haar", "blazeface", "blazeface_full"]
 

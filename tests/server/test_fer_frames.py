@@ -6,9 +6,10 @@ from collections import Counter
 
 import pytest
 
-from bench.face_frames import fer_frames, match
-from bench.live_server import ROOT, encode
 from tests.server.test_live import connect, serve_one
+from tests.support.face_frames import fer_frames, match
+from tests.support.images import encode
+from tests.support.live_server import ROOT
 
 N_FRAMES = 20  # x 3 faces; about a second per frame for Haar on a busy 2-core machine
 

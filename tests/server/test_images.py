@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from server.images import InputError, decode_image
-from bench.live_server import encode
+from tests.support.images import encode
 
 MB = 1024 * 1024
 

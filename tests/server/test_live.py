@@ -13,10 +13,10 @@ import pytest
 import requests
 import socketio
 
-from bench.face_frames import iou
 from tests.server.bad_frames import bad_frames
-from bench.live_server import encode
-from tests.server.conftest import ASTRONAUT_FACE
+from tests.support.face_frames import iou
+from tests.support.images import encode
+from tests.support.scenes import ASTRONAUT_FACE
 
 TIMEOUT = 30
 
@@ -193,7 +193,7 @@ def test_https_with_a_self_signed_certificate(tmp_path):
     import shutil
     import subprocess
 
-    from bench.live_server import LiveServer
+    from tests.support.live_server import LiveServer
 
     if not shutil.which("openssl"):
         pytest.skip("openssl is needed to make a test certificate")

@@ -1,12 +1,12 @@
 """The /stream namespace through Flask-SocketIO's test client (fast, in-process, no network)."""
 import pytest
 
-from bench.face_frames import iou
 from server import socketio_of
-from server.stream import parse_frame
 from server.images import InputError
+from server.stream import parse_frame
 from tests.server.bad_frames import bad_frames
-from tests.server.conftest import ASTRONAUT_FACE
+from tests.support.face_frames import iou
+from tests.support.scenes import ASTRONAUT_FACE
 
 
 @pytest.fixture()
@@ -35,7 +35,7 @@ def test_frame_gets_a_result_with_the_same_id(stream, astronaut_jpeg):
 
 
 def test_a_frame_with_detect_false_is_one_face_already_cropped(stream, astronaut):
-    from bench.live_server import encode
+    from tests.support.images import encode
 
     x, y, w, h = ASTRONAUT_FACE
     crop = encode(astronaut[y:y + h, x:x + h].copy(), ".png")

@@ -13,6 +13,10 @@ FRAME_W, FRAME_H = 640, 480
 BACKGROUND = 96  # mid gray, so no edge of the canvas looks like a face
 
 
+# The astronaut's face, hand-annotated brow to chin, ear to ear, in the 512x512 photo: (x, y, w, h).
+ASTRONAUT_FACE = (176, 72, 96, 100)
+
+
 def astronaut() -> np.ndarray:
     """skimage's astronaut photo (512x512 RGB uint8): Eileen Collins, smiling."""
     from skimage import data
@@ -52,9 +56,6 @@ def reference_labels(model_dir, faces_uint8):
 
 def blank() -> np.ndarray:
     return np.full((FRAME_H, FRAME_W, 3), BACKGROUND, np.uint8)
-
-
-ASTRONAUT_FACE = (176, 72, 96, 100)  # brow to chin in the 512x512 photo (as tests/server annotate it)
 
 
 def paste(frame, image, x, y, size):

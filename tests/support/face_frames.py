@@ -12,6 +12,8 @@ import cv2
 import numpy as np
 import skimage.data
 
+from server.detectors.blazeface import iou as corner_iou
+from tests.support.scenes import ASTRONAUT_FACE
 from training.data import DEFAULT_DATA
 
 WIDTH, HEIGHT = 640, 480
@@ -19,7 +21,7 @@ FER_DATA = str(DEFAULT_DATA)  # ../shared beside the checkout
 
 # Hand-annotated face boxes (brow to chin, ear to ear) in the original images.
 PHOTOS_WITH_FACES = {
-    "astronaut": (skimage.data.astronaut, [(176, 72, 96, 100)]),
+    "astronaut": (skimage.data.astronaut, [ASTRONAUT_FACE]),
     "camera (profile)": (skimage.data.camera, [(185, 95, 65, 100)]),
 }
 PHOTOS_WITHOUT_FACES = ("chelsea", "coffee", "rocket", "coins", "brick", "grass", "hubble_deep_field", "immunohistochemistry")
@@ -97,7 +99,7 @@ def astronaut_scenes(n_frames=20, seed=0, per_frame=(1, 3), sides=(100, 300)):
     astronaut = skimage.data.astronaut()
     hx, hy, hw, hh = ASTRONAUT_HEAD
     head = astronaut[hy:hy + hh, hx:hx + hw]
-    fx, fy, fw, fh = PHOTOS_WITH_FACES["astronaut"][1][0]
+    fx, fy, fw, fh = ASTRONAUT_FACE
     backgrounds = [cv2.GaussianBlur(fit(getattr(skimage.data, name)())[0], (0, 0), 3)
                    for name in ("coffee", "brick", "grass", "rocket")]
     frames = []
@@ -121,11 +123,9 @@ def astronaut_scenes(n_frames=20, seed=0, per_frame=(1, 3), sides=(100, 300)):
 
 
 def iou(a, b) -> float:
-    """Intersection over union of two (x, y, w, h) boxes."""
-    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    return inter / max(a[2] * a[3] + b[2] * b[3] - inter, 1e-9)
+    """Intersection over union of two (x, y, w, h) boxes (the server's own IoU, which takes corners)."""
+    corners = [np.array([x, y, x + w, y + h], float) for x, y, w, h in (a, b)]
+    return float(corner_iou(corners[0], corners[1][None])[0])
 
 
 def match(truth, found, threshold=0.3):

@@ -11,20 +11,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import cv2
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 90
-
-
-def encode(rgb, ext=".jpg", **params):
-    """RGB array -> encoded image bytes (in memory only)."""
-    flags = [cv2.IMWRITE_JPEG_QUALITY, params["quality"]] if "quality" in params else []
-    ok, buf = cv2.imencode(ext, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), flags)
-    if not ok:
-        raise ValueError(f"OpenCV could not encode {ext}")
-    return buf.tobytes()
 
 
 def free_port():
