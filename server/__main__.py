@@ -6,17 +6,18 @@ eventlet.monkey_patch()  # before anything else imports socket or threading
 import logging  # noqa: E402
 
 from server.app import create_app, socketio_of  # noqa: E402
+from server.serving import serve  # noqa: E402
 
 
 def main():
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app()
-    host, port = app.config["HOST"], app.config["PORT"]
-    tls = {"certfile": app.config["CERTFILE"], "keyfile": app.config["KEYFILE"]} if app.config["CERTFILE"] else {}
-    logging.getLogger("server").info("serving %s with detector %s on %s://%s:%d", app.config["MODEL_DIR"],
-                                     app.config["DETECTOR"], "https" if tls else "http", host, port)
-    # log_output=False: the access log would record every request line; frames are never logged anyway.
-    socketio_of(app).run(app, host=host, port=port, log_output=False, **tls)
+    settings = app.config
+    logging.getLogger("server").info("serving %s with detector %s on %s://%s:%d", settings["MODEL_DIR"],
+                                     settings["DETECTOR"], "https" if settings["CERTFILE"] else "http",
+                                     settings["HOST"], settings["PORT"])
+    serve(app, socketio_of(app), settings["HOST"], settings["PORT"], settings["MAX_CONNECTIONS"],
+          settings["CERTFILE"], settings["KEYFILE"])
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from server.images import InputError
+from server.in_flight import IN_FLIGHT
 
 bp = Blueprint("api", __name__)
 STARTED = time.time()
@@ -24,7 +25,7 @@ def healthz():
     engine = _engine()
     return jsonify({"status": "ok", "model": engine.manifest.get("name"), "detector": engine.detector.name,
                     "labels": engine.classifier.labels, "async_mode": current_app.config["ASYNC_MODE"],
-                    "uptime_s": round(time.time() - STARTED, 1)})
+                    "uptime_s": round(time.time() - STARTED, 1), "in_flight": IN_FLIGHT.count})
 
 
 # ?detect= values: whether to look for faces, or take the whole image as one face already cropped.
@@ -35,6 +36,7 @@ DETECT_VALUES = {"true": True, "1": True, "yes": True, "false": False, "0": Fals
 def predict():
     """An image as multipart field `image`, or as the raw request body -> faces JSON.
     `?detect=false`: the image is one face, already cropped; classify it whole."""
+    IN_FLIGHT.check_open()
     detect = DETECT_VALUES.get(request.args.get("detect", "true").lower())
     if detect is None:
         raise InputError(f"expected detect=true or detect=false, got detect={request.args['detect']!r}")
@@ -52,7 +54,8 @@ def predict():
                          415, "unsupported_media_type")
     else:
         data = request.get_data(cache=False)
-    return jsonify(_engine().analyse_off_loop(data, detect))
+    with IN_FLIGHT.work():
+        return jsonify(_engine().analyse_off_loop(data, detect))
 
 
 @bp.app_errorhandler(InputError)

@@ -5,10 +5,10 @@ from flask import Flask
 from flask_socketio import SocketIO
 
 from converters.manifest import page_format
-from server import api, model_files, pages, websocket_mask
+from server import api, model_files, pages, socket_limits, websocket_mask
 from server.config import ROOT, from_env
 from server.pipeline import Engine
-from server.security import InMemoryRequest, add_headers, origin_allowed
+from server.security import Gate, InMemoryRequest, add_headers, origin_allowed
 from server.stream import StreamNamespace
 
 MULTIPART_OVERHEAD = 64 * 1024  # form boundaries and headers around an upload at the size limit
@@ -37,6 +37,9 @@ def create_app(config=None) -> Flask:
     settings["ASYNC_MODE"] = socketio.async_mode
     if socketio.async_mode == "eventlet":
         websocket_mask.install()
+        socket_limits.bound_websocket_messages()
+    socket_limits.install(socketio.server, "/stream")
+    app.wsgi_app = Gate(app.wsgi_app, settings["ALLOWED_HOSTS"])  # outside Socket.IO's middleware: covers /socket.io/
 
     engine = Engine(settings["MODEL_DIR"], tflite=settings["TFLITE"], detector=settings["DETECTOR"],
                     max_bytes=settings["MAX_UPLOAD_BYTES"], max_pixels=settings["MAX_PIXELS"],

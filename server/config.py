@@ -13,7 +13,11 @@ DEFAULTS = {
     "MAX_UPLOAD_BYTES": 2 * 1024 * 1024,        # FER_MAX_UPLOAD_BYTES: one frame or upload
     "MAX_PIXELS": 4096 * 4096,                  # FER_MAX_PIXELS: declared width x height
     "MIN_FACE": 24,                             # FER_MIN_FACE: smaller faces are skipped
+    "MAX_CONNECTIONS": 4096,                    # FER_MAX_CONNECTIONS: open connections `python -m server` holds
     "ALLOWED_ORIGINS": [],                      # FER_ALLOWED_ORIGINS: other origins, comma separated, or *
+    # FER_ALLOWED_HOSTS: names this server answers to, comma separated, or *; IP addresses and
+    # localhost always work. Any other Host is refused (421), so DNS rebinding cannot reach it.
+    "ALLOWED_HOSTS": [],
     "HOST": "0.0.0.0",                          # FER_HOST: every interface, so phones on the LAN can connect
     "PORT": 5000,                               # PORT, as platforms like Heroku set it
     "CERTFILE": None,                           # FER_CERTFILE + FER_KEYFILE: serve HTTPS (cameras need it off localhost)
@@ -41,11 +45,13 @@ def from_env(environ=None) -> dict:
         settings["DETECTOR"] = environ["FER_DETECTOR"]
     if environ.get("FER_TFLITE"):
         settings["TFLITE"] = environ["FER_TFLITE"]
-    for key in ("MAX_UPLOAD_BYTES", "MAX_PIXELS", "MIN_FACE"):
+    for key in ("MAX_UPLOAD_BYTES", "MAX_PIXELS", "MIN_FACE", "MAX_CONNECTIONS"):
         if environ.get(f"FER_{key}"):
             settings[key] = _int(f"FER_{key}", environ[f"FER_{key}"])
     if environ.get("FER_ALLOWED_ORIGINS"):
         settings["ALLOWED_ORIGINS"] = [o.strip() for o in environ["FER_ALLOWED_ORIGINS"].split(",") if o.strip()]
+    if environ.get("FER_ALLOWED_HOSTS"):
+        settings["ALLOWED_HOSTS"] = [h.strip().lower() for h in environ["FER_ALLOWED_HOSTS"].split(",") if h.strip()]
     if environ.get("FER_MESSAGE_QUEUE"):
         # Every reply goes to the socket that sent the frame, in the process that holds it, so no
         # process ever emits to another's clients: a queue would only add a round trip per frame.

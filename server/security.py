@@ -9,6 +9,8 @@ browsers hand out SharedArrayBuffer, and TF.js's WASM backend needs it to run XN
 threads. Every file the page loads is from this server, so nothing needs a CORP header of its own.
 """
 import io
+import ipaddress
+import json
 
 from flask import Request, request
 
@@ -58,6 +60,57 @@ def origin_allowed(origin, environ, allowed) -> bool:
         return True
     host = environ.get("HTTP_HOST", "")
     return origin in (f"http://{host}", f"https://{host}")
+
+
+def host_name(host: str) -> str:
+    """'Name:port', '[::1]:port' or 'name' -> the name, lower case."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def host_allowed(host: str, allowed_hosts) -> bool:
+    """DNS rebinding needs a name that the attacker's DNS points at this server: an IP address
+    or localhost cannot be rebound, so those are always served; any other name only when
+    configured (FER_ALLOWED_HOSTS, or '*' for every name)."""
+    if not host or "*" in allowed_hosts:
+        return True  # no Host header: HTTP/1.0 tools, never a browser
+    name = host_name(host)
+    if name == "localhost" or name in allowed_hosts:
+        return True
+    try:
+        ipaddress.ip_address(name)
+        return True
+    except ValueError:
+        return False
+
+
+class Gate:
+    """WSGI middleware around everything, Socket.IO included: refuses unknown Host names, puts the
+    security headers on every response (/socket.io/ too, which never reaches Flask's hooks), and
+    lets Werkzeug read chunked request bodies, which eventlet's server de-chunks but does not flag."""
+
+    def __init__(self, app, allowed_hosts):
+        self.app = app
+        self.allowed_hosts = {h.lower() for h in allowed_hosts}
+
+    def __call__(self, environ, start_response):
+        host = environ.get("HTTP_HOST", "")
+        if not host_allowed(host, self.allowed_hosts):
+            body = json.dumps({"error": f"expected a Host this server is configured for, got {host_name(host)!r} "
+                                        "(set FER_ALLOWED_HOSTS)", "code": "unknown_host"}).encode()
+            start_response("421 Misdirected Request", [("Content-Type", "application/json"),
+                                                       ("Content-Length", str(len(body))), *SECURITY_HEADERS.items()])
+            return [body]
+        if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            environ.setdefault("wsgi.input_terminated", True)  # Werkzeug still caps it at MAX_CONTENT_LENGTH
+
+        def start(status, headers, exc_info=None):
+            present = {name.lower() for name, _ in headers}
+            extra = [(name, value) for name, value in SECURITY_HEADERS.items() if name.lower() not in present]
+            return start_response(status, list(headers) + extra, exc_info)
+        return self.app(environ, start)
 
 
 def add_headers(response, allowed_origins):

@@ -13,7 +13,8 @@ Events:
                       "timings": {"decode", "detect", "classify", "total"} (ms), "dropped"}
     error  (server)  {"id" (when known), "message", "code", "status"}, code one of:
                       bad_request, empty_image (400), corrupt_image (400), payload_too_large (413),
-                      image_too_large (413), unsupported_media_type (415), internal_error (500)
+                      image_too_large (413), unsupported_media_type (415), bad_dimensions (400),
+                      too_many_scans (400), internal_error (500), shutting_down (503: reconnect)
 """
 import logging
 import threading
@@ -23,6 +24,7 @@ from flask import request
 from flask_socketio import Namespace
 
 from server.images import InputError, check_size
+from server.in_flight import IN_FLIGHT
 
 MAX_ID_LENGTH = 64
 log = logging.getLogger(__name__)
@@ -84,6 +86,7 @@ class StreamNamespace(Namespace):
     def on_frame(self, data=None):
         sid = request.sid
         try:
+            IN_FLIGHT.check_open()
             frame = parse_frame(data, self.engine.max_bytes)
         except InputError as error:
             self._send_error(sid, error, getattr(error, "frame_id", None))
@@ -97,12 +100,13 @@ class StreamNamespace(Namespace):
                 return
             state.busy = True
         # This handler serves frames until the slot is empty; other handlers only fill the slot.
-        while frame is not None:
-            self._serve(sid, state, *frame)
-            with state.lock:
-                frame, state.pending = state.pending, None
-                if frame is None or self.clients.get(sid) is not state:  # done, or the client left
-                    frame, state.busy = None, False
+        with IN_FLIGHT.work():
+            while frame is not None:
+                self._serve(sid, state, *frame)
+                with state.lock:
+                    frame, state.pending = state.pending, None
+                    if frame is None or self.clients.get(sid) is not state:  # done, or the client left
+                        frame, state.busy = None, False
 
     def _serve(self, sid, state, frame_id, image, detect):
         try:
