@@ -1,0 +1,76 @@
+"""Nothing leaves the device before the person agrees: `auto` mode proposes server mode and waits
+for button#allow-server; no Socket.IO request or WebSocket before that click, and every text on
+the page says where frames go. Server mode chosen in the link sends frames and never loads TF.js."""
+import pytest
+
+from tests.browser.page_support import FACES_JS, open_page, server_traffic, wait_frames  # noqa: F401 (fixture)
+
+
+@pytest.fixture(scope="module")
+def one_face_browser(chromium, videos):
+    return chromium(videos("one")[0])
+
+
+def test_auto_mode_asks_before_sending_frames_when_in_browser_cannot_start(live_app, one_face_browser, open_page,
+                                                                          artifacts):
+    page = open_page(one_face_browser, f"{live_app.url}/?backend=wasm",
+                     route=("**/blazeface.json", lambda route: route.abort()))
+    page.wait_for_selector("#allow-server", state="visible", timeout=60000)
+    assert "could not start" in page.inner_text("#consent")
+    assert "sent" in page.inner_text("#consent") and "Nothing is sent unless you agree" in page.inner_text("#consent")
+    page.screenshot(path=str(artifacts / "page-consent.png"))
+    # Waiting for the answer: the page stays off the network's Socket.IO path, however long it waits.
+    page.wait_for_timeout(3000)
+    assert server_traffic(page) == [], server_traffic(page)
+    assert "No frame leaves" in page.inner_text("#privacy")
+    assert page.inner_text("#mode-name") != "server"
+
+    page.click("#allow-server")
+    page.wait_for_function("() => document.getElementById('mode-name').textContent === 'server'", timeout=30000)
+    assert len(wait_frames(page, 2)) == 1
+    assert server_traffic(page), "server mode after the click sent nothing"
+    assert "sent to this server" in page.inner_text("#privacy")
+    assert "sent to this server" in page.inner_text("#upload-box")
+    assert page.errors == []
+
+
+def test_a_slow_browser_is_offered_the_server_and_keeps_analysing_here_when_the_person_declines(
+        live_app, one_face_browser, open_page):
+    # minFps=120 (the highest the link takes): any machine is "too slow", so the proposal comes after the 5 s the page waits.
+    page = open_page(one_face_browser, f"{live_app.url}/?backend=wasm&minFps=120")
+    page.wait_for_selector("#allow-server", state="visible", timeout=60000)
+    assert "below 120" in page.inner_text("#consent")
+    wait_frames(page, 3)  # still analysing in this browser while the question is open
+    assert server_traffic(page) == []
+    page.click("#decline-server")
+    assert page.is_hidden("#consent")
+    wait_frames(page, 3)
+    assert page.inner_text("#mode-name") == "in-browser"
+    assert server_traffic(page) == [], "declined, yet the page contacted the Socket.IO endpoint"
+    assert page.errors == []
+
+
+def test_server_mode_from_the_link_sends_frames_and_loads_no_tfjs(live_app, one_face_browser, open_page, artifacts):
+    page = open_page(one_face_browser, f"{live_app.url}/?mode=server")
+    faces = wait_frames(page, 3)
+    assert len(faces) == 1 and faces[0]["number"] == 1
+    assert "sent to this server" in page.inner_text("#privacy")
+    tfjs = [u for u in page.requests if "@tensorflow" in u or "/models/" in u or "blazeface" in u]
+    assert tfjs == [], f"server mode downloaded the in-browser models or TF.js: {tfjs}"
+    assert page.evaluate("() => typeof globalThis.tf") == "undefined"
+    assert page.evaluate("() => document.getElementById('progress').hidden")
+    page.screenshot(path=str(artifacts / "page-server-mode.png"))
+    assert page.errors == []
+
+
+def test_choosing_server_mode_on_the_page_is_the_consent(live_app, one_face_browser, open_page):
+    page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm")
+    wait_frames(page, 2)
+    assert server_traffic(page) == []
+    page.click("#settings summary")
+    page.select_option("#mode-select", "server")
+    page.wait_for_function("() => document.getElementById('mode-name').textContent === 'server'", timeout=30000)
+    wait_frames(page, 2)
+    assert server_traffic(page)
+    assert "mode=server" in page.url
+    assert page.errors == []
