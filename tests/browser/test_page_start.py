@@ -1,0 +1,88 @@
+"""A fast first label with progress: the models load while the camera starts, the getting-ready
+list says what is happening until the first result, software WebGL is not timed, a backend trial's
+choice is remembered per browser, and with no camera the models are ready before a file is chosen."""
+import cv2
+import pytest
+
+from tests.browser.page_support import FACES_JS, open_page, progress, wait_frames  # noqa: F401 (fixture)
+from tests.support import scenes
+
+# Every change of a getting-ready step, in order, from before the page's own scripts run.
+RECORD_PROGRESS = """
+window.progressLog = [];
+new MutationObserver((changes) => changes.forEach((c) => {
+  if (c.attributeName === 'data-state') window.progressLog.push(c.target.dataset.step + ':' + c.target.dataset.state);
+})).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-state'] });
+"""
+# A hardware GPU's name for WebGL's renderer query, so the page runs its backend trial here too.
+HARDWARE_RENDERER = """
+for (const proto of [WebGLRenderingContext.prototype, WebGL2RenderingContext.prototype]) {
+  const get = proto.getParameter;
+  proto.getParameter = function (p) { return p === 0x9246 ? 'ANGLE (NVIDIA, NVIDIA GeForce RTX 3060)' : get.call(this, p); };
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def one_face_browser(chromium, videos):
+    return chromium(videos("one")[0])
+
+
+def test_progress_shows_the_models_and_the_camera_starting_together_until_the_first_label(
+        live_app, one_face_browser, open_page, artifacts):
+    page = open_page(one_face_browser, f"{live_app.url}/", init_script=RECORD_PROGRESS)
+    page.wait_for_function("() => window.progressLog.includes('first:done')", timeout=120000)
+    log = page.evaluate("() => window.progressLog")
+    # The models start loading before the camera is on (not after it, as they used to).
+    assert log.index("model:busy") < log.index("camera:done"), log
+    assert log.index("first:done") > max(log.index("model:done"), log.index("camera:done")), log
+    assert progress(page)["hidden"]
+    assert len(page.evaluate(FACES_JS)) == 1
+    assert page.evaluate("() => ferApp.firstResultAt") > 0
+    page.screenshot(path=str(artifacts / "page-first-label.png"))
+    assert page.errors == []
+
+
+def test_software_webgl_is_not_timed(live_app, one_face_browser, open_page):
+    page = open_page(one_face_browser, f"{live_app.url}/")
+    wait_frames(page, 1, timeout_s=120)
+    renderer = page.evaluate("async () => (await import('/static/js/backends.js')).webglRenderer()")
+    if not any(name in renderer.lower() for name in ("swiftshader", "llvmpipe", "software")):
+        pytest.skip(f"this machine's WebGL is hardware ({renderer}): nothing to skip")
+    assert page.inner_text("#backend-name") == "wasm"
+    title = page.get_attribute("#backend-name", "title")
+    assert "software" in title and "webgl:" not in title, title
+    # Nothing to remember: the next visit sees the same software renderer.
+    assert page.evaluate("() => localStorage.getItem('realtime-fer.backend')") is None
+
+
+def test_the_backend_a_trial_picked_is_remembered_for_the_next_visit(live_app, one_face_browser, open_page):
+    page = open_page(one_face_browser, f"{live_app.url}/", init_script=HARDWARE_RENDERER)
+    wait_frames(page, 1, timeout_s=180)
+    title = page.get_attribute("#backend-name", "title")
+    assert "webgl:" in title and "wasm:" in title, title  # both timed
+    chosen = page.evaluate("() => localStorage.getItem('realtime-fer.backend')")
+    assert chosen == page.inner_text("#backend-name") and chosen in ("webgl", "wasm")
+    page.reload()
+    wait_frames(page, 1, timeout_s=120)
+    assert page.inner_text("#backend-name") == chosen
+    title = page.get_attribute("#backend-name", "title")
+    assert "earlier visit" in title and "webgl:" not in title, title
+
+
+def test_without_a_camera_the_models_are_ready_before_a_file_is_chosen(live_app, chromium, open_page, tmp_path,
+                                                                       artifacts):
+    page = open_page(chromium(camera=False), f"{live_app.url}/?backend=wasm", permissions=[])
+    page.wait_for_function("() => document.body.dataset.camera === 'unavailable' && window.ferApp.engine",
+                           timeout=60000)
+    assert page.inner_text("#mode-name") == "in-browser", "the status still says 'starting' after the camera error"
+    state = progress(page)
+    assert state["camera"] == "failed" and state["model"] == "done" and state["hidden"], state
+    assert "denied" in page.inner_text("#message")
+    page.screenshot(path=str(artifacts / "page-camera-denied.png"))
+    frame, _ = scenes.one_face_scene()
+    cv2.imwrite(str(tmp_path / "photo.png"), frame[..., ::-1])
+    page.set_input_files("#upload", str(tmp_path / "photo.png"))
+    page.wait_for_selector("#faces > li", timeout=30000)
+    assert "in this browser" in page.inner_text("#message")
+    assert page.errors == []
