@@ -25,7 +25,7 @@ ENSEMBLE_RECIPE := --teachers 2 --teacher-epochs 50 --student-epochs 60 --studen
 # The seed's mini-Xception (models/mini_xception): train.py's own defaults.
 BASELINE_RECIPE := --arch mini_xception --precision float32
 
-.PHONY: setup run test train train-baseline export export-baseline bench browser accelerator-bundle clean
+.PHONY: setup run test train train-baseline export export-baseline bench browser clean
 
 setup: $(PY_STAMP) $(JS_STAMP)
 
@@ -77,16 +77,6 @@ export: setup
 export-baseline: setup
 	$(PY) -m converters.export --model runs/mini_xception/best.keras --run-dir runs/mini_xception --data $(DATA) \
 	  --out models/mini_xception
-
-# What a lent accelerator machine needs and cannot fetch, in .gpu/ (git-ignored): FER2013's Training
-# faces in two parts and this venv's Keras as wheels for the machine's Python 3.12. The calls that
-# carry them are in training/on_accelerator.sh.
-accelerator-bundle: $(PY_STAMP)
-	$(PY) -m training.data_chunks pack --data $(DATA) --out .gpu/data
-	$(PY) -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
-	  --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 -d .gpu/wheels \
-	  $$($(PY) -c 'from importlib.metadata import version as v; print(*(f"{n}=={v(n)}" for n in ("keras", "namex", "optree")))')
-	du -sh .gpu/data/* .gpu/wheels
 
 bench: setup
 	$(PY) -m bench.models

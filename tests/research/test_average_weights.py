@@ -3,7 +3,7 @@ import keras
 import numpy as np
 import pytest
 
-from training.average_weights import average_weights, main, update_batch_norm
+from research.average_weights import average_weights, main, update_batch_norm
 from training.preprocessing import preprocess_batch
 
 

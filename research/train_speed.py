@@ -1,6 +1,6 @@
 """Training throughput (faces per second) of each architecture, precision and compile mode.
 
-    python -m bench.train_speed [--arch mini_xception resnet] [--batch-size 32 128] [--seconds 20]
+    python -m research.train_speed [--arch mini_xception resnet] [--batch-size 32 128] [--seconds 20]
 
 Runs real training steps (augmentation included) on random faces, so it needs no dataset. The
 figure to compare is faces/s between rows of one run; the machine decides the absolute values.

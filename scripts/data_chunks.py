@@ -1,11 +1,11 @@
 """Carry FER2013 to a machine that takes a limited upload per call, as LZMA-compressed parts.
 
-    python -m training.data_chunks pack --out .gpu/data                     # here (make accelerator-bundle)
-    python3 -m training.data_chunks join /root/parts --out /root/fer.npz    # there, after every part came
+    python -m scripts.data_chunks pack --out .gpu/data                     # here (scripts/offline_gpu.sh bundle)
+    python3 -m scripts.data_chunks join /root/parts --out /root/fer.npz    # there, after every part came
 
-The lent accelerator machine reaches no network and takes 64 MiB per call, the repo's own 34 MiB
-and Keras's wheels (3 MiB) included, so FER2013's Training faces (66 MB of pixels, 49 MiB
-compressed) go in two calls of 24.5 MiB. Only Training travels by default: the test splits never
+For scripts/offline_gpu.sh: a machine that reaches no network and takes 64 MiB per call, the repo's
+own 34 MiB and Keras's wheels (3 MiB) included, gets FER2013's Training faces (66 MB of pixels,
+49 MiB compressed) in two calls of 24.5 MiB. Only Training travels by default: the test splits never
 reach the machine that trains, and the teachers' PublicTest scores are taken here afterwards.
 
 `pack` writes the dataset as training.data.save_npz would, LZMA-compresses it and cuts the stream

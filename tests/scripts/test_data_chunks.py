@@ -1,4 +1,4 @@
-"""Packing FER2013 into parts for the accelerator machine, and joining them there."""
+"""Packing FER2013 into parts for an offline machine, and joining them there."""
 import json
 import subprocess
 import sys
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from training.data import load
-from training.data_chunks import INDEX, ChunkError, join, main, pack
+from scripts.data_chunks import INDEX, ChunkError, join, main, pack
 
 
 def test_parts_fit_the_limit_and_join_back_to_the_same_faces(small_data, tmp_path):
@@ -57,7 +57,7 @@ def test_command_line_packs_the_asked_splits_and_joins_without_our_stack(small_d
 
     # join runs where neither NumPy's stack of ours nor TensorFlow is wanted: block both imports.
     code = ("import sys; sys.modules['numpy'] = None; sys.modules['training.data'] = None; "
-            "from training.data_chunks import main; main(sys.argv[1:])")
+            "from scripts.data_chunks import main; main(sys.argv[1:])")
     done = subprocess.run([sys.executable, "-c", code, "join", str(tmp_path / "p"), "--out", str(tmp_path / "f.npz")],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

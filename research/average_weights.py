@@ -1,13 +1,12 @@
 """Average the weights of several checkpoints of one run into one model (stochastic weight averaging).
 
     python -m training.train ... --keep-epochs          # saves runs/x/epochs/01.keras, 02.keras, ...
-    python -m training.average_weights --models runs/x/epochs/1[0-6].keras --out runs/x/averaged.keras
+    python -m research.average_weights --models runs/x/epochs/1[0-6].keras --out runs/x/averaged.keras
 
 Checkpoints from the end of a run sit around one minimum of the loss at different points; their
 average lies nearer its centre, which is flatter and generalises better than any one of them
 (Izmailov et al., 2018). It is one model, so it costs nothing at inference. On this project's
-fine-tuning runs it did not beat the best single checkpoint (README, "Training against the
-softening"), so the default does not use it.
+fine-tuning runs it did not beat the best single checkpoint, so the default recipe does not use it.
 
 Averaged batch-norm statistics do not describe the averaged weights' activations, so they are
 estimated afresh by running the model over the Training faces (as they are, unaugmented, the way

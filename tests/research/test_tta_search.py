@@ -1,9 +1,9 @@
-"""The candidate views of bench.tta_search: each keeps the input's shape and a flat face flat,
+"""The candidate views of research.tta_search: each keeps the input's shape and a flat face flat,
 "as is" changes nothing, and only the shrinking views move a sharp edge inwards."""
 import numpy as np
 import pytest
 
-from bench.tta_search import MULTI_CROPS, VIEWS, shift
+from research.tta_search import MULTI_CROPS, VIEWS, shift
 
 
 @pytest.mark.parametrize("name", list(VIEWS))

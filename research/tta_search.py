@@ -1,7 +1,7 @@
 """Which view of a face suits a trained model at test time: accuracy per candidate view.
 
-    python -m bench.tta_search --model runs/resnet_cycle3/best.keras            # PublicTest: selection
-    python -m bench.tta_search --model runs/resnet_cycle3/best.keras --split PrivateTest
+    python -m research.tta_search --model runs/resnet_cycle3/best.keras            # PublicTest: selection
+    python -m research.tta_search --model runs/resnet_cycle3/best.keras --split PrivateTest
 
 Every row averages the model over a view of each face and that view's mirror image, the way
 training/tta.py does inside the graph; the "as is" row is plain flip averaging, the baseline.

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Developer tooling: train on a GPU machine that reaches no network and takes a limited upload per
+# call (64 MiB here), handing back at most 8 files. A machine with a network needs none of this:
+# `make train` there. Three steps:
+#
+#   here:    bash scripts/offline_gpu.sh bundle         # .gpu/ (git-ignored): FER2013's Training faces
+#                                                       # in two parts, Keras's wheels for Python 3.12
+#   call 1, carry .gpu/wheels .gpu/data/fer.parts.json .gpu/data/fer.part-000
+#            bash scripts/offline_gpu.sh receive
+#   call 2, carry .gpu/data/fer.parts.json .gpu/data/fer.part-001
+#            bash scripts/offline_gpu.sh train --teachers 1 --teacher-epochs 150 --student-epochs 0
+#   or, to end with a student to ship:
+#            bash scripts/offline_gpu.sh train --teachers 1 --time-budget 500 --student-ratio 0.45 \
+#              --student-init models/default/model.keras --student-lr 0.01
+#
+# `train` passes its arguments to training.ensemble_distill (--data and --out are set here), stops
+# it before the call's limit (TRAIN_SECONDS, default 540; a later `train ... --resume` on the same
+# machine goes on from its last checkpoint) and copies to $OUT what the next call and this repo
+# need: the teachers' shards first, as a call hands back at most 8 files.
+set -euo pipefail
+shopt -s nullglob
+WORK=${FER_OFFLINE_DIR:-/root/fer-offline}
+RETURNED_FILES=8
+PYTHON=${PYTHON:-python3}  # there, the machine's python3 with JAX
+
+# Here, in the repo with its venv: what the machine needs and cannot fetch.
+bundle() {
+  local py=${PYTHON_HERE:-.venv/bin/python} data=${DATA:-../shared/datasets/fer2013/fer2013.csv.gz}
+  "$py" -m scripts.data_chunks pack --data "$data" --out .gpu/data
+  "$py" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+    --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 -d .gpu/wheels \
+    $("$py" -c 'from importlib.metadata import version as v; print(*(f"{n}=={v(n)}" for n in ("keras", "namex", "optree")))')
+  du -sh .gpu/data/* .gpu/wheels
+}
+
+receive() {
+  mkdir -p "$WORK/parts"
+  local wheels=(.gpu/wheels/*.whl) parts=(.gpu/data/*)
+  if [ ${#wheels[@]} -gt 0 ]; then
+    "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+      --target "$WORK/site" "${wheels[@]}"
+  fi
+  if [ ${#parts[@]} -gt 0 ]; then cp "${parts[@]}" "$WORK/parts/"; fi
+  ls -l "$WORK/parts"
+}
+
+train() {
+  : "${OUT:?set OUT, the folder whose files come back}"
+  receive
+  if [ ! -f "$WORK/fer.npz" ]; then
+    "$PYTHON" -m scripts.data_chunks join "$WORK/parts" --out "$WORK/fer.npz"
+  fi
+  local status=0
+  KERAS_BACKEND=${KERAS_BACKEND:-jax} PYTHONPATH="$WORK/site:$PWD" PYTHONUNBUFFERED=1 \
+    timeout "${TRAIN_SECONDS:-540}" "$PYTHON" -m training.ensemble_distill \
+    --data "$WORK/fer.npz" --out "$WORK/run" "$@" || status=$?
+  [ "$status" = 124 ] && echo "stopped at TRAIN_SECONDS; go on with: train <same flags> --resume"
+  local copied=0 file
+  for file in "$WORK"/run/teacher*.weights-*.npz "$WORK"/run/student*.keras "$WORK"/run/{log.csv,plan.json,progress.json,teacher_public.npz}; do
+    if [ -f "$file" ] && [ "$copied" -lt "$RETURNED_FILES" ]; then
+      cp "$file" "$OUT/" && copied=$((copied + 1))
+    fi
+  done
+  ls -l "$OUT"
+  return "$status"
+}
+
+case "${1:-}" in
+  bundle) bundle ;;
+  receive) receive ;;
+  train) shift; train "$@" ;;
+  *) echo "usage: $0 bundle | receive | train <training.ensemble_distill flags>" >&2; exit 2 ;;
+esac
