@@ -76,8 +76,8 @@ def malformed_images():
 
 def json_text_frame(megabytes=3):
     """A Socket.IO `frame` event as one text message: a JSON list of integers, `megabytes` long."""
-    count = megabytes * 1024 * 1024 // 4
-    return '42/stream,' + json.dumps(["frame", {"id": 1, "image": list(range(1000, 1000 + count))}])
+    count = int(megabytes * 1024 * 1024) // 9  # "1234567, " is 9 characters
+    return '42/stream,' + json.dumps(["frame", {"id": 1, "image": list(range(1_000_000, 1_000_000 + count))}])
 
 
 def announcing_attachments(count=1000):
@@ -88,3 +88,42 @@ def announcing_attachments(count=1000):
 def placeholder_past_attachments():
     """A binary event with one attachment whose placeholder points at the sixth."""
     return '451-/stream,["frame",{"id":2,"image":{"_placeholder":true,"num":5}}]'
+
+
+class RawStream:
+    """A Socket.IO client on /stream spoken by hand over one WebSocket (websocket-client), to send
+    what a well-behaved client library never would."""
+
+    def __init__(self, url, timeout=10, **options):
+        import websocket
+
+        self.ws = websocket.create_connection(url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket",
+                                              timeout=timeout, **options)
+        assert self.ws.recv().startswith("0"), "expected an Engine.IO open packet"
+        self.ws.send("40/stream,")
+        answer = self.next_packet()
+        assert answer.startswith("40/stream,"), f"expected to join /stream, got {answer[:200]}"
+
+    def next_packet(self):
+        """The next Socket.IO packet (text), answering Engine.IO pings on the way."""
+        while True:
+            message = self.ws.recv()
+            if message == "2":
+                self.ws.send("3")
+                continue
+            return message
+
+    def event(self):
+        """The next event on /stream as (name, payload)."""
+        packet = self.next_packet()
+        assert packet.startswith("42/stream,"), f"expected an event, got {packet[:200]!r}"
+        name, payload = json.loads(packet[len("42/stream,"):])
+        return name, payload
+
+    def send_frame(self, frame_id, image):
+        """A well-formed `frame` event, the way socket.io-client sends one."""
+        self.ws.send(f'451-/stream,["frame",{{"id":{json.dumps(frame_id)},"image":{{"_placeholder":true,"num":0}}}}]')
+        self.ws.send_binary(image)
+
+    def close(self):
+        self.ws.close()
