@@ -100,7 +100,7 @@ def _run_line(training: dict) -> list:
         return []
     planned = training.get("args", {}).get("epochs")
     stopped = f" of the {planned} planned (the run was stopped early)" if planned and planned > training["epochs_run"] else ""
-    return [f"- Training: {training['epochs_run']} epochs{stopped}; the weights are epoch {training['best_epoch']}'s."]
+    return [f"- Last training run: {training['epochs_run']} epochs{stopped}; the weights are epoch {training['best_epoch']}'s."]
 
 
 def _weakest(metrics: dict, labels, n=2) -> list:

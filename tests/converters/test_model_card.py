@@ -84,3 +84,12 @@ def test_shipped_cards_are_up_to_date(name):
     model_dir = ROOT / "models" / name
     assert (model_dir / CARD_NAME).read_text() == card(model_dir), \
         f"models/{name}/{CARD_NAME} is stale: run python -m converters.model_card models/{name}"
+
+
+def test_card_of_an_export_given_no_metrics_or_training(model_dir):
+    """export(..., metrics={}) with no --run-dir, as the re-export test calls it."""
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    (model_dir / "manifest.json").write_text(json.dumps({**manifest, "metrics": {}, "training": {}}))
+    (model_dir / "report" / "metrics.json").unlink()
+    text = card(model_dir)
+    assert "## Metrics" in text and "accuracy, macro-F1" not in text
