@@ -3,6 +3,7 @@
     python -m training.evaluate --data ../shared/datasets/fer2013/fer2013.csv.gz --split PrivateTest
     python -m training.evaluate --data my_faces/ --model runs/wide/best.keras --tta smooth_flip
     python -m training.evaluate --split PublicTest --model runs/a/best.keras runs/b/best.keras   # averaged
+    python -m training.evaluate --benchmarks     # FER2013 (original and remapped pixels), FER+, SFEW: one JSON
 """
 import argparse
 import json
@@ -12,6 +13,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from training.benchmarks import DEFAULT_DATASETS, run_benchmarks  # noqa: E402
 from training.data import DEFAULT_DATA, DataError, load  # noqa: E402
 from training.metrics import classification_report  # noqa: E402
 from training.predict import mean_probabilities  # noqa: E402
@@ -25,6 +27,8 @@ KERAS_FILE = "model.keras"  # the Keras model inside an exported model folder
 def load_keras_model(path):
     """A `.keras` file, or a model folder holding `model.keras`."""
     import keras
+
+    import training.calibration  # noqa: F401  (registers the Temperature layer that exports may hold)
 
     path = Path(path)
     file = path / KERAS_FILE if path.is_dir() else path
@@ -59,7 +63,15 @@ def main(argv=None):
     p.add_argument("--model", nargs="+", default=[str(DEFAULT_MODEL)],
                    help="model folder with model.keras, or a .keras file; several: their probabilities averaged")
     p.add_argument("--tta", choices=TTA_CHOICES, default="none", help="test-time augmentation")
+    p.add_argument("--benchmarks", action="store_true",
+                   help="score on every benchmark of training/benchmarks.py instead of --data/--split")
+    p.add_argument("--datasets", default=str(DEFAULT_DATASETS), help="with --benchmarks: the datasets folder")
     args = p.parse_args(argv)
+    if args.benchmarks:
+        models = [load_keras_model(m) for m in args.model]
+        print(json.dumps(run_benchmarks(lambda faces: mean_probabilities(models, faces, args.tta), args.datasets),
+                         indent=2))
+        return 0
     try:
         result = evaluate([load_keras_model(m) for m in args.model], args.data, args.split, args.tta)
     except (DataError, FileNotFoundError, ValueError) as e:  # ValueError: --tta on a model that has it

@@ -26,6 +26,8 @@ import tensorflow as tf  # noqa: E402
 
 from training import reports  # noqa: E402
 from training.augment import make_augmenter, make_mixup  # noqa: E402
+from training.photometric import make_photometric  # noqa: E402
+from training.tta import inner_network  # noqa: E402
 from training.data import DEFAULT_DATA, DataError, load, random_split  # noqa: E402
 from training.models import make_model, to_float32  # noqa: E402
 from training.preprocessing import INPUT_SHAPE, NUM_CLASSES, SPEC  # noqa: E402
@@ -53,6 +55,15 @@ def parse_args(argv=None):
                    help="a .npy of teacher probabilities for the Training faces (python -m training.distill)")
     p.add_argument("--distill", type=float, default=0.5,
                    help="with --teacher, the teacher's share of each target; the label has the rest")
+    p.add_argument("--ferplus", default="",
+                   help="FER+ votes (ferplus.csv, aligned with --data): Training learns the raters' vote "
+                        "distributions (FER2013's label where FER+ has none); PublicTest selects and PrivateTest "
+                        "reports on the raters' majority")
+    p.add_argument("--extra", nargs="*", default=[], metavar="NPZ[:REPEAT]",
+                   help="face sets (train_x, train_y arrays, e.g. sfew.npz) added to Training, each repeated "
+                        "REPEAT times per epoch (default 1)")
+    p.add_argument("--photometric", type=float, default=0.0,
+                   help="strength of the camera-like photometric augmentation (training/photometric.py); 0 is off")
     p.add_argument("--sharp", type=float, default=0.0,
                    help="fraction of faces spared the rotation, shift and zoom (which soften faces by resampling)")
     p.add_argument("--precision", choices=["auto", "float32", "mixed_bfloat16", "mixed_float16"], default="auto",
@@ -88,7 +99,43 @@ def choose_splits(dataset, split, seed):
     return dataset["Training"], ("PublicTest", dataset["PublicTest"]), (report, dataset[report])
 
 
-def training_stream(args, train, initial_epoch=0):
+def real_face_splits(args, dataset, train, select, report):
+    """With --ferplus and --extra: Training with soft targets (and the extra face sets), and the
+    selection and report splits labelled by the raters' majority. Returns (train, targets, select, report)."""
+    from training.extra_data import ferplus_majority, ferplus_soft_targets, ferplus_votes_for, load_face_npz
+
+    targets = None
+    if args.ferplus:
+        # --limit keeps the first faces of each split, so the first votes of each split go with them.
+        votes = {name: ferplus_votes_for(args.ferplus, name)[:args.limit or None] for name in dataset}
+        for name, split in dataset.items():
+            if len(votes[name]) != len(split):
+                raise DataError(f"--ferplus {args.ferplus}: {len(votes[name])} {name} rows against "
+                                f"{len(split)} in --data; the two files must be aligned row by row")
+        soft, keep = ferplus_soft_targets(votes["Training"])
+        has_votes = votes["Training"].sum(axis=1) > 0
+        one_hot = np.eye(NUM_CLASSES, dtype=np.float32)[train.y]
+        targets = np.where(has_votes[:, None], soft, one_hot)
+        keep = keep | ~has_votes  # FER2013's own label where FER+ has none
+        train, targets = train.take(keep), targets[keep]
+        select, report = ((name, _majority(split, votes[name], ferplus_majority)) for name, split in (select, report))
+    for spec in args.extra:
+        path, _, repeat = spec.partition(":")
+        extra = load_face_npz(path, "train")
+        extra = extra.take(np.tile(np.arange(len(extra)), int(repeat or 1)))
+        if targets is None:
+            targets = np.eye(NUM_CLASSES, dtype=np.float32)[train.y]
+        train = type(train)(np.concatenate([train.x, extra.x]), np.concatenate([train.y, extra.y]))
+        targets = np.concatenate([targets, np.eye(NUM_CLASSES, dtype=np.float32)[extra.y]])
+    return train, targets, select, report
+
+
+def _majority(split, votes, ferplus_majority):
+    labels, keep = ferplus_majority(votes)
+    return type(split)(split.x[keep], labels[keep])
+
+
+def training_stream(args, train, initial_epoch=0, targets=None):
     """The shuffled, augmented (and mixed) training batches for a run that starts at `initial_epoch`.
 
     The shuffle, augmentation and mixup streams are seeded, so a resumed run seeded like the
@@ -100,8 +147,14 @@ def training_stream(args, train, initial_epoch=0):
     augmenter = make_augmenter(args.rotation, args.shift, args.zoom, not args.no_flip, args.erase,
                                sharp=args.sharp, seed=seed)
     mixup = make_mixup(args.mixup, seed=seed) if args.mixup else None
-    targets = distillation_targets(args.teacher, args.distill, train) if args.teacher else None
-    return make_dataset(train, args.batch_size, augmenter, shuffle_seed=seed, mixup=mixup, targets=targets)
+    if args.teacher:
+        if targets is not None:
+            raise SystemExit("--teacher gives targets for FER2013's Training faces alone; it does not mix with "
+                             "--ferplus or --extra")
+        targets = distillation_targets(args.teacher, args.distill, train)
+    photometric = make_photometric(seed, args.photometric) if args.photometric else None
+    return make_dataset(train, args.batch_size, augmenter, shuffle_seed=seed, mixup=mixup, targets=targets,
+                        photometric=photometric)
 
 
 def distillation_targets(teacher_path, teacher_share, train):
@@ -117,9 +170,9 @@ def distillation_targets(teacher_path, teacher_share, train):
     return (teacher_share * teacher + (1 - teacher_share) * one_hot).astype(np.float32)
 
 
-def make_dataset(split, batch_size, augmenter=None, shuffle_seed=None, mixup=None, targets=None):
-    """tf.data pipeline: (optionally shuffle and augment) -> scale to [-1, 1] -> one-hot labels, or the
-    given (N, classes) `targets` (-> mixup)."""
+def make_dataset(split, batch_size, augmenter=None, shuffle_seed=None, mixup=None, targets=None, photometric=None):
+    """tf.data pipeline: (optionally shuffle, change the look (`photometric`) and augment) -> scale to
+    [-1, 1] -> one-hot labels, or the given (N, classes) `targets` (-> mixup)."""
     soft = targets is not None
     ds = tf.data.Dataset.from_tensor_slices((split.x[..., None], targets if soft else split.y))
     if shuffle_seed is not None:
@@ -128,6 +181,8 @@ def make_dataset(split, batch_size, augmenter=None, shuffle_seed=None, mixup=Non
     ds = ds.batch(batch_size, drop_remainder=shuffle_seed is not None)
 
     def prepare(x, y):
+        if photometric is not None:
+            x = tf.ensure_shape(tf.numpy_function(photometric, [x], tf.uint8, stateful=True), [None, *split.x.shape[1:], 1])
         x = tf.cast(x, tf.float32)
         if augmenter is not None:
             x = augmenter(x, training=True)
@@ -136,7 +191,7 @@ def make_dataset(split, batch_size, augmenter=None, shuffle_seed=None, mixup=Non
 
     # One augmentation call at a time: Keras random layers keep their seed state in a variable,
     # and concurrent calls would make runs unrepeatable. It still feeds ~5,000 faces/s, far above training.
-    parallel = 1 if augmenter is not None or mixup is not None else tf.data.AUTOTUNE
+    parallel = 1 if augmenter is not None or mixup is not None or photometric is not None else tf.data.AUTOTUNE
     return ds.map(prepare, num_parallel_calls=parallel).prefetch(tf.data.AUTOTUNE)
 
 
@@ -164,11 +219,15 @@ def run(args, run_dir: Path) -> dict:
     if args.limit:
         dataset = {name: s.take(slice(0, args.limit)) for name, s in dataset.items()}
     train, (select_name, select), (report_name, report) = choose_splits(dataset, args.split, args.seed)
+    targets = None
+    if args.ferplus or args.extra:
+        train, targets, (select_name, select), (report_name, report) = real_face_splits(
+            args, dataset, train, (select_name, select), (report_name, report))
     log_path, last_path, best_path = run_dir / "log.csv", run_dir / "last.keras", run_dir / "best.keras"
     initial_epoch = completed_epochs(log_path) if args.resume and last_path.exists() else 0
     # --- Model ---
     if not args.report_only:
-        train_ds, select_ds = training_stream(args, train, initial_epoch), make_dataset(select, 256)
+        train_ds, select_ds = training_stream(args, train, initial_epoch, targets), make_dataset(select, 256)
         fit(args, run_dir, train_ds, select_ds, initial_epoch, log_path, last_path, best_path)
 
     # --- Evaluate and report ---
@@ -193,7 +252,7 @@ def fit(args, run_dir, train_ds, select_ds, initial_epoch, log_path, last_path, 
         model = make_model(args.arch, INPUT_SHAPE, NUM_CLASSES, l2=args.l2)
         if args.init_from:
             # Built fresh and given the weights, so the run's own precision, L2 and optimizer apply.
-            start = keras.models.load_model(args.init_from)
+            start = inner_network(keras.models.load_model(args.init_from))
             try:
                 model.set_weights(start.get_weights())
             except ValueError as e:

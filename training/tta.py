@@ -102,12 +102,27 @@ class MeanOfHalves(layers.Layer):
         return (None, input_shape[-1])
 
 
+def _all_layers(model: keras.Model):
+    """Every layer of `model`, nested models' layers included (a calibrated export wraps its views)."""
+    for layer in model.layers:
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from _all_layers(layer)
+
+
 def graph_tta(model: keras.Model) -> str:
     """The test-time augmentation that `model`'s graph already does: one of TTA_CHOICES."""
-    kinds = {type(layer) for layer in model.layers}
+    kinds = {type(layer) for layer in _all_layers(model)}
     if MeanOfHalves not in kinds:
         return "none"
     return "smooth_flip" if SmoothFace in kinds else "flip"
+
+
+def inner_network(model: keras.Model) -> keras.Model:
+    """The network inside an export made with test-time views or a temperature (the model itself if
+    it wraps nothing), so an exported model can be trained further."""
+    nested = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+    return inner_network(nested[0]) if len(nested) == 1 else model
 
 
 def with_tta(model: keras.Model, tta) -> keras.Model:
