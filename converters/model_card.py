@@ -103,6 +103,30 @@ def _run_line(training: dict) -> list:
     return [f"- Last training run: {training['epochs_run']} epochs{stopped}; the weights are epoch {training['best_epoch']}'s."]
 
 
+def _benchmarks(benchmarks: dict, name: str, labels) -> list:
+    """The manifest's `benchmarks` (training.benchmarks.run_benchmarks: other data sets), when it has them."""
+    if not benchmarks:
+        return []
+    out = ["", "### Other benchmarks", "",
+           f"`python -m training.evaluate --benchmarks --model models/{name}` (training/benchmarks.py; what each "
+           "set is: [docs/real-faces.md](../../docs/real-faces.md)).", "",
+           "| benchmark | faces | accuracy | macro-F1 | calibration error (ECE) |", "|---|---:|---:|---:|---:|"]
+    scored = {key: b for key, b in benchmarks.items() if "accuracy" in b}
+    for key, b in benchmarks.items():
+        if key in scored:
+            ece = f"{b['ece']:.3f}" if "ece" in b else ""
+            out.append(f"| {key} | {b['n']} | {_pct(b['accuracy'])} | {b['macro_f1']:.3f} | {ece} |")
+        else:
+            out.append(f"| {key} | not measured: {b.get('skipped', 'no figures')} | | | |")
+    with_recall = {key: b for key, b in scored.items() if "recall" in b}
+    if with_recall:
+        out += ["", "Recall per class:", "", "| benchmark | " + " | ".join(labels) + " |",
+                "|---|" + "---:|" * len(labels)]
+        out += [f"| {key} | " + " | ".join(f"{b['recall'].get(label, 0):.3f}" for label in labels) + " |"
+                for key, b in with_recall.items()]
+    return out
+
+
 def _weakest(metrics: dict, labels, n=2) -> list:
     return sorted(labels, key=lambda label: metrics["f1"][label])[:n]
 
@@ -171,6 +195,7 @@ def card(model_dir) -> str:
                    f"{m['macro_f1']:.3f} |")
     for split, m in metrics.items():
         out += ["", f"### {split}, per class", "", *_class_table(m, labels)]
+    out += _benchmarks(manifest.get("benchmarks", {}), name, labels)
     splits = report.get("splits", {})
     if splits:
         out += ["", "### The trained network alone", "",
