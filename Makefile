@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh Debian machine (Python 3.11, Node 20):
-#   make run    set up what is missing, then serve the app on http://localhost:5000 ($PORT to change)
-#   make test   set up what is missing, then run the test suite
+#   make run        set up what is missing, then serve the app on http://localhost:5000 ($PORT to change)
+#   make test       set up what is missing, then run the whole test suite (what CI runs)
+#   make test-fast  the quick loop: no browser, no live server, nothing slow; and the page's pure JS modules
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -25,7 +26,7 @@ ENSEMBLE_RECIPE := --teachers 2 --teacher-epochs 50 --student-epochs 60 --studen
 # The seed's mini-Xception (models/mini_xception): train.py's own defaults.
 BASELINE_RECIPE := --arch mini_xception --precision float32
 
-.PHONY: setup run test train train-baseline export export-baseline bench browser clean
+.PHONY: setup run test test-fast test-js train train-baseline export export-baseline bench browser clean
 
 setup: $(PY_STAMP) $(JS_STAMP)
 
@@ -48,8 +49,15 @@ browser:
 run: setup
 	$(PY) -m server
 
-test: setup browser
+test: setup browser test-js
 	$(PY) -m pytest -q
+
+test-fast: setup test-js
+	$(PY) -m pytest -q -m "not browser and not slow and not live"
+
+# The page's modules that need no DOM (static/js), under Node's own test runner.
+test-js:
+	node --test --test-reporter=dot tests/js/*.test.mjs
 
 train: $(PY_STAMP)
 	$(PY) -m training.train --data $(DATA) --run-dir $(RUNS)/resnet $(DEFAULT_RECIPE) --label-smoothing 0.1 \

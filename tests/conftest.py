@@ -1,4 +1,5 @@
-"""Fixtures shared by every test folder: the repo paths, FER2013 (skipped cleanly when absent)."""
+"""Fixtures shared by every test folder: the repo paths, FER2013 (skipped cleanly when absent), and the
+`live` marker on tests that start a server process."""
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,16 @@ from training.data import DEFAULT_DATA
 ROOT = Path(__file__).resolve().parents[1]
 FER2013_CSV = DEFAULT_DATA
 DEFAULT_MODEL_DIR = ROOT / "models" / "default"
+# Fixtures that start a server process (tests/server/conftest.py, tests/browser/conftest.py).
+LIVE_FIXTURES = {"live", "live_haar", "live_servers", "live_app"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark `live` the tests that start a server: through a live fixture, or in a test_*live*.py file
+    (where tests may start their own), so `make test-fast` can leave them out."""
+    for item in items:
+        if LIVE_FIXTURES & set(getattr(item, "fixturenames", ())) or "live" in Path(str(item.fspath)).stem:
+            item.add_marker(pytest.mark.live)
 
 
 @pytest.fixture(scope="session")

@@ -19,10 +19,6 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "real_model: asserts expression labels; fails on the placeholder model")
-
-
 def pytest_collection_modifyitems(items):
     for item in items:
         if Path(str(item.fspath)).parent == Path(__file__).parent:

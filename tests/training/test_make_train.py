@@ -39,6 +39,7 @@ def shortened(command: list[str]) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # the whole recipe, each stage cut short: about 4 minutes here
 def test_make_train_then_export_runs_end_to_end(small_data, tmp_path):
     runs, out = tmp_path / "runs", tmp_path / "default"
     commands = recipe_commands("train", "export", f"DATA={small_data}", f"RUNS={runs}", f"EXPORT_DIR={out}")
