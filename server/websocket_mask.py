@@ -1,12 +1,15 @@
 """A fast unmasking of incoming WebSocket frames for eventlet's WebSocket server.
 
 eventlet 0.41 unmasks each incoming frame byte by byte in Python (`_apply_mask` builds one bytes
-object per byte), on the event loop: a 50 kB JPEG frame costs tens of milliseconds there, so a
-client sending 30 frames a second stalls every other client, and a 2 MB frame stalls them for
-about a second. XOR-ing the frame as one numpy array does the same work in C, in well under a
-millisecond for a typical frame.
+object per byte), on the event loop: a 50 kB JPEG frame costs tens of milliseconds there (44 ms
+against 1.4 ms here, measured on a busy 2-core machine; 2.4 s against 21 ms for 2 MB), so a client
+sending 30 frames a second stalls every other client. XOR-ing the frame as one numpy array does
+the same work in C. The patch replaces one private static method, process-wide, once; the tests
+check it against the installed eventlet, byte for byte and through its own frame reader.
 """
 import numpy as np
+
+_eventlet_own = None  # eventlet's own _apply_mask, kept when install() replaces it
 
 
 def apply_mask(data, mask, length=None, offset=0):
@@ -21,7 +24,19 @@ def apply_mask(data, mask, length=None, offset=0):
     return (np.frombuffer(data, np.uint8, count=length) ^ key).tobytes()
 
 
+def eventlet_apply_mask():
+    """The installed eventlet's own unmasking function, whether or not install() has run."""
+    from eventlet import websocket
+
+    return _eventlet_own or websocket.RFC6455WebSocket.__dict__["_apply_mask"].__func__
+
+
 def install():
     """Replace eventlet's byte-by-byte unmasking with `apply_mask` (idempotent)."""
+    global _eventlet_own
     from eventlet import websocket
-    websocket.RFC6455WebSocket._apply_mask = staticmethod(apply_mask)
+
+    current = websocket.RFC6455WebSocket.__dict__["_apply_mask"].__func__
+    if current is not apply_mask:
+        _eventlet_own = current
+        websocket.RFC6455WebSocket._apply_mask = staticmethod(apply_mask)
