@@ -15,9 +15,10 @@ from tests.support.live_server import LiveServer
 FACES_JS = """() => [...document.querySelectorAll('#faces li')].map(li => ({
     label: li.dataset.label, confidence: Number(li.dataset.confidence),
     box: li.dataset.box.split(',').map(Number), text: li.textContent}))"""
-# Alpha of the overlay canvas at (x, y), in the canvas's own (source) pixels.
-ALPHA_JS = """([x, y]) => document.getElementById('overlay').getContext('2d')
-    .getImageData(Math.round(x), Math.round(y), 1, 1).data[3]"""
+# Alpha of the overlay canvas at (x, y) in source pixels: the canvas is drawn at its on-screen
+# size, and data-scale is its pixels per source pixel.
+ALPHA_JS = """([x, y]) => { const c = document.getElementById('overlay'); const k = Number(c.dataset.scale);
+    return c.getContext('2d').getImageData(Math.round(x * k), Math.round(y * k), 1, 1).data[3] }"""
 FRAMES_JS = "() => Number(document.getElementById('faces').dataset.frames || 0)"
 
 
@@ -217,7 +218,8 @@ def test_server_mode_sends_frames_over_socketio_and_draws_the_boxes(live_app, on
     link = page.input_value("#share-link")
     assert link.startswith(live_app.url) and "mode=server" in link
     page.screenshot(path=str(artifacts / "server-mode.png"))
-    # The manual switch goes back to in-browser mode, and the URL follows.
+    # The manual switch (under Settings) goes back to in-browser mode, and the URL follows.
+    page.click("#settings summary")
     page.select_option("#mode-select", "browser")
     page.wait_for_function("() => document.getElementById('mode-name').textContent === 'in-browser'", timeout=60000)
     assert "mode=browser" in page.url
@@ -289,9 +291,11 @@ def test_unknown_model_setting_is_reported(live_app, one_face_browser, open_page
 
 
 def test_auto_mode_falls_back_to_the_server_when_in_browser_cannot_start(live_app, one_face_browser, open_page):
+    # Only once the person agrees (tests/browser/test_page_consent.py checks nothing is sent before).
     page = open_page(one_face_browser, f"{live_app.url}/?backend=wasm", route=("**/blazeface.json", lambda route: route.abort()))
+    page.click("#allow-server", timeout=30000)
     page.wait_for_function("() => document.getElementById('mode-name').textContent === 'server'", timeout=30000)
-    assert "switched to server mode" in page.inner_text("#message")
+    assert "as you agreed" in page.inner_text("#message")
     wait_frames(page, 2)
 
 
@@ -302,7 +306,8 @@ def test_auto_mode_times_the_backends_and_shows_the_one_it_uses(live_app, one_fa
     used = page.inner_text("#backend-name")
     measured = page.get_attribute("#backend-name", "title")
     assert used in ("webgl", "wasm"), used
-    assert "wasm:" in measured and "webgl:" in measured, measured
+    # Software WebGL (SwiftShader, llvmpipe) is not worth timing; a hardware GPU is timed against WASM.
+    assert ("software" in measured and used == "wasm") or ("wasm:" in measured and "webgl:" in measured), measured
 
 
 def test_camera_denied_then_an_uploaded_video_is_analysed_unmirrored(live_app, chromium, tmp_path, open_page):
@@ -359,14 +364,13 @@ def test_the_whole_picture_fits_the_screen_at_the_camera_aspect(chromium, live_a
 
 @pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}, {"width": 1200, "height": 820}])
 def test_box_text_is_drawn_at_a_readable_size_on_any_screen(live_app, one_face_browser, open_page, viewport):
-    """The overlay draws in the source's pixels; its text must still be readable on screen (a phone
-    shows a 640-pixel frame in 390 pixels)."""
+    """The overlay draws at its size on screen; its captions must be readable there (a phone
+    shows a 640-pixel frame in 390 pixels). The bars are in the face list, as page text."""
     page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm", viewport=viewport)
     wait_frames(page, 2)
-    # The last font set is the bar labels', the smallest text drawn.
     css_px = page.evaluate("""() => { const c = document.getElementById('overlay');
-        return parseFloat(c.getContext('2d').font) * c.clientWidth / c.width }""")
-    assert css_px >= 10, f"bar labels are {css_px:.1f} CSS pixels high at {viewport}"
+        return parseFloat(/([\\d.]+)px/.exec(c.getContext('2d').font)[1]) * c.clientWidth / c.width }""")
+    assert css_px >= 12, f"captions are {css_px:.1f} CSS pixels high at {viewport}"
 
 
 @pytest.mark.parametrize("redetect", [500, 0])

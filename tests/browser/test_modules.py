@@ -51,11 +51,11 @@ def test_settings_round_trip_through_the_share_link(page):
                bad: readSettings('?mode=evil&backend=gpu&minFps=-1&smooth=-5&model=../etc') };
     }""")
     assert out["s"] == {"mode": "server", "backend": "webgl", "minFps": 8, "confidence": 0.7, "smooth": 0,
-                        "redetect": 500, "model": "mini_xception"}
+                        "redetect": 500, "unsure": 0.4, "model": "mini_xception"}
     assert out["link"].startswith("http://192.168.1.20:5000/?") and out["back"] == out["s"]
     assert "model=" not in out["plain"]  # the server's default model is not pinned into shared links
     assert out["bad"] == {"mode": "auto", "backend": "auto", "minFps": 5, "confidence": 0.5, "smooth": 200,
-                          "redetect": 500, "model": ""}
+                          "redetect": 500, "unsure": 0.4, "model": ""}
 
 
 SMOOTH_JS = """async ([frames, halfLifeMs]) => {
