@@ -40,6 +40,10 @@ from converters.model_card import write_model_card  # noqa: E402
 from training.data import DataError, load  # noqa: E402
 from training.evaluate import DEFAULT_DATA, KERAS_FILE, evaluate_faces, load_keras_model  # noqa: E402
 from training.preprocessing import INPUT_SHAPE, preprocess_batch  # noqa: E402
+from training.benchmarks import expected_calibration_error, run_benchmarks  # noqa: E402
+from training.calibration import apply_temperature, fit_temperature, with_temperature  # noqa: E402
+from training.extra_data import ferplus_majority, ferplus_votes_for  # noqa: E402
+from training.predict import predict_probabilities  # noqa: E402
 from training.tta import TTA_CHOICES, graph_tta, with_tta  # noqa: E402
 
 REPRESENTATIVE_FACES = 500
@@ -101,11 +105,15 @@ def representative_training_faces(training, n=REPRESENTATIVE_FACES, seed=0) -> n
     return training.x[np.sort(pick)]
 
 
-def export(model_path, out_dir, data=DEFAULT_DATA, name=None, metrics=None, training=None, tta="none") -> dict:
+def export(model_path, out_dir, data=DEFAULT_DATA, name=None, metrics=None, training=None, tta="none",
+           calibrate=False, ferplus=None, benchmarks=None) -> dict:
     """Write every format of the model at `model_path` into `out_dir` and return the manifest.
 
     tta="flip" or "smooth_flip" wraps the model in that test-time augmentation first (training/tta.py;
-    twice the compute per face).
+    twice the compute per face). calibrate=True fits a temperature on PublicTest (labelled by the
+    FER+ raters' majority when `ferplus` names the vote file) and bakes it into every format
+    (training/calibration.py). `benchmarks`: a datasets folder; the manifest then records every
+    benchmark of training/benchmarks.py.
     """
     import keras
 
@@ -120,6 +128,9 @@ def export(model_path, out_dir, data=DEFAULT_DATA, name=None, metrics=None, trai
     if tuple(loaded.input_shape[1:]) != INPUT_SHAPE:
         raise ValueError(f"model input {loaded.input_shape} does not match the spec's {INPUT_SHAPE}")
     model = with_tta(loaded, tta)
+    calibration = None
+    if calibrate:
+        model, calibration = calibrated(model, dataset["PublicTest"], ferplus)
     if model is not loaded or Path(model_path).resolve() != (out_dir / KERAS_FILE).resolve():
         keras.models.save_model(model, out_dir / KERAS_FILE)
 
@@ -140,9 +151,28 @@ def export(model_path, out_dir, data=DEFAULT_DATA, name=None, metrics=None, trai
     manifest = build_manifest(out_dir, name or out_dir.name, model.name, formats, metrics, training or {},
                               test_time_augmentation=graph_tta(model))
     manifest["browser_format"] = choose_browser_format(out_dir, manifest["formats"], dataset.get("PublicTest"))
+    if calibration:
+        manifest["calibration"] = calibration
+    if benchmarks:
+        manifest["benchmarks"] = run_benchmarks(lambda faces: predict_probabilities(model, faces), benchmarks)
     write_manifest(out_dir, manifest)
     write_model_card(out_dir)
     return manifest
+
+
+def calibrated(model, public_test, ferplus=None):
+    """(model with a fitted temperature, the manifest's calibration record)."""
+    labels, keep, labelled_by = public_test.y, np.ones(len(public_test), bool), "FER2013"
+    if ferplus:
+        labels, keep = ferplus_majority(ferplus_votes_for(ferplus, "PublicTest"))
+        labelled_by = "the FER+ raters' majority"
+    probabilities = predict_probabilities(model, public_test.x)[keep]
+    temperature = fit_temperature(probabilities, labels[keep])
+    after = apply_temperature(probabilities, temperature)
+    record = {"temperature": round(temperature, 4), "fitted_on": f"PublicTest, {labelled_by} ({keep.sum()} faces)",
+              "ece_before": round(expected_calibration_error(labels[keep], probabilities), 4),
+              "ece_after": round(expected_calibration_error(labels[keep], after), 4)}
+    return with_temperature(model, temperature), record
 
 
 def copy_run_report(run_dir: Path, report_dir: Path):
@@ -169,6 +199,10 @@ def main(argv=None):
     p.add_argument("--run-dir", help="training run folder: its args.json and metrics.json go into the manifest")
     p.add_argument("--tta", choices=TTA_CHOICES, default="none",
                    help="bake this test-time augmentation (training/tta.py) into every format (twice the compute per face)")
+    p.add_argument("--calibrate", action="store_true",
+                   help="fit a temperature on PublicTest and bake it into every format (training/calibration.py)")
+    p.add_argument("--ferplus", help="FER+ votes (ferplus.csv): --calibrate fits on the raters' majority")
+    p.add_argument("--benchmarks", help="datasets folder: record every benchmark of training/benchmarks.py")
     args = p.parse_args(argv)
 
     training = {"data": Path(args.data).name}
@@ -184,7 +218,8 @@ def main(argv=None):
             training["args_resumed"] = json.loads((run / "args_resumed.json").read_text())
         copy_run_report(run, Path(args.out) / "report")  # first, so that the manifest lists and hashes it
     try:
-        manifest = export(args.model, args.out, args.data, args.name, training=training, tta=args.tta)
+        manifest = export(args.model, args.out, args.data, args.name, training=training, tta=args.tta,
+                          calibrate=args.calibrate, ferplus=args.ferplus, benchmarks=args.benchmarks)
     except (DataError, FileNotFoundError, ExportError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
