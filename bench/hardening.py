@@ -1,0 +1,214 @@
+"""Replays the hostile inputs of bench.attacks against a live `python -m server` on loopback.
+
+    .venv/bin/python -m bench.hardening [--detector blazeface_full] [--repeats 3]
+
+For each attack: what the attacker got back (status or event code), how long until then (median
+of --repeats; for the slowloris, how long /healthz took with every connection held), the server's extra memory (peak RSS sampled every 5 ms, minus the RSS before the
+attack; the largest of the repeats), and /healthz latency measured by a separate process polling
+every 20 ms throughout (median, p90 and max). Targets: a 4xx or an error event within 1 s, at most
+100 MB extra, /healthz under 50 ms.
+"""
+import argparse
+import concurrent.futures
+import multiprocessing
+import socket
+import statistics
+import sys
+import threading
+import time
+
+import requests
+import skimage.data
+import websocket
+
+from bench import attacks
+from tests.support.images import encode
+from tests.support.live_server import LiveServer
+
+MB = 1024 * 1024
+
+
+def rss_mb(pid):
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
+
+
+def ping_forever(url, out):
+    """In its own process (so the attacker's Python does not delay it): /healthz every 20 ms,
+    sending (wall time, latency ms) to `out`."""
+    session = requests.Session()
+    while True:
+        start = time.perf_counter()
+        try:
+            session.get(url + "/healthz", timeout=10).raise_for_status()
+            latency = (time.perf_counter() - start) * 1000
+        except requests.RequestException:
+            latency = 10_000.0  # unanswered counts as 10 s
+        out.put((time.time(), latency))
+        time.sleep(0.02)
+
+
+class Watch:
+    """Samples the server's RSS every 5 ms while an attack runs, and collects the pinger's /healthz
+    latencies from the same window."""
+
+    def __init__(self, server, pings):
+        self.server, self.queue, self.stop = server, pings, threading.Event()
+        self.base = rss_mb(server.process.pid)
+        self.peak, self.pings = self.base, []
+        self.thread = threading.Thread(target=self._memory)
+
+    def _memory(self):
+        while not self.stop.is_set():
+            self.peak = max(self.peak, rss_mb(self.server.process.pid))
+            time.sleep(0.005)
+
+    def __enter__(self):
+        while not self.queue.empty():
+            self.queue.get()
+        self.thread.start()
+        time.sleep(0.1)
+        self.start = time.time()
+        return self
+
+    def __exit__(self, *exc):
+        time.sleep(0.1)
+        end = time.time()
+        self.stop.set()
+        self.thread.join()
+        time.sleep(0.05)
+        while not self.queue.empty():
+            at, latency = self.queue.get()
+            if self.start <= at <= end + 10:  # a ping sent in the window may come back after it
+                self.pings.append(latency)
+
+
+def rest(server, data, path="/api/predict?detect=false", headers=None, copies=1):
+    """POST `copies` at once; returns the first one's 'status code' (all must agree)."""
+    def post(_):
+        r = requests.post(server.url + path, data=data, headers=headers or {}, timeout=60)
+        return f"{r.status_code} {r.json().get('code', '')}".strip()
+    with concurrent.futures.ThreadPoolExecutor(copies) as pool:
+        answers = set(pool.map(post, range(copies)))
+    return " / ".join(sorted(answers))
+
+
+def host(server):
+    r = requests.get(server.url + "/socket.io/?EIO=4&transport=polling",
+                     headers={"Host": "evil.test", "Origin": "http://evil.test"}, timeout=10)
+    return f"{r.status_code} {r.json()['code']}"
+
+
+def socket_messages(server, messages, expect_event=True):
+    """Send raw Socket.IO messages on one connection; the answer is the first event (or the close)."""
+    raw = attacks.RawStream(server.url, timeout=30)
+    try:
+        for message in messages:
+            (raw.ws.send_binary if isinstance(message, bytes) else raw.ws.send)(message)
+        name, payload = raw.event()
+        return f"{name} {payload.get('code', '')}"
+    except (websocket.WebSocketException, OSError) as closed:
+        return f"closed ({type(closed).__name__})"
+    finally:
+        raw.close()
+
+
+def text_frames(server, count=10, megabytes=3):
+    raw = attacks.RawStream(server.url, timeout=30)
+    frame = attacks.json_text_frame(megabytes)
+    try:
+        for _ in range(count):
+            raw.ws.send(frame)
+        codes = {raw.event()[1]["code"] for _ in range(count)}
+        return "error " + "/".join(sorted(codes))
+    finally:
+        raw.close()
+
+
+def fragments(server, count=20, megabytes=3):
+    raw = attacks.RawStream(server.url, timeout=30)
+    try:
+        raw.ws.send_frame(websocket.ABNF.create_frame(b"4" + b"\0" * (megabytes * MB), websocket.ABNF.OPCODE_BINARY, fin=0))
+        for _ in range(count - 1):
+            raw.ws.send_frame(websocket.ABNF.create_frame(b"\0" * (megabytes * MB), websocket.ABNF.OPCODE_CONT, fin=0))
+        raw.next_packet()
+        return "not closed"
+    except (websocket.WebSocketException, OSError):
+        return "closed 1009"
+    finally:
+        raw.close()
+
+
+def slowloris(server, count=1100, hold_s=3.0):
+    """`count` half-sent requests held for `hold_s`; the answer is whether /healthz got through meanwhile."""
+    held = []
+    try:
+        for _ in range(count):
+            s = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-a: ")
+            held.append(s)
+        start = time.perf_counter()
+        ok = requests.get(server.url + "/healthz", timeout=10).ok
+        answered = (time.perf_counter() - start) * 1000
+        time.sleep(hold_s)
+        return f"{len(held)} held, /healthz {'200' if ok else 'failed'}", answered
+    finally:
+        for s in held:
+            s.close()
+
+
+def cases(jpeg):
+    strip, bomb, text_bomb = attacks.strip_png(), attacks.scan_bomb(), attacks.png_text_bomb()
+    return [
+        ("detect=false 10000x1 PNG (91 B), 2 at once", lambda s: rest(s, strip, copies=2)),
+        ("detect=false 4096x205 PNG, 2 at once", lambda s: rest(s, attacks.strip_png(4096, 205), copies=2)),
+        ("1,100 half-sent requests (slowloris)", slowloris),
+        (f"progressive JPEG scan bomb ({len(bomb) // 1024} kB), 4 at once", lambda s: rest(s, bomb, copies=4)),
+        ("ten 3 MB JSON text frames", text_frames),
+        ("20 x 3 MB fragments of one message", fragments),
+        ("binary event announcing 1,000 attachments", lambda s: socket_messages(s, [attacks.announcing_attachments()])),
+        ("placeholder past its attachments",
+         lambda s: socket_messages(s, [attacks.placeholder_past_attachments(), jpeg])),
+        *[(name, lambda s, d=data: rest(s, d)) for name, data in attacks.malformed_images()[:5]],
+        ("PNG zTXt bomb as a socket frame", lambda s: socket_messages(
+            s, ['451-/stream,["frame",{"id":1,"image":{"_placeholder":true,"num":0}}]', text_bomb])),
+        ("Host: evil.test (DNS rebinding)", host),
+    ]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--detector", default="blazeface_full")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    jpeg = encode(skimage.data.astronaut())
+    server = LiveServer([sys.executable, "-m", "server"], {"FER_DETECTOR": args.detector}).wait()
+    ping_queue = multiprocessing.get_context("spawn").Queue()
+    pinger = multiprocessing.get_context("spawn").Process(target=ping_forever, args=(server.url, ping_queue), daemon=True)
+    pinger.start()
+    try:
+        requests.post(server.url + "/api/predict", data=jpeg, timeout=60).raise_for_status()  # warm up
+        print(f"python -m server, detector {args.detector}, {args.repeats} repeats; "
+              f"idle RSS {rss_mb(server.process.pid):.0f} MB")
+        print(f"{'attack':48} {'answer':34} {'time ms':>8} {'+MB':>6} {'healthz med/p90/max ms':>23}")
+        for name, attack in cases(jpeg):
+            times, extra, pings, answers = [], [], [], set()
+            for _ in range(args.repeats):
+                with Watch(server, ping_queue) as watch:
+                    start = time.perf_counter()
+                    answer = attack(server)
+                    answer, ms = answer if isinstance(answer, tuple) else (answer, (time.perf_counter() - start) * 1000)
+                    answers.add(answer)
+                    times.append(ms)
+                extra.append(watch.peak - watch.base)
+                pings += watch.pings
+            print(f"{name:48} {' | '.join(sorted(answers)):34} {statistics.median(times):8.0f} {max(extra):6.0f} "
+                  f"{statistics.median(pings):9.1f}/{statistics.quantiles(pings, n=10)[-1]:.0f}/{max(pings):.0f}", flush=True)
+        print(f"final RSS {rss_mb(server.process.pid):.0f} MB; /healthz {requests.get(server.url + '/healthz', timeout=5).status_code}")
+    finally:
+        pinger.terminate()
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
