@@ -35,7 +35,11 @@ const DEFAULTS = {
 export async function createServerEngine(config = {}) {
   const opts = { ...DEFAULTS, ...config };
   const io = await loadClient();
-  const socket = io(opts.namespace, { reconnection: true, reconnectionDelay: 500, reconnectionDelayMax: 3000 });
+  // WebSocket first (one connection: behind a proxy in front of several processes it needs no
+  // stickiness); long-polling where WebSockets are blocked, naming this page (?client=) so that
+  // the proxy keeps its polls on one process (deploy/nginx.conf). Not a secret, hence Math.random.
+  const socket = io(opts.namespace, { transports: ['websocket', 'polling'], tryAllTransports: true,
+    query: { client: Math.random().toString(36).slice(2) }, reconnection: true, reconnectionDelay: 500, reconnectionDelayMax: 3000 });
   const canvas = document.createElement('canvas');
   const ctx = canvas.getContext('2d');
   const pending = new Map();
