@@ -26,7 +26,7 @@ ENSEMBLE_RECIPE := --teachers 2 --teacher-epochs 50 --student-epochs 60 --studen
 # The seed's mini-Xception (models/mini_xception): train.py's own defaults.
 BASELINE_RECIPE := --arch mini_xception --precision float32
 
-.PHONY: setup run test test-fast test-js train train-baseline export export-baseline bench browser clean
+.PHONY: setup run cluster nginx test test-fast test-js train train-baseline export export-baseline bench browser clean
 
 setup: $(PY_STAMP) $(JS_STAMP)
 
@@ -46,10 +46,22 @@ browser:
 	  $$SUDO apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
 	  { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q chromium chromium-driver >/dev/null; }; }
 
+# nginx from Debian, for `make cluster` and the proxy tests (tests/server/test_proxy.py).
+nginx:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get install -y -q nginx >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q nginx >/dev/null; }; }
+
 run: setup
 	$(PY) -m server
 
-test: setup browser test-js
+# $(PROCESSES) server processes behind nginx on $$PORT (8080): deploy/nginx.conf, docs/scaling.md.
+PROCESSES ?= 2
+cluster: setup nginx
+	$(PY) -m deploy.cluster --processes $(PROCESSES)
+
+test: setup browser nginx test-js
 	$(PY) -m pytest -q
 
 test-fast: setup test-js
