@@ -95,6 +95,14 @@ def _formats(manifest: dict) -> list:
     return lines
 
 
+def _calibration_line(calibration) -> list:
+    if not calibration:
+        return []
+    return [f"- Calibration: temperature {calibration['temperature']} inside the graph (`training/calibration.py`), "
+            f"fitted on {calibration['fitted_on']}: expected calibration error {calibration['ece_before']} before, "
+            f"{calibration['ece_after']} after. It changes no label, only how sure each looks."]
+
+
 def _run_line(training: dict) -> list:
     if "epochs_run" not in training:
         return []
@@ -163,6 +171,7 @@ def card(model_dir) -> str:
             f"offset {manifest['input']['offset']}).",
             f"- Output: {manifest['output']}, over {', '.join(labels)}.",
             f"- Test-time augmentation: {TTA_WORDS.get(tta, tta)}.",
+            *_calibration_line(manifest.get("calibration")),
             *_run_line(training),
             f"- Exported {manifest.get('created', '')} by `converters.export`; the manifest holds every file's "
             "size and SHA-256.", "", *_formats(manifest), ""]

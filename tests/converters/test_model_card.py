@@ -95,13 +95,17 @@ def test_card_of_an_export_given_no_metrics_or_training(model_dir):
     assert "## Metrics" in text and "accuracy, macro-F1" not in text
 
 
-def test_card_lists_other_benchmarks_when_the_manifest_has_them(model_dir):
+def test_card_lists_calibration_and_other_benchmarks_when_the_manifest_has_them(model_dir):
     manifest = json.loads((model_dir / "manifest.json").read_text())
     manifest["benchmarks"] = {
         "ferplus": {"n": 50, "accuracy": 0.8, "macro_f1": 0.6, "ece": 0.05, "recall": dict(zip(LABELS, [0.5] * 7))},
         "sfew": {"skipped": "not found: sfew.npz"}}
     (model_dir / "manifest.json").write_text(json.dumps(manifest))
+    manifest["calibration"] = {"temperature": 1.3, "fitted_on": "PublicTest, FER2013 (100 faces)",
+                               "ece_before": 0.08, "ece_after": 0.02}
+    (model_dir / "manifest.json").write_text(json.dumps(manifest))
     text = card(model_dir)
+    assert "temperature 1.3 inside the graph" in text and "0.08 before, 0.02 after" in text
     assert "| ferplus | 50 | 80.00% | 0.600 | 0.050 |" in text
     assert "| sfew | not measured: not found: sfew.npz | | | |" in text
     assert "| ferplus | 0.500 | 0.500 |" in text
