@@ -85,11 +85,12 @@ class StreamNamespace(Namespace):
 
     def on_frame(self, data=None):
         sid = request.sid
+        frame = None
         try:
-            IN_FLIGHT.check_open()
             frame = parse_frame(data, self.engine.max_bytes)
+            IN_FLIGHT.check_open()  # after parsing, so that a refusal carries the frame's id
         except InputError as error:
-            self._send_error(sid, error, getattr(error, "frame_id", None))
+            self._send_error(sid, error, frame[0] if frame else getattr(error, "frame_id", None))
             return
         state = self.clients.setdefault(sid, ClientState())
         with state.lock:
