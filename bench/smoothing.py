@@ -114,7 +114,7 @@ def recorded_probabilities(video, model_dir, fps):
         if not detections:
             continue  # left out of the sequence; the printed frame count says how many had a face
         face = max(detections, key=lambda d: d.w * d.h)
-        rows.append(engine.classifier.probabilities(square_crop(rgb, face, engine.crop_scale)))
+        rows.append(engine.classifier.probabilities(square_crop(rgb, face, engine.crop_scale, crop_offset=engine.crop_offset)))
     if not rows:
         raise ValueError(f"{video}: the detector found no face in any frame")
     return engine.classifier.labels, np.asarray(rows), video_fps / step

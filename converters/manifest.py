@@ -46,6 +46,9 @@ def build_manifest(out_dir: Path, name: str, architecture: str, formats: dict, m
             "resize": SPEC["resize"],
             # Detector boxes become square crops of side max(w, h) * crop_scale, centred on the box.
             "crop_scale": SPEC["crop_scale"],
+            # Per detector, the crop (scale, and centre offset as a fraction of the side) that gives
+            # its boxes the training faces' framing: measured by bench.framing.
+            "framing": SPEC.get("framing", {}),
             "formula": "gray(RGB) resized to shape, then value / scale + offset",
         },
         "output": "probabilities over labels, softmax",

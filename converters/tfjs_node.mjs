@@ -5,27 +5,9 @@
 // INPUT.f32 holds N preprocessed faces (N x 48 x 48 x 1 little-endian float32, the output of
 // training.preprocessing). Prints JSON: {backend, probabilities: N x classes, ms_per_face_batch1: median}.
 import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-
-/** An IOHandler that reads model.json and its weight shards from disk (tfjs-node is not needed). */
-function fileHandler(modelJsonPath) {
-  return {
-    async load() {
-      const model = JSON.parse(readFileSync(modelJsonPath, "utf8"));
-      const base = dirname(modelJsonPath);
-      const weightSpecs = model.weightsManifest.flatMap((group) => group.weights);
-      const shards = model.weightsManifest.flatMap((group) => group.paths.map((p) => readFileSync(join(base, p))));
-      const weightData = Buffer.concat(shards);
-      return {
-        ...model,
-        weightSpecs,
-        weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength),
-      };
-    },
-  };
-}
+import { fileHandler } from "./tfjs_files.mjs";
 
 function parseArgs(argv) {
   const [modelJson, inputPath, n, ...rest] = argv;

@@ -8,15 +8,27 @@ DEFAULT_CROP_SCALE = 1.0  # models exported before crop_scale joined the manifes
 MAX_CROP_SIDE = 512
 
 
-def square_crop(rgb: np.ndarray, box, crop_scale: float = DEFAULT_CROP_SCALE, max_side: int = MAX_CROP_SIDE) -> np.ndarray:
-    """A square of side max(w, h) * crop_scale centred on the box. Parts outside the frame are
+def framing_for(model_input: dict, detector_name: str) -> tuple:
+    """(crop_scale, crop_offset) that turn `detector_name`'s boxes into the framing the model was
+    trained on: the manifest's `framing` entry for that detector (measured by bench.framing), else
+    its plain `crop_scale` centred on the box."""
+    framing = model_input.get("framing", {}).get(detector_name)
+    if framing:
+        return framing["crop_scale"], tuple(framing["crop_offset"])
+    return model_input.get("crop_scale", DEFAULT_CROP_SCALE), (0.0, 0.0)
+
+
+def square_crop(rgb: np.ndarray, box, crop_scale: float = DEFAULT_CROP_SCALE, max_side: int = MAX_CROP_SIDE,
+                crop_offset=(0.0, 0.0)) -> np.ndarray:
+    """A square of side max(w, h) * crop_scale centred on the box, its centre moved by `crop_offset`
+    (x, y) times the side (a detector's framing, see `framing_for`). Parts outside the frame are
     black, as TF.js cropAndResize fills them in the browser, so both paths see the same pixels.
     A square wider than `max_side` is returned shrunk to `max_side` (area averaging, as the
     classifier's own resize), so what it allocates is bounded whatever the box."""
     x, y, w, h = box[:4]
     side = max(1, int(round(max(w, h) * crop_scale)))
-    x0 = int(round(x + w / 2 - side / 2))
-    y0 = int(round(y + h / 2 - side / 2))
+    x0 = int(round(x + w / 2 + crop_offset[0] * side - side / 2))
+    y0 = int(round(y + h / 2 + crop_offset[1] * side - side / 2))
     height, width = rgb.shape[:2]
     sx0, sy0 = max(0, x0), max(0, y0)
     sx1, sy1 = min(width, x0 + side), min(height, y0 + side)

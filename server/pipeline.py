@@ -4,7 +4,7 @@ import time
 from server.classifier import Classifier
 from server.concurrency import run_blocking
 from server.config import DEFAULTS
-from server.crop import DEFAULT_CROP_SCALE, square_crop
+from server.crop import framing_for, square_crop
 from server.detectors import make_detector
 from server.detectors.base import Detection
 from server.images import decode_image
@@ -22,7 +22,7 @@ class Engine:
                  min_face=DEFAULTS["MIN_FACE"], async_mode="threading"):
         self.classifier = Classifier(model_dir, tflite)
         self.detector = make_detector(detector, min_face=min_face)
-        self.crop_scale = self.classifier.manifest["input"].get("crop_scale", DEFAULT_CROP_SCALE)
+        self.crop_scale, self.crop_offset = framing_for(self.classifier.manifest["input"], self.detector.name)
         self.max_bytes, self.max_pixels = max_bytes, max_pixels
         self.async_mode = async_mode
 
@@ -49,7 +49,9 @@ class Engine:
         faces = []
         for d in detections:
             face = {"box": [d.x, d.y, d.w, d.h], "score": round(d.score, 4)}
-            face.update(self.classifier.classify(square_crop(rgb, d, self.crop_scale)))
+            # A whole image given as the face (detect=False) is already framed: the plain crop.
+            scale, offset = (self.crop_scale, self.crop_offset) if detect else (1.0, (0.0, 0.0))
+            face.update(self.classifier.classify(square_crop(rgb, d, scale, crop_offset=offset)))
             faces.append(face)
         done = time.perf_counter()
         return {

@@ -22,8 +22,11 @@ export async function createClassifier(config) {
   if (input.resize !== 'area') {
     throw new Error(`createClassifier: expected input.resize "area", got "${input.resize}"`);
   }
-  // crop_scale arrived in the spec after the first exports; 1 (the bare box) is what those used.
-  const cropScale = input.crop_scale ?? 1;
+  // How the page's detector (Human's BlazeFace) frames a face against the training faces, measured
+  // by bench.framing; else the plain crop_scale (1, the bare box, for the first exports).
+  const framing = input.framing?.[config.detector ?? 'human_blazeface'];
+  const cropScale = framing?.crop_scale ?? input.crop_scale ?? 1;
+  const cropOffset = framing?.crop_offset ?? [0, 0];
   let model;
   try {
     model = await tf.loadGraphModel(modelUrl);
@@ -65,7 +68,7 @@ export async function createClassifier(config) {
    */
   async function estimate(frame, boxes) {
     if (boxes.length === 0) return [];
-    const rects = boxes.map((b) => cropRect(b, cropScale));
+    const rects = boxes.map((b) => cropRect(b, cropScale, cropOffset));
     const results = await classifyGray(rects.map((r) => ({ gray: cropGray(frame, r, input.gray_weights), h: r.h, w: r.w })));
     return results.map((res, i) => ({ ...res, crop: rects[i] }));
   }

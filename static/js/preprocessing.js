@@ -10,12 +10,15 @@ function roundHalfEven(v) {
   return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-/** Detector box {x, y, w, h} -> the square crop {x, y, w, h}: side max(w, h) * cropScale, centred (may leave the frame). */
-export function cropRect(box, cropScale) {
+/**
+ * Detector box {x, y, w, h} -> the square crop {x, y, w, h}: side max(w, h) * cropScale, centred on
+ * the box moved by cropOffset [x, y] times the side (may leave the frame). As server/crop.py, term for term.
+ */
+export function cropRect(box, cropScale, cropOffset = [0, 0]) {
   const side = Math.max(1, roundHalfEven(Math.max(box.w, box.h) * cropScale));
   return {
-    x: roundHalfEven(box.x + box.w / 2 - side / 2),
-    y: roundHalfEven(box.y + box.h / 2 - side / 2),
+    x: roundHalfEven(box.x + box.w / 2 + cropOffset[0] * side - side / 2),
+    y: roundHalfEven(box.y + box.h / 2 + cropOffset[1] * side - side / 2),
     w: side,
     h: side,
   };

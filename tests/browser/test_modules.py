@@ -17,10 +17,10 @@ def page(live_app, chromium):
         yield page
 
 
-CROP_JS = """async ([frame, h, w, boxes, cropScale]) => {
+CROP_JS = """async ([frame, h, w, boxes, cropScale, cropOffset]) => {
   const { cropRect, cropGray } = await import('/static/js/preprocessing.js');
   return boxes.map(([x, y, bw, bh]) => {
-    const r = cropRect({ x, y, w: bw, h: bh }, cropScale);
+    const r = cropRect({ x, y, w: bw, h: bh }, cropScale, cropOffset);
     return { shape: [r.h, r.w, 1], data: Array.from(cropGray({ data: frame, width: w, height: h, channels: 1 }, r, [1, 0, 0])) };
   });
 }"""
@@ -33,12 +33,13 @@ def test_crops_match_the_servers_square_crop(page):
     frame = rng.integers(0, 256, (60, 80, 1), dtype=np.uint8)
     boxes = [(10, 12, 20, 25), (-5, -4, 30, 18), (70, 50, 15, 15), (0.5, 2.5, 11, 11), (30.7, 20.2, 13.3, 9.8),
              (79, 59, 8, 8)]
-    for crop_scale in (1.0, 1.25):
-        got = page.evaluate(CROP_JS, [frame.reshape(-1).tolist(), 60, 80, boxes, crop_scale])
+    # The plain crop, a larger one, and a detector's framing (bench.framing): larger and moved up.
+    for crop_scale, offset in ((1.0, (0, 0)), (1.25, (0, 0)), (1.17, (-0.002, -0.079))):
+        got = page.evaluate(CROP_JS, [frame.reshape(-1).tolist(), 60, 80, boxes, crop_scale, offset])
         for box, out in zip(boxes, got):
-            expected = square_crop(frame, box, crop_scale)
-            assert tuple(out["shape"]) == expected.shape, (box, crop_scale)
-            assert np.array_equal(np.asarray(out["data"]).reshape(expected.shape), expected), (box, crop_scale)
+            expected = square_crop(frame, box, crop_scale, crop_offset=offset)
+            assert tuple(out["shape"]) == expected.shape, (box, crop_scale, offset)
+            assert np.array_equal(np.asarray(out["data"]).reshape(expected.shape), expected), (box, crop_scale, offset)
 
 
 def test_settings_round_trip_through_the_share_link(page):
