@@ -73,9 +73,15 @@ class InlineRunner:
 class PoolRunner:
     def __init__(self, settings, workers):
         self.workers = workers
+        # Workers fork from a fresh server process that has imported the runtime once
+        # (server.analysis_preload). Not forked from this process: after OpenCV has run here, its
+        # thread pool would be copied half-alive and a worker could hang in its first cv2 call.
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        context = multiprocessing.get_context(method)
+        if method == "forkserver":
+            context.set_forkserver_preload(["server.analysis_preload"])
         self.pool = concurrent.futures.ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context("spawn"),  # fresh interpreters, no forked TF state
-            initializer=_start_worker, initargs=(settings,))
+            workers, mp_context=context, initializer=_start_worker, initargs=(settings,))
 
     def submit(self, rgb, detect):
         return self.pool.submit(_analyse, rgb, detect)
