@@ -16,6 +16,9 @@ writes into --out:
     manifest.json                labels, input and preprocessing, metrics, provenance, sizes, sha256
     MODEL_CARD.md                the model card, from the manifest and report (converters.model_card)
 
+It writes them into a folder beside --out, checks them there, and only then renames that folder into
+--out's place, so an export that fails leaves the model already in --out untouched.
+
 With --tta flip (or smooth_flip), every format is the model wrapped by training.tta.with_tta: it
 averages each face with its mirror image (softened slightly first) inside the graph, so the browser
 and the server get it with no code.
@@ -25,6 +28,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -35,7 +39,7 @@ import numpy as np  # noqa: E402
 
 from converters.browser_formats import (  # noqa: E402
     WEIGHT_ENCODINGS, choose_browser_format, export_tfjs, format_entry)
-from converters.manifest import build_manifest, write_manifest  # noqa: E402
+from converters.manifest import build_manifest, file_entry, read_manifest, write_manifest  # noqa: E402
 from converters.model_card import write_model_card  # noqa: E402
 from training.data import DataError, load  # noqa: E402
 from training.evaluate import DEFAULT_DATA, KERAS_FILE, evaluate_faces, load_keras_model  # noqa: E402
@@ -106,8 +110,14 @@ def representative_training_faces(training, n=REPRESENTATIVE_FACES, seed=0) -> n
 
 
 def export(model_path, out_dir, data=DEFAULT_DATA, name=None, metrics=None, training=None, tta="none",
-           calibrate=False, ferplus=None, benchmarks=None) -> dict:
+           calibrate=False, ferplus=None, benchmarks=None, run_dir=None) -> dict:
     """Write every format of the model at `model_path` into `out_dir` and return the manifest.
+
+    Everything is written into a temporary folder beside `out_dir` and checked there (TF.js and
+    TFLite against Keras, the manifest against the files); only then does it take `out_dir`'s place,
+    so an export that fails leaves the model that was there as it was. `run_dir`: the training run
+    whose report (flags, log, metrics, plots) ships in report/; without it, the report/ of the model
+    being replaced is kept.
 
     tta="flip" or "smooth_flip" wraps the model in that test-time augmentation first (training/tta.py;
     twice the compute per face). calibrate=True fits a temperature on PublicTest (labelled by the
@@ -115,15 +125,12 @@ def export(model_path, out_dir, data=DEFAULT_DATA, name=None, metrics=None, trai
     (training/calibration.py). `benchmarks`: a datasets folder; the manifest then records every
     benchmark of training/benchmarks.py.
     """
-    import keras
-
     dataset = load(data)  # once, and before anything is written: parsing FER2013's CSV takes seconds
     missing = ({"Training"} | ({"PublicTest", "PrivateTest"} if metrics is None else set())) - set(dataset)
     if missing:
         raise DataError(f"{data}: no {' or '.join(sorted(missing))} split; found {sorted(dataset)}. Export calibrates "
                         "int8 on Training faces and, unless given metrics, measures PublicTest and PrivateTest")
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     loaded = load_keras_model(model_path)
     if tuple(loaded.input_shape[1:]) != INPUT_SHAPE:
         raise ValueError(f"model input {loaded.input_shape} does not match the spec's {INPUT_SHAPE}")
@@ -131,9 +138,33 @@ def export(model_path, out_dir, data=DEFAULT_DATA, name=None, metrics=None, trai
     calibration = None
     if calibrate:
         model, calibration = calibrated(model, dataset["PublicTest"], ferplus)
-    if model is not loaded or Path(model_path).resolve() != (out_dir / KERAS_FILE).resolve():
-        keras.models.save_model(model, out_dir / KERAS_FILE)
 
+    staging = out_dir.parent / f".{out_dir.name}.export-{os.getpid()}"  # beside it: same file system, renamed in place
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)  # with the umask's permissions, which the folder keeps once renamed
+    try:
+        if run_dir:
+            copy_run_report(Path(run_dir), staging / "report")  # first, so that the manifest lists and hashes it
+        elif (out_dir / "report").is_dir():
+            shutil.copytree(out_dir / "report", staging / "report")
+        manifest = _write_formats(model, loaded, model_path, staging, dataset, name or out_dir.name, metrics,
+                                  training, calibration, benchmarks)
+        check_export(staging, model, representative_training_faces(dataset["Training"])[:64])
+        replace_folder(staging, out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return manifest
+
+
+def _write_formats(model, loaded, model_path, out_dir, dataset, name, metrics, training, calibration, benchmarks):
+    """Every format, the manifest and the model card, into the empty folder `out_dir`."""
+    import keras
+
+    if model is loaded:  # the very file, byte for byte (saving again would change its timestamps)
+        source = Path(model_path)
+        shutil.copy2(source / KERAS_FILE if source.is_dir() else source, out_dir / KERAS_FILE)
+    else:
+        keras.models.save_model(model, out_dir / KERAS_FILE)
     saved_model = export_saved_model(model, out_dir)
     faces = representative_training_faces(dataset["Training"])
     formats = {"keras": {"path": KERAS_FILE, "runtime": "keras"}}
@@ -148,7 +179,7 @@ def export(model_path, out_dir, data=DEFAULT_DATA, name=None, metrics=None, trai
 
     if metrics is None:
         metrics = {split: _summary(evaluate_faces(model, dataset[split])) for split in ("PublicTest", "PrivateTest")}
-    manifest = build_manifest(out_dir, name or out_dir.name, model.name, formats, metrics, training or {},
+    manifest = build_manifest(out_dir, name, model.name, formats, metrics, training or {},
                               test_time_augmentation=graph_tta(model))
     manifest["browser_format"] = choose_browser_format(out_dir, manifest["formats"], dataset.get("PublicTest"))
     if calibration:
@@ -158,6 +189,50 @@ def export(model_path, out_dir, data=DEFAULT_DATA, name=None, metrics=None, trai
     write_manifest(out_dir, manifest)
     write_model_card(out_dir)
     return manifest
+
+
+def check_export(out_dir: Path, model, faces, tolerance=1e-3):
+    """Raise ExportError unless the folder is whole: the manifest's files are there with their sizes and
+    hashes, every format's file exists, the float32 TFLite file computes what Keras computes and the
+    other TFLite files give probabilities. Run on the new folder before it replaces the old one."""
+    from converters.runtimes import TFLiteModel
+
+    manifest = read_manifest(out_dir)
+    for rel, entry in manifest["files"].items():
+        path = out_dir / rel
+        if not path.is_file() or file_entry(path) != entry:
+            raise ExportError(f"{rel}: not the file the manifest describes")
+    for fmt, entry in manifest["formats"].items():
+        if not (out_dir / entry["path"]).is_file():
+            raise ExportError(f"format {fmt}: {entry['path']} is missing")
+    x = preprocess_batch(faces)
+    expected = model.predict(x, verbose=0)
+    for fmt, entry in manifest["formats"].items():
+        if entry["runtime"] != "tflite":
+            continue
+        got = TFLiteModel(out_dir / entry["path"]).predict(x)
+        if got.shape != expected.shape or not np.allclose(got.sum(1), 1, atol=0.05):
+            raise ExportError(f"{entry['path']} gives {got.shape} outputs that are not probabilities")
+        worst = float(np.abs(got - expected).max())
+        if entry["dtype"] == "float32" and worst > tolerance:
+            raise ExportError(f"{entry['path']} differs from Keras by up to {worst:.2g} (tolerance {tolerance})")
+
+
+def replace_folder(new: Path, old: Path):
+    """Put the folder `new` where `old` is, by renames within one parent folder: `old` is set aside,
+    `new` takes its name, then the set-aside copy is deleted (or put back if the rename failed)."""
+    if not old.exists():
+        os.replace(new, old)
+        return
+    aside = Path(tempfile.mkdtemp(prefix=f".{old.name}.previous-", dir=old.parent))
+    os.replace(old, aside / old.name)
+    try:
+        os.replace(new, old)
+    except OSError:
+        os.replace(aside / old.name, old)
+        raise
+    finally:
+        shutil.rmtree(aside, ignore_errors=True)
 
 
 def calibrated(model, public_test, ferplus=None):
@@ -216,10 +291,10 @@ def main(argv=None):
                         total_train_seconds=run_metrics["total_train_seconds"], args=run_args)
         if (run / "args_resumed.json").exists():  # the flags of the last resume, when they changed the recipe
             training["args_resumed"] = json.loads((run / "args_resumed.json").read_text())
-        copy_run_report(run, Path(args.out) / "report")  # first, so that the manifest lists and hashes it
     try:
         manifest = export(args.model, args.out, args.data, args.name, training=training, tta=args.tta,
-                          calibrate=args.calibrate, ferplus=args.ferplus, benchmarks=args.benchmarks)
+                          calibrate=args.calibrate, ferplus=args.ferplus, benchmarks=args.benchmarks,
+                          run_dir=args.run_dir)
     except (DataError, FileNotFoundError, ExportError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pytest
 
+from converters.manifest import file_entry
 from converters.runtimes import TFLiteModel, run_tfjs_node
 from tests.conftest import DEFAULT_MODEL_DIR, FER2013_CSV
 from training.evaluate import load_keras_model
@@ -134,12 +135,21 @@ def test_tflite_int8_loses_at_most_half_a_point_on_public_test(fer2013):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # a whole export with FER2013: 13 minutes on a busy 2-core machine
 def test_reexport_gives_the_same_predictions(tmp_path, faces):
     """Exporting the committed model.keras again reproduces the committed TF.js and TFLite outputs."""
     from converters.export import export
 
     data = FER2013_CSV if FER2013_CSV.exists() else _tiny_training_csv(tmp_path, faces)
+    # Into a folder that holds an older export: its report stays (no run given), the rest is replaced.
+    (tmp_path / "again" / "report").mkdir(parents=True)
+    (tmp_path / "again" / "report" / "log.csv").write_text("epoch\n0\n")
+    (tmp_path / "again" / "model_int4.tflite").write_bytes(b"a format this export does not write")
     manifest = export(DEFAULT_MODEL_DIR / "model.keras", tmp_path / "again", data=data, metrics={})
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # nothing left beside it
+    assert not (tmp_path / "again" / "model_int4.tflite").exists()
+    assert manifest["files"]["report/log.csv"] == file_entry(tmp_path / "again" / "report" / "log.csv")
+    assert manifest["files"]["model.keras"] == file_entry(DEFAULT_MODEL_DIR / "model.keras")  # the very file
     assert manifest["labels"] == MANIFEST["labels"] and manifest["input"] == MANIFEST["input"]
     # What the page loads: measured on PublicTest, so only where FER2013 is; else float32.
     assert manifest["browser_format"] == (MANIFEST["browser_format"] if FER2013_CSV.exists() else "tfjs")
@@ -166,19 +176,65 @@ def _tiny_training_csv(tmp_path, faces):
     return path
 
 
+def folder_bytes(folder):
+    """{relative path: bytes} of every file under `folder`."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 @pytest.mark.slow
-def test_export_refuses_a_tfjs_model_that_does_not_match_keras(tmp_path, faces):
-    """An untrained ResNet (BatchNorm scales of exactly zero) trips a TF.js converter bug; export says so."""
+def test_export_refuses_a_tfjs_model_that_does_not_match_keras_and_keeps_the_model_there(tmp_path, faces):
+    """An untrained ResNet (BatchNorm scales of exactly zero) trips a TF.js converter bug; export says so,
+    after writing several files, and the model already in --out is left byte for byte as it was."""
+    import shutil
+
     import keras
 
     from converters.export import ExportError, export
     from training.models import make_model
 
-    path = tmp_path / "untrained.keras"
+    path = tmp_path / "models" / "untrained.keras"
+    path.parent.mkdir()
     keras.models.save_model(make_model("resnet", (48, 48, 1), 7), path)
     data = _tiny_training_csv(tmp_path, faces)
+    served = tmp_path / "models" / "default"
+    shutil.copytree(DEFAULT_MODEL_DIR, served, ignore=shutil.ignore_patterns("saved_model", "tfjs*", "report"))
+    before = folder_bytes(served)
     with pytest.raises(ExportError, match="does not run in TF.js: .*FusedConv2D"):
-        export(path, tmp_path / "out", data=data, metrics={})
+        export(path, served, data=data, metrics={})
+    assert folder_bytes(served) == before
+    assert sorted(p.name for p in served.parent.iterdir()) == ["default", "untrained.keras"]
+
+
+def test_replace_folder_swaps_whole_folders(tmp_path):
+    from converters.export import replace_folder
+
+    old, new = tmp_path / "default", tmp_path / ".default.new"
+    (old / "tfjs").mkdir(parents=True)
+    (old / "tfjs" / "model.json").write_text("old")
+    (old / "model_int8.tflite").write_text("old")
+    (new / "tfjs").mkdir(parents=True)
+    (new / "tfjs" / "model.json").write_text("new")
+    replace_folder(new, old)
+    assert folder_bytes(old) == {"tfjs/model.json": b"new"}
+    assert [p.name for p in tmp_path.iterdir()] == ["default"]
+    (tmp_path / ".fresh.new").mkdir()
+    replace_folder(tmp_path / ".fresh.new", tmp_path / "fresh")  # no folder there yet
+    assert (tmp_path / "fresh").is_dir() and not (tmp_path / ".fresh.new").exists()
+
+
+def test_check_export_refuses_a_file_the_manifest_does_not_describe(tmp_path):
+    from converters.export import ExportError, check_export
+    from converters.manifest import build_manifest, write_manifest
+
+    (tmp_path / "model.keras").write_bytes(b"weights")
+    write_manifest(tmp_path, build_manifest(tmp_path, "tiny", "tiny", {"keras": {"path": "model.keras", "runtime": "keras"}},
+                                            {}, {}))
+    (tmp_path / "model.keras").write_bytes(b"weightz")
+    with pytest.raises(ExportError, match="model.keras: not the file the manifest describes"):
+        check_export(tmp_path, model=None, faces=None)
+    (tmp_path / "model.keras").unlink()
+    with pytest.raises(ExportError, match="model.keras: not the file"):
+        check_export(tmp_path, model=None, faces=None)
 
 
 def test_run_report_replaces_the_previous_models_report(tmp_path):
