@@ -1,13 +1,18 @@
-"""How long the page takes from opening to its first labelled frame, and how many bytes it loads,
-with each TF.js encoding of the default model's weights (uint8, float16, float32; the manifest's
-`browser_format` is the one the page loads), on an emulated network.
+"""How long the page takes from opening to its first labelled face, and how many bytes it loads
+(as sent: compressed where the server compresses), per URL and per TF.js encoding of the default
+model's weights, on an emulated network.
 
-    .venv/bin/python -m bench.page_load [--mbps 10] [--latency-ms 40] [--runs 3]
+    .venv/bin/python -m bench.page_load [--mbps 10] [--latency-ms 40] [--runs 3] [--what urls,weights]
+                                        [--url http://host:port]
 
-It starts `python -m server` on a free loopback port and opens the page in headless Chromium (the
-astronaut as the fake camera, in-browser mode, WASM) in a fresh context each run, so nothing is
-cached; Chromium's own network emulation limits the download rate. The other encodings are served
-in place of the shipped one's files (a request route), so the page and server are the same.
+It starts `python -m server` on a free loopback port (or measures the server at --url) and opens
+the page in headless Chromium (the astronaut as the fake camera) in a fresh context each run, so
+nothing is cached, not even the backend a trial chose; Chromium's own network emulation limits the
+download rate.
+`urls`: the default URL (auto mode), the URLs that pin a backend, and server mode.
+`weights`: in-browser mode on WASM with each encoding (uint8, float16, float32; the manifest's
+`browser_format` is the one the page loads) served in place of the shipped one's files (a request
+route), so the page and server are the same.
 """
 import argparse
 import statistics
@@ -22,9 +27,11 @@ from server.config import DEFAULTS
 from tests.support.chromium import CHROMIUM, fake_camera_args
 from tests.support.live_server import LiveServer
 
+URLS = ["/", "/?backend=wasm", "/?backend=webgl", "/?mode=server"]
 
-def load_once(browser, url, mbps, latency_ms, shipped, served):
-    """(seconds to the first labelled frame, bytes downloaded, model bytes) for one fresh page."""
+
+def load_once(browser, url, mbps, latency_ms, route=None):
+    """(seconds to the first labelled face, bytes downloaded, model bytes, TF.js bytes) for one fresh page."""
     context = browser.new_context()
     try:
         page = context.new_page()
@@ -33,19 +40,37 @@ def load_once(browser, url, mbps, latency_ms, shipped, served):
         cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": latency_ms,
                                                       "downloadThroughput": mbps * 125_000,
                                                       "uploadThroughput": mbps * 125_000})
-        if served != shipped:
-            page.route(f"**/{shipped}/**",
-                       lambda route: route.continue_(url=route.request.url.replace(f"/{shipped}/", f"/{served}/")))
-        sizes = []
-        page.on("requestfinished", lambda request: sizes.append((request.url, request.sizes()["responseBodySize"])))
+        if route:
+            page.route(*route)
+        finished = []
+        page.on("requestfinished", lambda request: finished.append(request))  # sizes are read afterwards: no driver call inside a handler
         start = time.perf_counter()
-        page.goto(f"{url}/?mode=browser&backend=wasm")
-        page.wait_for_function("() => window.ferApp && window.ferApp.history.length >= 1", timeout=300_000)
+        page.goto(url)
+        page.wait_for_selector("#faces > li", timeout=300_000)
         seconds = time.perf_counter() - start
-        model = sum(size for u, size in sizes if "/models/" in u)
-        return seconds, sum(size for _, size in sizes), model
+        # responseBodySize is the body as it came over the wire (compressed when it was).
+        sizes = [(request.url, request.sizes()["responseBodySize"]) for request in finished]
+        model = sum(size for u, size in sizes if "/models/" in u or "blazeface" in u)
+        tfjs = sum(size for u, size in sizes if "@tensorflow" in u)
+        return seconds, sum(size for _, size in sizes), model, tfjs
     finally:
         context.close()
+
+
+def serve_instead(shipped, served):
+    """A page.route that sends the requests for `shipped`'s files to `served`'s."""
+    # One argument: Playwright passes (route, request) to a handler that takes two.
+    return f"**/{shipped}/**", lambda route: route.continue_(url=route.request.url.replace(f"/{shipped}/", f"/{served}/"))
+
+
+def print_table(title, first_column, rows):
+    print(title)
+    print(f"| {first_column} | s to first labelled face | MB loaded | of which models MB | of which TF.js MB |")
+    print("|---|---:|---:|---:|---:|")
+    for name, runs in rows.items():
+        s, total, model, tfjs = (statistics.median(r[k] for r in runs) for k in range(4))
+        print(f"| {name} | {s:.2f} | {total / 1e6:.2f} | {model / 1e6:.2f} | {tfjs / 1e6:.2f} |")
+    print()
 
 
 def main(argv=None):
@@ -53,7 +78,10 @@ def main(argv=None):
     parser.add_argument("--mbps", type=float, default=10, help="emulated download rate, Mbit/s")
     parser.add_argument("--latency-ms", type=float, default=40, help="emulated round-trip latency")
     parser.add_argument("--runs", type=int, default=3, help="fresh page loads per variant (median)")
+    parser.add_argument("--what", default="urls,weights", help="comma-separated: urls, weights")
+    parser.add_argument("--url", help="a running server to measure instead of starting one (e.g. another version)")
     args = parser.parse_args(argv)
+    what = set(args.what.split(","))
 
     from playwright.sync_api import sync_playwright
 
@@ -62,29 +90,35 @@ def main(argv=None):
     manifest = read_manifest(DEFAULTS["MODEL_DIR"])
     shipped = manifest["browser_format"]
     variants = [name for name in WEIGHT_ENCODINGS if name in manifest["formats"]]
-    server = LiveServer([sys.executable, "-m", "server"], {}).wait()
-    rows = {}
+    server = None if args.url else LiveServer([sys.executable, "-m", "server"], {}).wait()
+    base = args.url.rstrip("/") if args.url else server.url
+    by_url, by_weights = {}, {}
     try:
         with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
             video = scenes.write_y4m(Path(tmp) / "one.y4m", scenes.one_face_scene()[0])
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                                 args=fake_camera_args(video))
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=fake_camera_args(video))
             try:
                 for _ in range(args.runs):  # interleaved, so a slow spell hits every variant
-                    for served in variants:
-                        name = manifest["formats"][served]["dtype"] + (" (shipped)" if served == shipped else "")
-                        rows.setdefault(name, []).append(
-                            load_once(browser, server.url, args.mbps, args.latency_ms, shipped, served))
+                    if "urls" in what:
+                        for query in URLS:
+                            by_url.setdefault(f"`{query}`", []).append(
+                                load_once(browser, f"{base}{query}", args.mbps, args.latency_ms))
+                    if "weights" in what:
+                        for served in variants:
+                            name = manifest["formats"][served]["dtype"] + (" (shipped)" if served == shipped else "")
+                            route = None if served == shipped else serve_instead(shipped, served)
+                            by_weights.setdefault(name, []).append(load_once(
+                                browser, f"{base}/?mode=browser&backend=wasm", args.mbps, args.latency_ms, route))
             finally:
                 browser.close()
     finally:
-        server.stop()
-    print(f"Headless Chromium, {args.mbps:g} Mbit/s and {args.latency_ms:g} ms emulated, {args.runs} fresh loads each; medians.")
-    print("| weights | s to first labelled frame | MB loaded | of which model MB |")
-    print("|---|---:|---:|---:|")
-    for name, runs in rows.items():
-        s, total, model = (statistics.median(r[k] for r in runs) for k in range(3))
-        print(f"| {name} | {s:.2f} | {total / 1e6:.2f} | {model / 1e6:.2f} |")
+        if server:
+            server.stop()
+    header = f"Headless Chromium, {args.mbps:g} Mbit/s and {args.latency_ms:g} ms emulated, {args.runs} fresh loads each; medians."
+    if by_url:
+        print_table(header, "URL", by_url)
+    if by_weights:
+        print_table(f"{header} In-browser mode on WASM, by weight encoding.", "weights", by_weights)
 
 
 if __name__ == "__main__":
