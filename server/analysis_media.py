@@ -6,6 +6,7 @@ upright per EXIF), so a photo gives the CLI the pixels it gives the server. Vide
 OpenCV (its FFmpeg build), frame by frame, never all at once.
 """
 import contextlib
+import io
 import math
 import os
 import tempfile
@@ -52,6 +53,7 @@ class Source:
     width: int = 0
     height: int = 0
     notes: list = field(default_factory=list)  # problems met while reading, each naming the file
+    data: bytes = None        # an uploaded video, decoded from memory instead of from `path`
 
     @property
     def name(self):
@@ -97,19 +99,21 @@ def expand_inputs(inputs):
     return sources, errors
 
 
-def open_source(path: Path) -> Source:
-    """Check one file: an image we decode, or a video OpenCV can open and read a frame of."""
-    if path.suffix.lower() in IMAGE_SUFFIXES:
+def open_source(path: Path, data: bytes = None) -> Source:
+    """Check one file: an image we decode, or a video OpenCV can open and read a frame of. With
+    `data`, the video is those bytes (an upload), read in memory; `path` only names it."""
+    if data is None and path.suffix.lower() in IMAGE_SUFFIXES:
         rgb = read_image(path)
         return Source(path, "image", 1, 0.0, rgb.shape[1], rgb.shape[0])
-    with open_video(path) as capture:
+    with open_video(path, data) as capture:
         ok, _ = capture.read()
         if not ok:
             raise SourceError(path, "OpenCV opened it as a video but could not decode its first frame "
                                     "(damaged, truncated, or an unsupported codec)")
         return Source(path, "video", int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0),
                       float(capture.get(cv2.CAP_PROP_FPS) or 0.0),
-                      int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+                      int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+                      data=data)
 
 
 def read_image(path: Path):
@@ -124,14 +128,18 @@ def read_image(path: Path):
 
 
 @contextlib.contextmanager
-def open_video(path: Path):
-    """cv2.VideoCapture on `path`, released after; SourceError with FFmpeg's reason if it cannot open."""
-    if not os.access(path, os.R_OK):
+def open_video(path: Path, data: bytes = None):
+    """cv2.VideoCapture on `path` (or on `data` in memory), released after; SourceError with
+    FFmpeg's reason if it cannot open."""
+    if data is None and not os.access(path, os.R_OK):
         raise SourceError(path, "cannot read: permission denied")
+    # OpenCV reads the stream through a pointer it does not own: it must outlive the capture.
+    stream = None if data is None else io.BytesIO(data)
     log = NativeStderr()
     try:
         with log:
-            capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+            capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG) if data is None else \
+                cv2.VideoCapture(stream, cv2.CAP_FFMPEG, [])
             opened = capture.isOpened()
         reason = None if opened else failure_reason(path, log.text())
     finally:
@@ -143,6 +151,7 @@ def open_video(path: Path):
         yield capture
     finally:
         capture.release()
+        del stream
 
 
 def failure_reason(path: Path, ffmpeg_log: str) -> str:
@@ -198,7 +207,7 @@ def frames(source: Source, keep, start=0, decode_all=False):
             yield Frame(0, 0.0, read_image(source.path), True)
         return
     quiet = NativeStderr()  # a damaged packet makes FFmpeg log; the note below says it once
-    with open_video(source.path) as capture, contextlib.closing(quiet):
+    with open_video(source.path, source.data) as capture, contextlib.closing(quiet):
         index = -1
         while True:
             with quiet:

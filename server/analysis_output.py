@@ -39,6 +39,12 @@ def make_row(source, frame, time_ms, number, face, labels, smoothing_ms) -> dict
             **{label: face["probabilities"][label] for label in labels}, "smoothing_ms": smoothing_ms}
 
 
+def frame_rows(source, frame, numbered_faces, labels, smoothing_ms) -> list:
+    """One analysed frame's faces [(number, face)] (from FaceTracker.update) -> its rows."""
+    return [make_row(source, frame.index, frame.time_ms, number, face, labels, smoothing_ms)
+            for number, face in numbered_faces]
+
+
 def row_face(row, labels) -> dict:
     """A row -> the face as the server returns it (box, label, confidence, probabilities)."""
     return {"box": [row["x"], row["y"], row["w"], row["h"]], "label": row["label"], "confidence": row["confidence"],

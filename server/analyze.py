@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from converters.manifest import read_manifest
 from server.analysis_media import SourceError, expand_inputs, frames, sampled
-from server.analysis_output import OutputError, RowWriter, make_row, output_format, prepare_resume, read_rows, row_face
+from server.analysis_output import OutputError, RowWriter, frame_rows, output_format, prepare_resume, read_rows, row_face
 from server.analysis_report import Annotator, summarise, write_plot, write_summary
 from server.analysis_workers import make_runner
 from server.classifier import check_manifest_matches_preprocessing
@@ -199,8 +199,7 @@ def run(args) -> int:
         if future is not None:
             result = future.result()
             faces = source_run.tracker.update(result["faces"], frame.time_ms)
-            writer.write([make_row(source_run.source.name, frame.index, frame.time_ms, number, face, labels, smoothing_ms)
-                          for number, face in faces])
+            writer.write(frame_rows(source_run.source.name, frame, faces, labels, smoothing_ms))
             source_run.analysed += 1
             progress.update(1)
         elif frame.index < source_run.start and source_run.keep(frame.index):
