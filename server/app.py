@@ -5,7 +5,7 @@ from flask import Flask
 from flask_socketio import SocketIO
 
 from converters.manifest import page_format
-from server import api, model_files, pages, socket_limits, websocket_mask
+from server import analyze_api, api, model_files, pages, socket_limits, websocket_mask
 from server.config import ROOT, from_env
 from server.pipeline import Engine
 from server.security import Gate, InMemoryRequest, add_headers, origin_allowed
@@ -51,6 +51,7 @@ def create_app(config=None) -> Flask:
     app.register_blueprint(pages.bp)
     pages.compress(app)
     app.register_blueprint(api.bp)
+    app.register_blueprint(analyze_api.bp)
     app.register_blueprint(model_files.bp)
     app.after_request(lambda response: add_headers(response, allowed))
     socketio.on_namespace(StreamNamespace("/stream", engine))
