@@ -16,6 +16,7 @@ import argparse
 import collections
 import os
 import sys
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from tqdm import tqdm
@@ -186,7 +187,6 @@ def run(args) -> int:
         say(str(error))
         return 1
     detect = not args.no_detect
-    info = {}
     progress = tqdm(total=sum(r.to_analyse() for r in runs), unit="frame", file=sys.stderr, dynamic_ncols=True,
                     desc="analysing", disable=None)
     runner = make_runner(settings, args.workers)
@@ -207,7 +207,7 @@ def run(args) -> int:
         if source_run.annotator is not None:
             source_run.annotator.write(frame.rgb, faces)
 
-    interrupted = False
+    interrupted = None  # the exit status when the run stops early
     try:
         for source_run in runs:
             source = source_run.source
@@ -224,25 +224,28 @@ def run(args) -> int:
                         finish_one()
             except SourceError as error:
                 say(f"{error}; skipped")
-            while pending and pending[0][0] is source_run:  # a source ends: close its video when its frames are done
-                finish_one()
-            if source_run.annotator is not None:
+            if source_run.annotator is not None:  # its video can close once its frames are drawn
+                while pending and pending[0][0] is source_run:
+                    finish_one()
                 source_run.annotator.close()
             for note in source.notes:
                 say(note)
-            info[source.name] = source_info(source_run, args)
-        while pending:
+        while pending:  # other sources' frames stay in flight across a source's end, so photos go in parallel
             finish_one()
     except KeyboardInterrupt:
-        interrupted = True
+        interrupted = 130
         say(f"interrupted; the rows written so far are in {args.out} (carry on with --resume)")
+    except BrokenProcessPool as error:  # a worker killed (out of memory, say) or unable to load the model
+        interrupted = 1
+        say(f"a worker process failed ({error}); the rows written so far are in {args.out} (carry on with --resume)")
     finally:
         progress.close()
         writer.close()
-        runner.close(cancel=interrupted)
-    if interrupted:
-        return 130
+        runner.close(cancel=interrupted is not None)
+    if interrupted is not None:
+        return interrupted
 
+    info = {r.source.name: source_info(r, args) for r in runs}
     analysed = [r for r in runs if r.analysed or r.saved]
     rows = read_rows(args.out, labels) if (args.summary or args.plot) else []
     settings_used = {"model": manifest.get("name"), "model_dir": str(settings["MODEL_DIR"]),
