@@ -45,7 +45,7 @@ def parse_args(argv=None):
     parser.add_argument("--plot", metavar="PNG", help="each face's probabilities over time")
     parser.add_argument("--summary", metavar="JSON", help="per face: time in each expression, mean probabilities, first and last seen")
     parser.add_argument("--no-detect", action="store_true", help="each frame is one face, already cropped")
-    parser.add_argument("--model", type=Path, help="an exported model folder (default: the server's, FER_MODEL_DIR)")
+    parser.add_argument("--model", type=Path, metavar="DIR", help="an exported model folder (default: the server's, FER_MODEL_DIR)")
     parser.add_argument("--detector", choices=sorted(DETECTORS), help="default: the server's (FER_DETECTOR)")
     parser.add_argument("--tflite", choices=["int8", "float16", "float32"], help="default: the server's (FER_TFLITE)")
     parser.add_argument("--smooth-ms", type=non_negative_float, default=0.0, metavar="MS",
