@@ -1,0 +1,151 @@
+"""Offline analysis speed: `python -m server.analyze` with 1 and 2 worker processes against the
+`fer` package's `Video` analysis (its default detector, the Haar cascade, and its default model),
+on the same 640x480 one-face video, run in turn in one run.
+
+The `fer` package is not a dependency of this app; its wheel is unpacked beside the checkout and
+put on the path of its own runs only (it needs nothing the dev environment lacks; moviepy is
+optional and only used for audio):
+
+    pip download fer==25.10.3 --no-deps -d /tmp/fer && unzip -o -q /tmp/fer/fer-*.whl -d /tmp/fer/pkg
+    .venv/bin/python -m bench.analyze_speed --fer-package /tmp/fer/pkg [--seconds 20] [--repeats 3]
+
+The video: the astronaut photo (scikit-image) sliding across a 640x480 frame and back, at 30 fps,
+written as MPEG-4 Part 2 (OpenCV's mp4v); --video takes a recording instead (resized to 640x480).
+Each run is a fresh command, as a user would type it: interpreter start, model loading and
+writing the CSV included. Both write one CSV row per analysed frame; `fer` is asked for no
+annotated frames, video or zip (its defaults save all three), so both do the same work. The table
+gives, per tool, the median over --repeats of frames per second (video frames / wall seconds),
+and its ratio to `fer` measured in the same run; runs are interleaved so that a load that comes
+and goes on the machine hits all of them alike.
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+
+ROOT = Path(__file__).resolve().parents[1]
+WIDTH, HEIGHT, FPS = 640, 480, 30
+
+
+def write_video(path, seconds, source=None):
+    """A 640x480 one-face mp4: the astronaut sliding (default), or `source` resized, looped to `seconds`."""
+    if source is None:
+        from tests.support.scenes import moving_face_scene
+
+        clip = list(moving_face_scene(frames=2 * FPS, step=4))
+    else:
+        capture = cv2.VideoCapture(str(source))
+        clip = []
+        while True:
+            ok, bgr = capture.read()
+            if not ok:
+                break
+            clip.append(cv2.cvtColor(cv2.resize(bgr, (WIDTH, HEIGHT), interpolation=cv2.INTER_CUBIC), cv2.COLOR_BGR2RGB))
+        if not clip:
+            raise SystemExit(f"{source}: no frame OpenCV can read")
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), FPS, (WIDTH, HEIGHT))
+    frames = int(seconds * FPS)
+    for k in range(frames):
+        writer.write(cv2.cvtColor(clip[k % len(clip)], cv2.COLOR_RGB2BGR))
+    writer.release()
+    return frames
+
+
+def run_fer(video, out, fer_package):
+    """The `fer` package's documented video analysis, its defaults but for saving images: FER()
+    (Haar cascade, quantised TFLite model), Video(...).analyze(...), then to_csv."""
+    sys.path.insert(0, str(fer_package))
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import logging
+    import warnings
+
+    warnings.simplefilter("ignore")
+    logging.disable(logging.WARNING)
+    # fer calls cv2.waitKey(1) on every frame and destroyAllWindows at the end, which the headless
+    # OpenCV here does not implement. No-ops instead: with fer's own GUI OpenCV waitKey(1) waits a
+    # millisecond a frame, so this can only flatter fer.
+    cv2.waitKey = lambda delay=0: -1
+    cv2.destroyAllWindows = lambda: None
+    from fer.classes import Video  # 25.x no longer re-exports these from the package
+    from fer.fer import FER
+
+    video, out = Path(video).resolve(), Path(out).resolve()
+    with tempfile.TemporaryDirectory() as outdir:
+        os.chdir(outdir)  # Video.to_csv writes ./data.csv whatever file name it is given
+        video_run = Video(str(video), outdir=outdir)
+        raw = video_run.analyze(FER(), display=False, save_frames=False, save_video=False,
+                                annotate_frames=False, zip_images=False)
+        video_run.to_csv(raw, str(out))
+        shutil.move("data.csv", out)
+    return len(raw)
+
+
+def count_rows(path):
+    """Data rows of a CSV; `fer` writes one per frame with a face, server.analyze one per face."""
+    with open(path) as f:
+        return max(0, sum(1 for _ in f) - 1)
+
+
+def timed(command, env=None):
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(map(str, command))} failed:\n{done.stderr[-3000:]}")
+    return wall
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--fer-package", type=Path, help="the unpacked fer wheel (a folder holding fer/)")
+    parser.add_argument("--seconds", type=float, default=20, help="video length (default 20 s, 600 frames)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--video", type=Path, help="a recording to use instead of the astronaut (resized to 640x480)")
+    parser.add_argument("--fer-child", nargs=2, metavar=("VIDEO", "OUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.fer_child:
+        run_fer(*args.fer_child, args.fer_package)
+        return
+    if args.fer_package is None or not (args.fer_package / "fer" / "__init__.py").is_file():
+        raise SystemExit(f"--fer-package: expected the unpacked fer wheel (a folder holding fer/__init__.py), "
+                         f"got {args.fer_package}; see this file's docstring")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        video = tmp / "one_face_640x480.mp4"
+        frames = write_video(video, args.seconds, args.video)
+        tools = {
+            "server.analyze, 1 worker": lambda out: [sys.executable, "-m", "server.analyze", video, "--out", out, "--workers", "1"],
+            "server.analyze, 2 workers": lambda out: [sys.executable, "-m", "server.analyze", video, "--out", out, "--workers", "2"],
+            "fer Video (Haar)": lambda out: [sys.executable, "-m", "bench.analyze_speed", "--fer-package", args.fer_package,
+                                             "--fer-child", video, out],
+        }
+        walls, rows = {name: [] for name in tools}, {}
+        for repeat in range(args.repeats):
+            for k, (name, command) in enumerate(tools.items()):
+                out = tmp / f"{k}.csv"
+                walls[name].append(timed(command(out)))
+                rows[name] = count_rows(out)
+                print(f"  run {repeat + 1}/{args.repeats} {name}: {walls[name][-1]:.1f} s", file=sys.stderr, flush=True)
+
+    fps = {name: frames / statistics.median(w) for name, w in walls.items()}
+    peer = fps["fer Video (Haar)"]
+    print(f"{frames} frames, 640x480, one face ({args.video or 'astronaut'}); {os.cpu_count()} cores; "
+          f"median of {args.repeats} runs, start-up included")
+    print(f"{'tool':28} {'fps':>7} {'x fer':>6} {'median s':>9} {'CSV rows':>9}")
+    for name in tools:
+        print(f"{name:28} {fps[name]:7.1f} {fps[name] / peer:6.2f} {statistics.median(walls[name]):9.1f} {rows[name]:9d}")
+    print(json.dumps({"frames": frames, "fps": {k: round(v, 2) for k, v in fps.items()},
+                      "walls_s": {k: [round(x, 2) for x in v] for k, v in walls.items()}, "rows": rows}))
+
+
+if __name__ == "__main__":
+    main()
