@@ -48,7 +48,8 @@ def write_video(path, seconds, source=None):
             ok, bgr = capture.read()
             if not ok:
                 break
-            clip.append(cv2.cvtColor(cv2.resize(bgr, (WIDTH, HEIGHT), interpolation=cv2.INTER_CUBIC), cv2.COLOR_BGR2RGB))
+            resized = cv2.resize(bgr, (WIDTH, HEIGHT), interpolation=cv2.INTER_CUBIC)
+            clip.append(cv2.cvtColor(resized, cv2.COLOR_BGR2RGB))
         if not clip:
             raise SystemExit(f"{source}: no frame OpenCV can read")
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), FPS, (WIDTH, HEIGHT))
@@ -122,11 +123,12 @@ def main():
         tmp = Path(tmp)
         video = tmp / "one_face_640x480.mp4"
         frames = write_video(video, args.seconds, args.video)
+        ours = [sys.executable, "-m", "server.analyze", video, "--workers"]
         tools = {
-            "server.analyze, 1 worker": lambda out: [sys.executable, "-m", "server.analyze", video, "--out", out, "--workers", "1"],
-            "server.analyze, 2 workers": lambda out: [sys.executable, "-m", "server.analyze", video, "--out", out, "--workers", "2"],
-            "fer Video (Haar)": lambda out: [sys.executable, "-m", "bench.analyze_speed", "--fer-package", args.fer_package,
-                                             "--fer-child", video, out],
+            "server.analyze, 1 worker": lambda out: [*ours, "1", "--out", out],
+            "server.analyze, 2 workers": lambda out: [*ours, "2", "--out", out],
+            "fer Video (Haar)": lambda out: [sys.executable, "-m", "bench.analyze_speed",
+                                             "--fer-package", args.fer_package, "--fer-child", video, out],
         }
         walls, rows = {name: [] for name in tools}, {}
         for repeat in range(args.repeats):
@@ -142,7 +144,8 @@ def main():
           f"median of {args.repeats} runs, start-up included")
     print(f"{'tool':28} {'fps':>7} {'x fer':>6} {'median s':>9} {'CSV rows':>9}")
     for name in tools:
-        print(f"{name:28} {fps[name]:7.1f} {fps[name] / peer:6.2f} {statistics.median(walls[name]):9.1f} {rows[name]:9d}")
+        median = statistics.median(walls[name])
+        print(f"{name:28} {fps[name]:7.1f} {fps[name] / peer:6.2f} {median:9.1f} {rows[name]:9d}")
     print(json.dumps({"frames": frames, "fps": {k: round(v, 2) for k, v in fps.items()},
                       "walls_s": {k: [round(x, 2) for x in v] for k, v in walls.items()}, "rows": rows}))
 

@@ -23,7 +23,8 @@ from tqdm import tqdm
 
 from converters.manifest import read_manifest
 from server.analysis_media import SourceError, expand_inputs, frames, sampled
-from server.analysis_output import OutputError, RowWriter, frame_rows, output_format, prepare_resume, read_rows, row_face
+from server.analysis_output import (OutputError, RowWriter, frame_rows, output_format, prepare_resume, read_rows,
+                                    row_face)
 from server.analysis_report import Annotator, summarise, write_plot, write_summary
 from server.analysis_workers import make_runner
 from server.classifier import check_manifest_matches_preprocessing
@@ -38,14 +39,18 @@ def parse_args(argv=None):
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="video files, images, folders")
     parser.add_argument("--out", required=True, help="results file: .csv or .jsonl")
     sampling = parser.add_mutually_exclusive_group()
-    sampling.add_argument("--every", type=positive_int, default=1, metavar="N", help="analyse every N-th frame (default 1)")
+    sampling.add_argument("--every", type=positive_int, default=1, metavar="N",
+                          help="analyse every N-th frame (default 1)")
     sampling.add_argument("--fps", type=positive_float, metavar="F", help="analyse F frames per second of video")
-    parser.add_argument("--annotate", metavar="VIDEO", help="write the video(s) with numbered boxes and labels (.mp4 or .avi); "
+    parser.add_argument("--annotate", metavar="VIDEO",
+                        help="write the video(s) with numbered boxes and labels (.mp4 or .avi); "
                         "with several videos, one file each, named VIDEO's stem + '-' + the source's stem")
     parser.add_argument("--plot", metavar="PNG", help="each face's probabilities over time")
-    parser.add_argument("--summary", metavar="JSON", help="per face: time in each expression, mean probabilities, first and last seen")
+    parser.add_argument("--summary", metavar="JSON",
+                        help="per face: time in each expression, mean probabilities, first and last seen")
     parser.add_argument("--no-detect", action="store_true", help="each frame is one face, already cropped")
-    parser.add_argument("--model", type=Path, metavar="DIR", help="an exported model folder (default: the server's, FER_MODEL_DIR)")
+    parser.add_argument("--model", type=Path, metavar="DIR",
+                        help="an exported model folder (default: the server's, FER_MODEL_DIR)")
     parser.add_argument("--detector", choices=sorted(DETECTORS), help="default: the server's (FER_DETECTOR)")
     parser.add_argument("--tflite", choices=["int8", "float16", "float32"], help="default: the server's (FER_TFLITE)")
     parser.add_argument("--smooth-ms", type=non_negative_float, default=0.0, metavar="MS",
@@ -256,7 +261,8 @@ def run(args) -> int:
         summary["skipped"] = [{"path": e.path, "reason": e.reason} for e in skipped]
         write_summary(args.summary, summary)
     if args.plot:
-        write_plot(args.plot, rows, labels, title=f"{manifest.get('name')} model, {settings_used['detector']} detector, "
+        write_plot(args.plot, rows, labels,
+                   title=f"{manifest.get('name')} model, {settings_used['detector']} detector, "
                                                   f"smoothing {smoothing_ms} ms")
     say(f"{sum(r.analysed for r in runs)} frames of {len(analysed)} of {len(runs) + len(skipped)} inputs analysed "
         f"-> {args.out}")
