@@ -15,7 +15,7 @@ import socket
 import time
 
 import eventlet
-from eventlet import wsgi
+from eventlet import hubs, wsgi
 
 from server.in_flight import IN_FLIGHT
 
@@ -70,14 +70,31 @@ def drain_and_exit(listener, socketio):
     os._exit(0)
 
 
+def drain_on_signals(listener, socketio):
+    """SIGTERM or SIGINT -> drain_and_exit. Python runs a signal handler while eventlet's hub sleeps
+    in epoll and then resumes the sleep, so a green thread the handler spawned could wait for the
+    next timer (20 s and more on an idle server). The handler writes to a pipe instead, and the
+    hub wakes at once for the green thread that waits on it."""
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(write_fd, False)
+    real_write = eventlet.patcher.original("os").write
+
+    def waiter():
+        hubs.trampoline(read_fd, read=True)
+        drain_and_exit(listener, socketio)
+
+    eventlet.spawn_n(waiter)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: real_write(write_fd, b"x"))
+
+
 def serve(app, socketio, host, port, max_connections, certfile=None, keyfile=None):
     """Serve `app` until SIGTERM or SIGINT, then drain."""
     raise_file_limit(max_connections)
     listener = eventlet.listen((host, port), socket.AF_INET6 if ":" in host else socket.AF_INET)
     if certfile:
         listener = eventlet.wrap_ssl(listener, certfile=certfile, keyfile=keyfile, server_side=True)
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: eventlet.spawn_n(drain_and_exit, listener, socketio))
+    drain_on_signals(listener, socketio)
     # log_output=False: the access log would record every request line; frames are never logged anyway.
     wsgi.server(listener, app, protocol=HeaderDeadline, max_size=max_connections, socket_timeout=SOCKET_TIMEOUT_S,
                 keepalive=HEADER_TIMEOUT_S, log_output=False, debug=False)

@@ -165,3 +165,14 @@ def test_sigterm_answers_the_frames_in_flight_then_exits(astronaut):
     finally:
         client.disconnect()
         server.stop()
+
+
+def test_sigterm_on_an_idle_server_exits_at_once():
+    """With no client to wake it, eventlet's hub can sleep 20 s and more: the signal must wake it."""
+    server = LiveServer([sys.executable, "-m", "server"], {"FER_DETECTOR": "haar"}).wait()
+    try:
+        time.sleep(1)
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(15) == 0, server.output()[-2000:]
+    finally:
+        server.stop()
