@@ -1,7 +1,7 @@
 """The page in headless Chromium with a fake camera: in-browser mode, server mode, errors.
 
 Each test opens the real page from the live server. Labels are asserted in separate
-`real_model` tests, since the placeholder model says 'happy' for everything.
+`real_model` tests, which hold for the shipped models/default (a retrained model may label otherwise).
 """
 import sys
 

@@ -69,7 +69,7 @@ def test_predict_raw_body(client, astronaut_jpeg):
 
 @pytest.mark.real_model
 def test_the_astronaut_is_happy(client, astronaut_jpeg):
-    """REAL MODEL: the astronaut smiles broadly; the placeholder model may get this right by luck only."""
+    """REAL MODEL: the astronaut smiles broadly, and the shipped model says so."""
     face = client.post("/api/predict", data=astronaut_jpeg).get_json()["faces"][0]
     assert face["label"] == "happy", f"expected 'happy', got {face['label']} ({face['probabilities']})"
 
