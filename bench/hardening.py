@@ -3,9 +3,10 @@
     .venv/bin/python -m bench.hardening [--detector blazeface_full] [--repeats 3]
 
 For each attack: what the attacker got back (status or event code), how long until then (median
-of --repeats; for the slowloris, how long /healthz took with every connection held), the server's extra memory (peak RSS sampled every 5 ms, minus the RSS before the
-attack; the largest of the repeats), and /healthz latency measured by a separate process polling
-every 20 ms throughout (median, p90 and max). Targets: a 4xx or an error event within 1 s, at most
+of --repeats; for the slowloris, how long /healthz took with every connection held), the server's
+extra memory (peak RSS sampled every 5 ms, minus the RSS before the attack; the largest of the
+repeats), and /healthz latency measured by a separate process polling every 20 ms throughout
+(median, p90 and max). Targets: a 4xx or an error event within 1 s, at most
 100 MB extra, /healthz under 50 ms.
 """
 import argparse
@@ -128,7 +129,8 @@ def text_frames(server, count=10, megabytes=3):
 def fragments(server, count=20, megabytes=3):
     raw = attacks.RawStream(server.url, timeout=30)
     try:
-        raw.ws.send_frame(websocket.ABNF.create_frame(b"4" + b"\0" * (megabytes * MB), websocket.ABNF.OPCODE_BINARY, fin=0))
+        first = b"4" + b"\0" * (megabytes * MB)  # Engine.IO's message type, then the bytes
+        raw.ws.send_frame(websocket.ABNF.create_frame(first, websocket.ABNF.OPCODE_BINARY, fin=0))
         for _ in range(count - 1):
             raw.ws.send_frame(websocket.ABNF.create_frame(b"\0" * (megabytes * MB), websocket.ABNF.OPCODE_CONT, fin=0))
         raw.next_packet()
@@ -184,7 +186,8 @@ def main():
     jpeg = encode(skimage.data.astronaut())
     server = LiveServer([sys.executable, "-m", "server"], {"FER_DETECTOR": args.detector}).wait()
     ping_queue = multiprocessing.get_context("spawn").Queue()
-    pinger = multiprocessing.get_context("spawn").Process(target=ping_forever, args=(server.url, ping_queue), daemon=True)
+    spawn = multiprocessing.get_context("spawn")
+    pinger = spawn.Process(target=ping_forever, args=(server.url, ping_queue), daemon=True)
     pinger.start()
     try:
         requests.post(server.url + "/api/predict", data=jpeg, timeout=60).raise_for_status()  # warm up
@@ -203,8 +206,10 @@ def main():
                 extra.append(watch.peak - watch.base)
                 pings += watch.pings
             print(f"{name:48} {' | '.join(sorted(answers)):34} {statistics.median(times):8.0f} {max(extra):6.0f} "
-                  f"{statistics.median(pings):9.1f}/{statistics.quantiles(pings, n=10)[-1]:.0f}/{max(pings):.0f}", flush=True)
-        print(f"final RSS {rss_mb(server.process.pid):.0f} MB; /healthz {requests.get(server.url + '/healthz', timeout=5).status_code}")
+                  f"{statistics.median(pings):9.1f}/{statistics.quantiles(pings, n=10, method='inclusive')[-1]:.0f}/{max(pings):.0f}",
+                  flush=True)
+        health = requests.get(server.url + "/healthz", timeout=5).status_code
+        print(f"final RSS {rss_mb(server.process.pid):.0f} MB; /healthz {health}")
     finally:
         pinger.terminate()
         server.stop()

@@ -141,9 +141,11 @@ def main():
 
         clients, latencies, seconds = run_clients(cluster.url, args.clients, frame, 12, during=kill)
         moved = [c for c in clients if c.moved]
-        back = [min((at for at, _ in c.samples if at > killed["at"]), default=float("inf")) - killed["at"] for c in moved]
+        back = [min((at for at, _ in c.samples if at > killed["at"]), default=float("inf")) - killed["at"]
+                for c in moved]
         print(f"kill -9 of 1 of {args.processes}: {len(moved)} of {args.clients} clients moved; result again after "
-              f"median {statistics.median(back) if back else float('nan'):.2f} s, max {max(back, default=float('nan')):.2f} s; "
+              f"median {statistics.median(back) if back else float('nan'):.2f} s, "
+              f"max {max(back, default=float('nan')):.2f} s; "
               f"errors {sum(c.errors for c in clients)} (frames lost in the killed process)", flush=True)
         cluster.restart(victim)
         cluster.wait()
@@ -163,7 +165,8 @@ def main():
             after = {p: rss_mb(pid) for p, pid in pids.items()}
             report(f"soak, {soak_clients} clients, {args.soak_minutes:g} min", clients, latencies, seconds)
             for p in pids:
-                print(f"  process :{p} RSS {before[p]:.0f} -> {after[p]:.0f} MB ({(after[p] / before[p] - 1) * 100:+.1f}%)")
+                growth = (after[p] / before[p] - 1) * 100
+                print(f"  process :{p} RSS {before[p]:.0f} -> {after[p]:.0f} MB ({growth:+.1f}%)")
 
 
 if __name__ == "__main__":

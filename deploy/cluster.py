@@ -28,7 +28,8 @@ START_TIMEOUT_S = 120
 
 def find_nginx():
     """Debian's nginx lives in /usr/sbin, which is not on every user's PATH."""
-    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None)
+    candidates = ("/usr/sbin/nginx", "/usr/local/sbin/nginx")
+    return shutil.which("nginx") or next((p for p in candidates if os.access(p, os.X_OK)), None)
 
 
 def render(port, backend_ports, host=None, conf=None) -> str:
@@ -88,7 +89,8 @@ class Cluster:
             time.sleep(0.3)
         if waiting:
             self.stop()
-            raise RuntimeError(f"expected {waiting} to answer /healthz within {START_TIMEOUT_S} s; logs:\n{self.logs()}")
+            raise RuntimeError(f"expected {waiting} to answer /healthz within {START_TIMEOUT_S} s; "
+                               f"logs:\n{self.logs()}")
         return self
 
     def restart(self, port):
@@ -96,7 +98,8 @@ class Cluster:
         self.backends[port] = self._start_backend(port)
 
     def logs(self):
-        return "\n".join(f"--- {f.name}\n{f.read_text(errors='replace')[-2000:]}" for f in sorted(self.dir.glob("*.log")))
+        return "\n".join(f"--- {f.name}\n{f.read_text(errors='replace')[-2000:]}"
+                         for f in sorted(self.dir.glob("*.log")))
 
     def stop(self):
         for process in [self.nginx, *self.backends.values()]:

@@ -39,7 +39,8 @@ export async function createServerEngine(config = {}) {
   // stickiness); long-polling where WebSockets are blocked, naming this page (?client=) so that
   // the proxy keeps its polls on one process (deploy/nginx.conf). Not a secret, hence Math.random.
   const socket = io(opts.namespace, { transports: ['websocket', 'polling'], tryAllTransports: true,
-    query: { client: Math.random().toString(36).slice(2) }, reconnection: true, reconnectionDelay: 500, reconnectionDelayMax: 3000 });
+    query: { client: Math.random().toString(36).slice(2) },
+    reconnection: true, reconnectionDelay: 500, reconnectionDelayMax: 3000 });
   const canvas = document.createElement('canvas');
   const ctx = canvas.getContext('2d');
   const pending = new Map();
