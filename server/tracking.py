@@ -12,16 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from server.boxes import iou
+
 MIN_IOU = 0.3     # the page's minIou: less overlap than this is another face
 KEEP_MS = 1000    # a face missed for longer than this gets a new number when it comes back
-
-
-def iou(a, b) -> float:
-    """Intersection over union of two (x, y, w, h) boxes, as static/js/boxes.js computes it."""
-    iw = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    ih = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = iw * ih
-    return inter / max(a[2] * a[3] + b[2] * b[3] - inter, 1e-9)
 
 
 @dataclass

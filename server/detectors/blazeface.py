@@ -11,6 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from server.boxes import iou_corners
 from server.detectors.base import Detection, clip_box, filter_small
 from server.tflite import TFLiteModel
 
@@ -57,16 +58,6 @@ def decode_boxes(regressors, anchors, size) -> np.ndarray:
     return np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
 
 
-def iou(box, boxes) -> np.ndarray:
-    """Intersection over union of one (4,) box with (N, 4) boxes, corners format."""
-    ix0, iy0 = np.maximum(box[0], boxes[:, 0]), np.maximum(box[1], boxes[:, 1])
-    ix1, iy1 = np.minimum(box[2], boxes[:, 2]), np.minimum(box[3], boxes[:, 3])
-    inter = np.clip(ix1 - ix0, 0, None) * np.clip(iy1 - iy0, 0, None)
-    area = (box[2] - box[0]) * (box[3] - box[1])
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    return inter / np.maximum(area + areas - inter, 1e-9)
-
-
 def weighted_nms(boxes, scores, threshold=NMS_IOU):
     """MediaPipe's weighted NMS: each cluster around the best remaining box becomes one box, the
     score-weighted mean of the cluster, keeping the best score. Returns [(box, score), ...]."""
@@ -75,7 +66,7 @@ def weighted_nms(boxes, scores, threshold=NMS_IOU):
     remaining = np.arange(len(scores))
     merged = []
     while remaining.size:
-        overlaps = iou(boxes[remaining[0]], boxes[remaining])
+        overlaps = iou_corners(boxes[remaining[0]], boxes[remaining])
         cluster = remaining[overlaps > threshold]
         weights = scores[cluster][:, None]
         merged.append(((boxes[cluster] * weights).sum(0) / weights.sum(), float(scores[remaining[0]])))

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import skimage.data
 
-from server.detectors.blazeface import iou as corner_iou
+from server.boxes import iou
 from tests.support.scenes import ASTRONAUT_FACE
 from training.data import DEFAULT_DATA
 
@@ -120,12 +120,6 @@ def astronaut_scenes(n_frames=20, seed=0, per_frame=(1, 3), sides=(100, 300)):
             placed.append((x, y, side))
         frames.append(Frame(f"astronauts{i:02d}", frame, boxes))
     return frames
-
-
-def iou(a, b) -> float:
-    """Intersection over union of two (x, y, w, h) boxes (the server's own IoU, which takes corners)."""
-    corners = [np.array([x, y, x + w, y + h], float) for x, y, w, h in (a, b)]
-    return float(corner_iou(corners[0], corners[1][None])[0])
 
 
 def match(truth, found, threshold=0.3):
