@@ -7,10 +7,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 JS_STAMP := node_modules/.installed
-DATA ?= ../shared/datasets/fer2013/fer2013.csv.gz
+# The datasets (docs/training.md says where each comes from): FER2013 as the earlier stages saw it
+# (contrast-remapped), its original pixels, FER+ votes, and the extra face sets with their repeats.
+DATASETS ?= ../shared/datasets
+DATA ?= $(DATASETS)/fer2013/fer2013.csv.gz
+ORIGINAL ?= $(DATASETS)/fer2013/fer2013_original.csv.gz
+FERPLUS ?= $(DATASETS)/ferplus/ferplus.csv
+EXTRA ?= $(DATASETS)/sfew/sfew.npz:3 $(DATASETS)/nimstim_subset/nimstim_subset.npz:3
 # Where make train writes its runs (a test runs the whole recipe, shortened, into a temporary folder).
 RUNS ?= runs
-RUN ?= $(RUNS)/ensemble/student2
+RUN ?= $(RUNS)/real_faces
 EXPORT_DIR ?= models/default
 # The shipped default (models/default): a compact ResNet, SGD + cosine, erasing, trained in cosine
 # cycles, each starting at the previous one's best: 45 epochs from 0.05, 36 from 0.02 and 36 from
@@ -23,6 +29,11 @@ DEFAULT_RECIPE := --arch resnet --batch-size 64 --optimizer sgd --schedule cosin
 FINE_TUNE := $(DEFAULT_RECIPE) --epochs 16 --lr 0.003 --mixup 0.2 --sharp 0.3 --keep-epochs
 # What runs/ensemble ran on an H200 with KERAS_BACKEND=jax: --time-budget 490 chose these epochs.
 ENSEMBLE_RECIPE := --teachers 2 --teacher-epochs 50 --student-epochs 60 --student-lr 0.1 0.01
+# The last stage, for faces from anywhere (docs/real-faces.md): original pixels, FER+ vote
+# distributions as targets, SFEW and NimStim beside them, camera-like looks; one epoch from 0.02,
+# then 10 more from 0.015, from the ensemble's student.
+REAL_FACES_RECIPE := --arch resnet --batch-size 64 --optimizer sgd --schedule cosine --l2 2.5e-4 --erase 0.25 \
+  --ferplus $(FERPLUS) --extra $(EXTRA) --photometric 1
 # The seed's mini-Xception (models/mini_xception): train.py's own defaults.
 BASELINE_RECIPE := --arch mini_xception --precision float32
 
@@ -86,13 +97,18 @@ train: $(PY_STAMP)
 	  --distill 0.5 --init-from $(RUNS)/resnet_sharp/epochs/16.keras
 	$(PY) -m training.ensemble_distill --data $(DATA) --out $(RUNS)/ensemble $(ENSEMBLE_RECIPE) \
 	  --student-init scratch $(RUNS)/resnet_distill/best.keras
+	$(PY) -m training.train --data $(ORIGINAL) --run-dir $(RUNS)/real_faces_warm $(REAL_FACES_RECIPE) \
+	  --epochs 1 --lr 0.02 --init-from $(RUNS)/ensemble/student2/best.keras
+	$(PY) -m training.train --data $(ORIGINAL) --run-dir $(RUNS)/real_faces $(REAL_FACES_RECIPE) \
+	  --epochs 10 --lr 0.015 --init-from $(RUNS)/real_faces_warm/best.keras
 
 train-baseline: $(PY_STAMP)
 	$(PY) -m training.train --data $(DATA) --run-dir runs/mini_xception $(BASELINE_RECIPE)
 
 # Export runs Node to check the TF.js model against Keras, hence the full setup.
 export: setup
-	$(PY) -m converters.export --model $(RUN)/best.keras --run-dir $(RUN) --data $(DATA) --tta smooth_flip --out $(EXPORT_DIR)
+	$(PY) -m converters.export --model $(RUN)/best.keras --run-dir $(RUN) --data $(ORIGINAL) --tta smooth_flip \
+	  --calibrate --ferplus $(FERPLUS) --benchmarks $(DATASETS) --out $(EXPORT_DIR)
 
 export-baseline: setup
 	$(PY) -m converters.export --model runs/mini_xception/best.keras --run-dir runs/mini_xception --data $(DATA) \

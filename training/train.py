@@ -77,7 +77,7 @@ def parse_args(argv=None):
     p.add_argument("--resume", action="store_true", help="continue from last.keras in --run-dir")
     p.add_argument("--keep-epochs", action="store_true",
                    help="also save every epoch's model as epochs/NN.keras, NN counting from 01 "
-                        "(for training.average_weights)")
+                        "(for research.average_weights)")
     p.add_argument("--init-from", default="",
                    help="start from this .keras model's weights with a fresh optimizer and schedule "
                         "(a warm restart: a second cosine cycle after a finished run)")
@@ -298,7 +298,7 @@ def precision_policy(name):
 
 def choose_precision(flag):
     """auto: float16 mixed precision on a GPU, bfloat16 on a CPU with AMX (1.4x faster for the
-    ResNet here, see bench.train_speed), else float32."""
+    ResNet here, see research.train_speed), else float32."""
     if flag != "auto":
         return flag
     if tf.config.list_physical_devices("GPU"):

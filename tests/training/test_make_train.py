@@ -40,12 +40,14 @@ def shortened(command: list[str]) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.timeout(1800)  # the whole recipe, each stage cut short: about 4 minutes here
-def test_make_train_then_export_runs_end_to_end(small_data, tmp_path):
+def test_make_train_then_export_runs_end_to_end(small_data, small_votes, small_face_set, tmp_path):
     runs, out = tmp_path / "runs", tmp_path / "default"
-    commands = recipe_commands("train", "export", f"DATA={small_data}", f"RUNS={runs}", f"EXPORT_DIR={out}")
+    commands = recipe_commands("train", "export", f"DATA={small_data}", f"ORIGINAL={small_data}",
+                               f"FERPLUS={small_votes}", f"EXTRA={small_face_set}:2", f"DATASETS={tmp_path}",
+                               f"RUNS={runs}", f"EXPORT_DIR={out}")
     steps = [cmd[2] for cmd in commands]
     assert steps == ["training.train"] * 4 + ["training.distill", "training.train", "training.ensemble_distill",
-                                              "converters.export"]
+                                              "training.train", "training.train", "converters.export"]
     for command in map(shortened, commands):
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
         assert done.returncode == 0, f"{shlex.join(command)} failed:\n{done.stderr[-3000:]}"
@@ -55,5 +57,7 @@ def test_make_train_then_export_runs_end_to_end(small_data, tmp_path):
     assert manifest["test_time_augmentation"] == "smooth_flip"
     assert manifest["training"]["epochs_run"] == SHORT_EPOCHS  # the provenance is the student's own run
     assert set(manifest["metrics"]) == {"PublicTest", "PrivateTest"}
+    assert manifest["calibration"]["fitted_on"].startswith("PublicTest, the FER+ raters' majority")
+    assert all("skipped" in result for result in manifest["benchmarks"].values())  # no datasets in tmp_path
     for entry in manifest["formats"].values():
         assert (out / entry["path"]).exists(), entry
