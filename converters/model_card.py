@@ -20,6 +20,15 @@ DATA_FILES = {
     "fer2013.csv.gz": "FER2013, the copy with contrast-remapped, JPEG-degraded pixels (`fer2013.csv.gz`)",
     "fer2013_original.csv.gz": "FER2013 with its original pixels (`fer2013_original.csv.gz`)",
 }
+# Data sets beside FER2013 that training.train can learn from, and their terms
+# (../shared/datasets/*/README.md); any other --extra file is named as it is.
+EXTRA_SETS = {
+    "ferplus": "FER+ (Barsoum et al., 2016): ten raters' votes for every FER2013 face; MIT licence (Microsoft)",
+    "sfew": "SFEW 2.0 (Dhall et al.): faces in stills from commercial films, handed out by its authors for "
+            "academic research; the studios hold the images' copyright",
+    "nimstim_subset": "a subset of NimStim (Tottenham et al., 2009): posed studio faces (angry, happy, neutral) "
+                      "under its authors' terms of use for research",
+}
 # The make targets that rebuild the shipped models; any other model is rebuilt from its flags.
 RECIPES = {
     "default": ("make train", "make export"),
@@ -92,6 +101,23 @@ def _formats(manifest: dict) -> list:
         loads = " (the page loads this)" if name == manifest.get("browser_format") else ""
         lines.append(f"| {name}{loads} | `{fmt['path']}` | {fmt.get('dtype', 'float32')} | "
                      f"{fmt.get('bytes', 0) / 1e6:.2f} MB | {acc} |")
+    return lines
+
+
+def _extra_data_lines(args: dict) -> list:
+    """What the last training run learnt from beside FER2013's own labels (training.train --ferplus, --extra)."""
+    lines = []
+    if args.get("ferplus"):
+        lines.append(f"- {EXTRA_SETS['ferplus']} (`--ferplus`: the raters' vote distributions as targets).")
+    for entry in args.get("extra") or []:
+        file, _, repeat = str(entry).partition(":")
+        stem = Path(file).stem
+        what = EXTRA_SETS.get(stem, f"`{Path(file).name}`: a face set; see its source for its terms")
+        times = "once" if repeat in ("", "1") else f"{repeat} times"
+        lines.append(f"- {what} (`--extra`, {times} per epoch).")
+    if lines:
+        lines.insert(0, "- The last training run also learnt from:")
+        lines[1:] = ["  " + line for line in lines[1:]]
     return lines
 
 
@@ -184,9 +210,10 @@ def card(model_dir) -> str:
             "and Aaron Courville). 35,887 faces of 48x48 pixels, each with one of the seven labels.",
             f"- Protocol: fit on the Training split, choose the checkpoint on {selected}, report {reported} "
             f"(split `{training.get('split', 'official')}`).",
+            *_extra_data_lines(training.get("args", {})),
             "- Licence: FER2013 was released for research through the Kaggle challenge and is not part of "
-            "this repository. These weights are derived from it, so check its terms before any use beyond "
-            "research."]
+            "this repository; neither is any set above. These weights are derived from every set they "
+            "learnt from, so check each one's terms before any use beyond research."]
     counts = report.get("label_counts", {}).get("Training")
     if counts:
         total = sum(counts.values())

@@ -109,3 +109,14 @@ def test_card_lists_calibration_and_other_benchmarks_when_the_manifest_has_them(
     assert "| ferplus | 50 | 80.00% | 0.600 | 0.050 |" in text
     assert "| sfew | not measured: not found: sfew.npz | | | |" in text
     assert "| ferplus | 0.500 | 0.500 |" in text
+
+
+def test_card_names_the_extra_training_sets_and_their_terms(model_dir):
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    manifest["training"]["args"] = {"ferplus": "/data/ferplus/ferplus.csv",
+                                    "extra": ["/data/sfew/sfew.npz:3", "/data/mine/faces.npz"]}
+    (model_dir / "manifest.json").write_text(json.dumps(manifest))
+    text = card(model_dir)
+    assert "  - FER+ (Barsoum et al., 2016)" in text and "MIT licence" in text
+    assert "SFEW 2.0" in text and "(`--extra`, 3 times per epoch)" in text
+    assert "`faces.npz`: a face set; see its source for its terms (`--extra`, once per epoch)" in text
