@@ -204,16 +204,19 @@ def card(model_dir) -> str:
 
     out += ["## Intended use", "", INTENDED_USE, ""]
 
+    extra = _extra_data_lines(training.get("args", {}))
     out += ["## Training data", "",
             f"- {_data_name(data)}: Goodfellow et al., \"Challenges in Representation Learning: A report on "
             "three machine learning contests\" (ICML 2013 workshop; the Kaggle challenge by Pierre-Luc Carrier "
             "and Aaron Courville). 35,887 faces of 48x48 pixels, each with one of the seven labels.",
             f"- Protocol: fit on the Training split, choose the checkpoint on {selected}, report {reported} "
             f"(split `{training.get('split', 'official')}`).",
-            *_extra_data_lines(training.get("args", {})),
+            *extra,
             "- Licence: FER2013 was released for research through the Kaggle challenge and is not part of "
-            "this repository; neither is any set above. These weights are derived from every set they "
-            "learnt from, so check each one's terms before any use beyond research."]
+            + ("this repository, nor are the other sets above. These weights are derived from every set they "
+               "learnt from, so check each one's terms before any use beyond research." if extra else
+               "this repository. These weights are derived from it, so check its terms before any use beyond "
+               "research.")]
     counts = report.get("label_counts", {}).get("Training")
     if counts:
         total = sum(counts.values())
