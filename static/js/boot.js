@@ -8,6 +8,7 @@ import { createUI } from './ui.js';
 import { openCamera, closeCamera, listCameras } from './camera.js';
 import { createSmoother } from './smoothing.js';
 import { createRecorder } from './recorder.js';
+import { createTimeline } from './timeline.js';
 import { loadTfjs } from './tfjs.js';
 import { chooseBackend, rememberBackend, forgetBackend } from './backends.js';
 
@@ -50,9 +51,10 @@ async function main() {
   const newSmoother = () => createSmoother({ labels: manifest.labels, halfLifeMs: settings.smooth });
   let smoother = newSmoother();
   const recorder = createRecorder({ labels: manifest.labels });
+  const timeline = createTimeline({ labels: manifest.labels });
   const app = {
     settings, modelUrl, engine: null, source: null, mirrored: false, fromFile: false, token: 0, stats: [],
-    history: [], lastResult: null, fellBack: false, proposed: false, paused: false, stream: null, recorder,
+    history: [], lastResult: null, fellBack: false, proposed: false, paused: false, stream: null, recorder, timeline,
     firstResultAt: null,
   };
   window.ferApp = app; // read-only handle for tests and the benchmark
@@ -201,6 +203,7 @@ async function main() {
   async function loop(token) {
     const started = performance.now();
     smoother.reset(); // a new source or mode: no history carries over
+    timeline.reset();
     app.engine?.reset?.(); // nor boxes (server mode detects every frame itself)
     while (token === app.token) {
       const source = app.source;
@@ -224,7 +227,8 @@ async function main() {
       // a still image is shown as it was analysed.
       const faces = still ? result.faces.map((f, i) => ({ ...f, number: i + 1 })) : smoother.update(result.faces, now);
       app.lastResult = { ...result, faces };
-      ui.render(app.lastResult, { mirrored: app.mirrored, noFaceHint: noFaceHint(still) });
+      if (!still) timeline.add(faces, now);
+      ui.render(app.lastResult, { mirrored: app.mirrored, noFaceHint: noFaceHint(still), timeline: still ? null : timeline });
       recorder.add(faces, now);
       if (recorder.recording()) ui.setRecording(true, recorder.rows().length);
       if (app.firstResultAt === null) {

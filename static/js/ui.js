@@ -4,6 +4,7 @@
 import { createOverlay, colorsFor } from './overlay.js';
 import { verdict } from './verdict.js';
 import { createAnnouncer } from './announcer.js';
+import { drawChart, LABEL_COLORS } from './chart.js';
 
 // Where frames go, said the same way everywhere on the page.
 const WHERE = {
@@ -148,11 +149,15 @@ export function createUI(doc, labels) {
     // Divs, not a nested list: `#faces li` is one face (tests and scripts read it so).
     const bars = doc.createElement('div');
     bars.className = 'bars';
-    for (const label of labels) {
+    for (const [k, label] of labels.entries()) {
       const p = f.probabilities?.[label] ?? 0;
       const item = doc.createElement('div');
       item.dataset.label = label;
       const name = Object.assign(doc.createElement('span'), { className: 'bar-name', textContent: label });
+      // The label's colour in the chart below, as its legend.
+      const dot = Object.assign(doc.createElement('span'), { className: 'dot' });
+      dot.style.background = LABEL_COLORS[k % LABEL_COLORS.length];
+      name.prepend(dot);
       const track = Object.assign(doc.createElement('span'), { className: 'bar-track' });
       const fill = Object.assign(doc.createElement('span'), { className: 'bar-fill' });
       fill.style.width = `${(p * 100).toFixed(1)}%`;
@@ -166,19 +171,35 @@ export function createUI(doc, labels) {
     return li;
   }
 
+  /** The face's last minute as a chart under its bars (live video only: a still has no history). */
+  function addChart(li, number, timeline, now) {
+    const points = timeline.series(number);
+    if (points.length < 2) return;
+    const canvas = Object.assign(doc.createElement('canvas'), { className: 'chart' });
+    canvas.setAttribute('role', 'img');
+    const top = labels[points.at(-1).probs.indexOf(Math.max(...points.at(-1).probs))];
+    canvas.setAttribute('aria-label', `Face ${number}'s probabilities over the last ${Math.round(timeline.spanMs / 1000)} s; now highest: ${top}`);
+    li.append(canvas);
+    drawChart(canvas, points, { spanMs: timeline.spanMs, now });
+  }
+
   /**
    * Draw one result ({faces, width, height}) on the overlay and in the list.
    * @param {object} result
-   * @param {{mirrored: boolean, noFaceHint?: string}} view  noFaceHint: what to say when no face is found.
+   * @param {{mirrored: boolean, noFaceHint?: string, timeline?: object}} view  noFaceHint: what to say when
+   *   no face is found; timeline: static/js/timeline.js's history, charted per face.
    */
-  function render(result, { mirrored, noFaceHint = '' }) {
+  function render(result, { mirrored, noFaceHint = '', timeline = null }) {
     const { faces, width, height } = result;
     if (el.stage.style.getPropertyValue('--aspect') !== String(width / height)) {
       el.stage.style.setProperty('--aspect', String(width / height));
     }
     shown = { faces, width, height, mirrored };
     overlay.draw(faces, { width, height, mirrored, unsureBelow });
-    el.list.replaceChildren(...faces.map((f, i) => faceItem(f, f.number ?? i + 1)));
+    const items = faces.map((f, i) => faceItem(f, f.number ?? i + 1));
+    el.list.replaceChildren(...items);
+    // After the items are in the page: a chart is sized from its laid-out width.
+    if (timeline) items.forEach((li, i) => addChart(li, faces[i].number ?? i + 1, timeline, performance.now()));
     el.list.dataset.count = String(faces.length);
     el.list.dataset.frames = String(Number(el.list.dataset.frames ?? 0) + 1);
     el.noFace.hidden = faces.length > 0;

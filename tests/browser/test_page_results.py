@@ -167,3 +167,18 @@ def test_the_about_panel_says_what_runs_and_how_well(live_app, one_face_browser,
     # The panel sits beside the picture, not over it.
     stage, about = page.locator("#stage").bounding_box(), page.locator("#about").bounding_box()
     assert about["x"] >= stage["x"] + stage["width"] or about["y"] >= stage["y"] + stage["height"]
+
+
+def test_each_face_has_a_chart_of_its_last_minute(live_app, one_face_browser, open_page, artifacts):
+    page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm")
+    wait_frames(page, 6)
+    chart = page.evaluate("""() => { const c = document.querySelector('#faces > li canvas.chart');
+        if (!c) return null;
+        const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let drawn = 0;
+        for (let i = 3; i < px.length; i += 4) drawn += px[i] > 0;
+        return { label: c.getAttribute('aria-label'), drawn, points: ferApp.timeline.series(1).length } }""")
+    assert chart is not None, "no chart in the face list"
+    assert chart["points"] >= 6 and chart["drawn"] > 0, chart
+    assert "last 60 s" in chart["label"], chart
+    page.screenshot(path=str(artifacts / "page-chart.png"))
