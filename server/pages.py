@@ -1,8 +1,10 @@
 """The page, and the browser libraries it loads from node_modules (served locally: no CDN)."""
+import functools
+import json
 import mimetypes
 import posixpath
 
-from flask import Blueprint, abort, current_app, render_template, send_from_directory
+from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
 from flask_compress import Compress
 
 from server.config import ROOT
@@ -14,6 +16,9 @@ NODE_MODULES = ROOT / "node_modules"
 VENDOR_PACKAGES = ("@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm", "@mediapipe/face_detection", "socket.io-client",
                    "@vladmandic/human/models")  # the page's BlazeFace (TF.js graph model); only the models folder
 VENDOR_MAX_AGE = 3600
+# A /vendor/ URL whose ?v= is the package's installed version names one build for good: browsers may
+# keep it a year without asking again (static/js/tfjs.js asks for TF.js so).
+VERSIONED_MAX_AGE = 365 * 24 * 3600
 
 # Compressed on the way out (brotli where the browser takes it, else gzip): the page's scripts,
 # TF.js and its WebAssembly shrink to about a quarter. The models' weight files are left alone:
@@ -26,11 +31,22 @@ mimetypes.add_type("application/wasm", ".wasm")
 mimetypes.add_type("text/javascript", ".mjs")
 
 
+@functools.cache
+def vendor_versions() -> dict:
+    """{package: installed version} of the allow-listed packages that have a package.json."""
+    versions = {}
+    for package in VENDOR_PACKAGES:
+        manifest = NODE_MODULES / package / "package.json"
+        if manifest.exists():
+            versions[package] = json.loads(manifest.read_text())["version"]
+    return versions
+
+
 @bp.get("/")
 def index():
     engine = current_app.extensions["fer"]
     return render_template("index.html", manifest=engine.manifest,
-                           model_url=current_app.config["MODEL_URL"])
+                           model_url=current_app.config["MODEL_URL"], vendor_versions=vendor_versions())
 
 
 @bp.get("/vendor/<path:path>")
@@ -39,7 +55,12 @@ def vendor(path):
     normalised = posixpath.normpath(path)
     if ".." in normalised.split("/") or not any(normalised.startswith(p + "/") for p in VENDOR_PACKAGES):
         abort(404, f"/vendor/ serves only the packages {', '.join(VENDOR_PACKAGES)}; got {path!r}")
-    return send_from_directory(NODE_MODULES, normalised, max_age=VENDOR_MAX_AGE)
+    package = next(p for p in VENDOR_PACKAGES if normalised.startswith(p + "/"))
+    versioned = request.args.get("v") is not None and request.args.get("v") == vendor_versions().get(package)
+    response = send_from_directory(NODE_MODULES, normalised, max_age=VERSIONED_MAX_AGE if versioned else VENDOR_MAX_AGE)
+    if versioned:
+        response.cache_control.immutable = True
+    return response
 
 
 def compress(app):

@@ -3,10 +3,18 @@
 // the modules that use tf (inbrowser.js, detector.js, classifier.js) read it when first imported,
 // so they are imported only after loadTfjs() has resolved.
 const SCRIPTS = [
-  '/vendor/@tensorflow/tfjs/dist/tf.es2017.min.js',
+  ['@tensorflow/tfjs', 'dist/tf.es2017.min.js'],
   // The WASM backend registers itself on the tf above, so it loads second.
-  '/vendor/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.es2017.min.js',
+  ['@tensorflow/tfjs-backend-wasm', 'dist/tf-backend-wasm.es2017.min.js'],
 ];
+
+/** The script's URL, with the installed version the page was served with (?v=): the server lets
+ * browsers cache such a URL for a year, since a new version comes with a new URL. */
+function scriptUrl([pkg, file]) {
+  let versions = {};
+  try { versions = JSON.parse(document.body.dataset.vendorVersions || '{}'); } catch { /* unversioned */ }
+  return `/vendor/${pkg}/${file}${versions[pkg] ? `?v=${encodeURIComponent(versions[pkg])}` : ''}`;
+}
 
 let loading = null;
 
@@ -23,7 +31,7 @@ function addScript(src) {
 export function loadTfjs() {
   if (globalThis.tf?.wasm) return Promise.resolve(globalThis.tf);
   loading ??= (async () => {
-    for (const src of SCRIPTS) await addScript(src);
+    for (const script of SCRIPTS) await addScript(scriptUrl(script));
     if (!globalThis.tf) throw new Error('TensorFlow.js did not load');
     return globalThis.tf;
   })();

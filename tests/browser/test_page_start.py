@@ -86,3 +86,18 @@ def test_without_a_camera_the_models_are_ready_before_a_file_is_chosen(live_app,
     page.wait_for_selector("#faces > li", timeout=30000)
     assert "in this browser" in page.inner_text("#message")
     assert page.errors == []
+
+
+def test_tfjs_comes_compressed_and_cacheable_under_its_version(live_app, one_face_browser, open_page):
+    page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm")
+    wait_frames(page, 1)
+    timing = page.evaluate("""() => performance.getEntriesByType('resource')
+        .filter((e) => e.name.includes('tf.es2017.min.js') || e.name.endsWith('.wasm'))
+        .map((e) => ({ url: e.name, sent: e.encodedBodySize, size: e.decodedBodySize }))""")
+    assert len(timing) >= 2, timing
+    for entry in timing:
+        assert entry["sent"] < entry["size"] * 0.5, f"not compressed: {entry}"
+    tf = next(e["url"] for e in timing if "tf.es2017" in e["url"])
+    assert "?v=" in tf, tf
+    headers = page.evaluate("async (url) => (await fetch(url)).headers.get('cache-control')", tf)
+    assert "immutable" in headers and "max-age=31536000" in headers, headers
