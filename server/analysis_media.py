@@ -221,7 +221,11 @@ def frames(source: Source, keep, start=0, decode_all=False):
             ok, bgr = capture.retrieve()
             if not ok:
                 break
-            time_ms = index * 1000.0 / source.fps if source.fps > 0 else capture.get(cv2.CAP_PROP_POS_MSEC)
+            # The frame's own timestamp, right for variable-frame-rate recordings (a browser's WebM)
+            # too; the frame rate's clock when the container gives none.
+            time_ms = capture.get(cv2.CAP_PROP_POS_MSEC)
+            if index > 0 and time_ms <= 0:
+                time_ms = index * 1000.0 / source.fps if source.fps > 0 else 0.0
             yield Frame(index, round(time_ms, 2), cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), analyse)
     read = index + 1
     if source.frame_count and read < source.frame_count - 1:  # containers may round the count by one
