@@ -13,6 +13,8 @@ import numpy as np
 
 # The page's face colours (static/js/ui.js COLORS), by face number, so face 1 has the same colour here.
 COLORS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45"]
+# The page's chart colours by label index (static/js/chart.js LABEL_COLORS), so the plot reads like the page's chart.
+LABEL_COLORS = ["#D55E00", "#009E73", "#CC79A7", "#E69F00", "#0072B2", "#56B4E9", "#7f7f7f"]
 MAX_PLOTTED_FACES = 12   # the faces seen longest; a chart per face beyond that is unreadable
 
 
@@ -76,11 +78,11 @@ def write_plot(path, rows, labels, title=""):
     series.sort(key=lambda s: (s[0], s[1]))
     fig, axes = plt.subplots(max(1, len(series)), 1, figsize=(10, 2.2 * max(1, len(series)) + 0.6),
                              sharey=True, squeeze=False)
-    cmap = plt.get_cmap("tab10")
     for ax, (source, number, face_rows) in zip(axes[:, 0], series):
         t = np.array([r["time_ms"] for r in face_rows]) / 1000
         for k, label in enumerate(labels):
-            ax.plot(t, [r[label] for r in face_rows], label=label, color=cmap(k), linewidth=1.2)
+            ax.plot(t, [r[label] for r in face_rows], label=label, color=LABEL_COLORS[k % len(LABEL_COLORS)],
+                    linewidth=1.2)
         ax.set_title(f"{Path(source).name}: face {number}", fontsize=9, loc="left", color=COLORS[(number - 1) % 8])
         ax.set_ylim(0, 1)
         ax.set_ylabel("probability")
