@@ -51,10 +51,13 @@ export async function createServerEngine(config = {}) {
 
   const report = (state) => opts.onConnection?.(state);
   socket.on('connect', () => report('connected'));
-  socket.on('disconnect', () => {
+  socket.on('disconnect', (reason) => {
     report('reconnecting');
     // Frames in flight died with the connection: say so now rather than at their timeout.
     if (pending.size) settle(undefined, new Error('Connection to the server lost: reconnecting…'));
+    // A server that shuts down (SIGTERM: server/serving.py) ends each session itself, which
+    // Socket.IO takes as final; this page wants the next server, here or behind the proxy.
+    if (reason === 'io server disconnect') socket.connect();
   });
   socket.io.on('reconnect_attempt', () => report('reconnecting'));
   socket.on('result', (msg) => settle(msg?.id, null, msg));
