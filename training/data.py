@@ -43,7 +43,9 @@ def load(path) -> dict:
     """Load a CSV, a .csv.gz, an .npz (save_npz) or an image folder; returns {split name: Split}."""
     path = Path(path)
     if not path.exists():
-        raise DataError(f"{path}: no such file or folder")
+        raise DataError(f"{path}: no such file or folder. FER2013 is not shipped: put its CSV "
+                        f"(emotion,pixels,Usage; plain or .csv.gz) at {DEFAULT_DATA} or pass --data FILE "
+                        "(docs/training.md says where each data set goes)")
     if path.is_dir():
         return load_folder(path)
     if path.suffix == ".npz":

@@ -32,7 +32,6 @@ students ready for converters.export.
 import argparse
 import csv
 import json
-import math
 import os
 import shutil
 import sys
@@ -50,6 +49,8 @@ from training.data import DEFAULT_DATA, DataError, load  # noqa: E402
 from training.evaluate import load_keras_model  # noqa: E402
 from training.models import make_model, to_float32  # noqa: E402
 from training.preprocessing import INPUT_SHAPE, NUM_CLASSES, preprocess_batch  # noqa: E402
+from training.schedules import cosine  # noqa: E402
+from training.tta import inner_network  # noqa: E402
 
 SCRATCH = "scratch"  # a --student-init entry: start from random weights
 # The student is the shipped default's architecture (training.models.make_resnet's defaults).
@@ -165,16 +166,6 @@ def build(widths, blocks, l2, lr):
     return model
 
 
-def network_of(model):
-    """The classifier inside a model that wraps it with test-time views (training.tta), else the model."""
-    nested = [layer for layer in model.layers if isinstance(layer, keras.Model)]
-    return nested[0] if len(nested) == 1 else model
-
-
-def cosine(lr, epoch, epochs):
-    return lr * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
-
-
 def fit_epoch(model, x, y, batch_size, lr):
     """One pass over already shuffled views at learning rate `lr`; returns (loss, accuracy)."""
     model.optimizer.learning_rate = lr
@@ -275,7 +266,7 @@ def run(args):
     students = [build(STUDENT_WIDTHS, STUDENT_BLOCKS, args.l2, lr) for lr in student_lrs]
     for student, init in zip(students, args.student_init):
         if init != SCRATCH:
-            student.set_weights(network_of(load_keras_model(init)).get_weights())
+            student.set_weights(inner_network(load_keras_model(init)).get_weights())
     if args.teacher_init:
         for i, teacher in enumerate(teachers):
             load_weights(teacher, Path(args.teacher_init), f"teacher{i + 1}")

@@ -14,7 +14,6 @@ import argparse
 import contextlib
 import csv
 import json
-import math
 import os
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ import tensorflow as tf  # noqa: E402
 from training import reports  # noqa: E402
 from training.augment import make_augmenter, make_mixup  # noqa: E402
 from training.photometric import make_photometric  # noqa: E402
+from training.schedules import cosine  # noqa: E402
 from training.tta import inner_network  # noqa: E402
 from training.data import DEFAULT_DATA, DataError, load, random_split  # noqa: E402
 from training.models import make_model, to_float32  # noqa: E402
@@ -322,7 +322,7 @@ def make_optimizer(name, lr):
 def learning_rate(args, epoch):
     """Learning rate for `epoch` (0-based) under the run's schedule."""
     if args.schedule == "cosine":
-        return args.lr * 0.5 * (1 + math.cos(math.pi * epoch / args.epochs))
+        return cosine(args.lr, epoch, args.epochs)
     return args.lr * args.lr_decay ** epoch
 
 

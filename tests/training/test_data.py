@@ -157,3 +157,11 @@ def test_real_fer2013_matches_its_readme(fer2013):
     assert counts == {"Training": 28709, "PublicTest": 3589, "PrivateTest": 3589}
     assert label_counts(fer2013["Training"])["disgust"] == 436
     assert label_counts(fer2013["PrivateTest"])["happy"] == 879
+
+
+def test_a_missing_data_file_says_where_fer2013_goes(tmp_path):
+    from training.data import DEFAULT_DATA, DataError, load
+
+    with pytest.raises(DataError, match="FER2013 is not shipped") as e:
+        load(tmp_path / "fer2013.csv.gz")
+    assert str(DEFAULT_DATA) in str(e.value) and "--data FILE" in str(e.value)

@@ -9,6 +9,8 @@ import keras
 import numpy as np
 import pytest
 
+from training.tta import inner_network
+
 from tests.conftest import DEFAULT_MODEL_DIR, ROOT
 from training import ensemble_distill as ed
 from training.augment import make_augmenter
@@ -57,7 +59,7 @@ def test_predict_pads_to_whole_batches_and_flip_averages_the_mirror():
 
 def test_students_fit_the_teachers_view_of_the_very_faces_they_see():
     trained = load_keras_model(DEFAULT_MODEL_DIR)
-    teachers = [make_model("resnet", (48, 48, 1), 7, widths=(8, 16, 32, 64)), ed.network_of(trained)]
+    teachers = [make_model("resnet", (48, 48, 1), 7, widths=(8, 16, 32, 64)), inner_network(trained)]
     rng = np.random.default_rng(0)
     views = rng.uniform(-1, 1, (6, 48, 48, 1)).astype(np.float32)
     labels = np.eye(7, dtype=np.float32)[[0, 1, 2, 3, 4, 5]]
@@ -153,7 +155,7 @@ def test_a_run_writes_teachers_probabilities_and_students_with_their_reports(sma
     kept = keras.models.load_model(out / "student2.keras")
     assert kept.dtype_policy.name == "float32"
     first_conv = [w for w in kept.weights if "kernel" in w.path][0]
-    np.testing.assert_array_equal(first_conv.numpy(), ed.network_of(default).weights[0].numpy())
+    np.testing.assert_array_equal(first_conv.numpy(), inner_network(default).weights[0].numpy())
 
     for name in ("student1", "student2"):  # small_data has a PrivateTest split, so each gets a run folder
         metrics = json.loads((out / name / "metrics.json").read_text())
