@@ -35,3 +35,13 @@ def fer2013():
 def public_test_faces(fer2013):
     """The first 256 PublicTest faces (uint8 (N, 48, 48)) and labels."""
     return fer2013["PublicTest"].take(slice(0, 256))
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    """The one Playwright of the test session: a second sync_playwright() in the same thread fails
+    ("Sync API inside the asyncio loop"), so every folder's browser tests share this one."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p

@@ -59,14 +59,6 @@ def videos(tmp_path_factory, request):
 
 
 @pytest.fixture(scope="session")
-def playwright_instance():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="session")
 def chromium(playwright_instance):
     """launch(video=None, camera=True): a headless Chromium with `video` as its fake camera;
     camera=False leaves out the auto-accept flag so a denied permission can be tested."""

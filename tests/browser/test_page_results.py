@@ -136,11 +136,11 @@ def test_a_recording_is_kept_only_when_asked_and_exports_as_csv_and_json(live_ap
     wait_frames(page, 3)
     assert page.evaluate("() => ferApp.recorder.rows().length") == 0, "recorded before being asked"
     assert page.is_disabled("#export")
-    page.click("#record")
-    start = page.evaluate("() => ferApp.history.length")
+    # The click and the frame count in one task, so no frame lands between them.
+    toggle = "() => { document.getElementById('record').click(); return ferApp.history.length }"
+    start = page.evaluate(toggle)
     wait_frames(page, 5)
-    page.click("#record")
-    frames = page.evaluate("() => ferApp.history.length") - start
+    frames = page.evaluate(toggle) - start
     with page.expect_download() as download:
         page.click("#export")
     assert download.value.suggested_filename.endswith(".csv")

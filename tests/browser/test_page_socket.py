@@ -79,6 +79,6 @@ def test_server_mode_that_cannot_start_says_so(live_app, chromium, open_page):
     page = open_page(chromium(camera=False), f"{live_app.url}/?mode=server", permissions=[],
                      route=("**/socket.io.min.js", lambda route: route.abort()))
     page.wait_for_function("() => /Server mode could not start/.test(document.getElementById('message').textContent)",
-                           timeout=30000)
+                           timeout=60000, polling=250)
     assert page.inner_text("#mode-name") in ("stopped", "waiting for a file")  # not "starting"
     assert page.errors == []

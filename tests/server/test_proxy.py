@@ -99,36 +99,33 @@ def test_kill_9_of_one_process_moves_its_clients_to_the_other(cluster, astronaut
 
 
 @pytest.mark.browser
-def test_the_page_analyses_through_the_proxy_over_websocket(cluster, astronaut_jpeg):
+def test_the_page_analyses_through_the_proxy_over_websocket(cluster, astronaut_jpeg, playwright_instance):
     """The page's own socket.js, in Chromium, through nginx: a result for a photo, and no
     long-polling request on the way (WebSocket first)."""
     import base64
     from pathlib import Path
 
-    from playwright.sync_api import sync_playwright
-
     from tests.support.chromium import BASE_ARGS, CHROMIUM
 
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Chromium not found at {CHROMIUM} (make browser installs Debian's)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=BASE_ARGS)
-        try:
-            page = browser.new_page()
-            polls = []
-            page.on("request", lambda r: polls.append(r.url) if "transport=polling" in r.url else None)
-            page.goto(cluster.url + "/")
-            result = page.evaluate("""async (src) => {
-              const { createServerEngine } = await import('/static/js/socket.js');
-              const engine = await createServerEngine({ timeoutMs: 20000 });
-              const img = new Image();
-              img.src = src;
-              await img.decode();
-              const result = await engine.analyse(img);
-              engine.dispose();
-              return result;
-            }""", "data:image/jpeg;base64," + base64.b64encode(astronaut_jpeg).decode())
-        finally:
-            browser.close()
+    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, headless=True, args=BASE_ARGS)
+    try:
+        page = browser.new_page()
+        polls = []
+        page.on("request", lambda r: polls.append(r.url) if "transport=polling" in r.url else None)
+        page.goto(cluster.url + "/")
+        result = page.evaluate("""async (src) => {
+          const { createServerEngine } = await import('/static/js/socket.js');
+          const engine = await createServerEngine({ timeoutMs: 20000 });
+          const img = new Image();
+          img.src = src;
+          await img.decode();
+          const result = await engine.analyse(img);
+          engine.dispose();
+          return result;
+        }""", "data:image/jpeg;base64," + base64.b64encode(astronaut_jpeg).decode())
+    finally:
+        browser.close()
     assert len(result["faces"]) == 1 and result["width"] == 512, result
     assert polls == [], f"expected a WebSocket only, got long-polling requests {polls[:3]}"
