@@ -75,10 +75,19 @@ def test_waiting_for_the_connection_leaves_no_listener_behind(page):
     assert out["after"] == out["before"], out
 
 
+# Every text the message line shows, in order: with no camera either failure may be said last.
+MESSAGES_JS = """document.addEventListener('DOMContentLoaded', () => {
+  const line = document.getElementById('message');
+  window.messages = [line.textContent];
+  new MutationObserver(() => window.messages.push(line.textContent))
+    .observe(line, { childList: true, characterData: true, subtree: true });
+});"""
+
+
 def test_server_mode_that_cannot_start_says_so(live_app, chromium, open_page):
-    page = open_page(chromium(camera=False), f"{live_app.url}/?mode=server", permissions=[],
+    page = open_page(chromium(camera=False), f"{live_app.url}/?mode=server", permissions=[], init_script=MESSAGES_JS,
                      route=("**/socket.io.min.js", lambda route: route.abort()))
-    page.wait_for_function("() => /Server mode could not start/.test(document.getElementById('message').textContent)",
+    page.wait_for_function("() => (window.messages ?? []).some((m) => /Server mode could not start/.test(m))",
                            timeout=60000, polling=250)
     assert page.inner_text("#mode-name") in ("stopped", "waiting for a file")  # not "starting"
     assert page.errors == []
