@@ -17,10 +17,10 @@ and picks the epochs (the student gets --student-ratio times the teachers'). pla
 epochs chosen, so the same run can be repeated anywhere with --teacher-epochs/--student-epochs.
 --teachers 0 --student-epochs N trains the students on the same kind of views from their labels
 alone: the control that tells what the teachers add. --student-epochs 0 trains teachers only, and a
-later run with --teacher-init on that --out (and --teacher-epochs 0) distils from them: the
-teachers of one accelerator lease can teach on the next; with --student-epochs 0 too, it only scores
-them (teacher_public.npz), as for teachers trained where PublicTest was not sent. --resume continues a stopped run (an
-accelerator call that ran out of time, say) from its finished teachers and its students' last
+later run with --teacher-init on that --out (and --teacher-epochs 0) distils from them, so teachers
+trained on one machine can teach on another; with --student-epochs 0 too, it only scores them
+(teacher_public.npz), as for teachers trained without PublicTest at hand. --resume continues a
+stopped run (one that hit a time limit, say) from its finished teachers and its students' last
 checkpoint, saved every --checkpoint-every epochs.
 
 Writes to --out: plan.json, log.csv (one row per model and epoch), teacher_train.npy (the teachers'
