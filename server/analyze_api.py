@@ -18,7 +18,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from server.analysis_media import SourceError, frames, open_source, sampled
 from server.analysis_output import columns, frame_rows
-from server.api import DETECT_VALUES
+from server.api import DETECT_VALUES, check_content_length
 from server.concurrency import run_blocking
 from server.images import InputError, check_size
 from server.tracking import FaceTracker
@@ -45,10 +45,7 @@ def _number(name, kind, minimum):
 def _upload() -> tuple:
     """(name, bytes) of the uploaded video, refused when empty or over the size limit."""
     engine = current_app.extensions["fer"]
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
-    if request.content_length is not None and request.content_length > limit:
-        raise InputError(f"expected a request of at most {limit} bytes, got {request.content_length}",
-                         413, "payload_too_large")
+    check_content_length()
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("video")
         if upload is None:

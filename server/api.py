@@ -32,6 +32,14 @@ def healthz():
 DETECT_VALUES = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
+def check_content_length():
+    """Refuse (413) a request whose announced size is over the app's limit, before reading it."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is not None and request.content_length > limit:
+        raise InputError(f"expected a request of at most {limit} bytes, got {request.content_length}",
+                         413, "payload_too_large")
+
+
 @bp.post("/api/predict")
 def predict():
     """An image as multipart field `image`, or as the raw request body -> faces JSON.
@@ -40,10 +48,7 @@ def predict():
     detect = DETECT_VALUES.get(request.args.get("detect", "true").lower())
     if detect is None:
         raise InputError(f"expected detect=true or detect=false, got detect={request.args['detect']!r}")
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
-    if request.content_length is not None and request.content_length > limit:
-        raise InputError(f"expected a request of at most {limit} bytes, got {request.content_length}",
-                         413, "payload_too_large")
+    check_content_length()
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("image")
         if upload is None:
