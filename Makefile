@@ -39,7 +39,9 @@ BASELINE_RECIPE := --arch mini_xception --precision float32
 
 .PHONY: setup run cluster nginx test test-fast test-js train train-baseline export export-baseline bench browser clean
 
-setup: $(PY_STAMP) $(JS_STAMP)
+DETECTORS_STAMP := models/face_detectors/.built
+
+setup: $(PY_STAMP) $(JS_STAMP) $(DETECTORS_STAMP)
 
 $(PY_STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,6 +50,12 @@ $(PY_STAMP): pyproject.toml
 
 $(JS_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The page's face detectors: the server's BlazeFace .tflite files (from @mediapipe/face_detection)
+# rebuilt for TF.js and checked against LiteRT (converters/face_detector.py); built, not committed.
+$(DETECTORS_STAMP): $(PY_STAMP) $(JS_STAMP) converters/face_detector.py
+	$(PY) -m converters.face_detector
 	touch $@
 
 # Debian's Chromium for the browser tests (never a downloaded browser).

@@ -44,8 +44,7 @@ def build_videos(folder, moving=False, recorded=None):
     if moving:
         videos["1 moving"] = scenes.write_y4m(folder / "moving.y4m", scenes.moving_face_scene())
     if DEFAULT_DATA.exists():
-        faces = scenes.fer_faces(load(DEFAULT_DATA)["PrivateTest"])
-        frame, _ = scenes.four_face_scene([faces[0], faces[2], faces[1]])
+        frame, _ = scenes.four_face_scene(scenes.fer_faces(load(DEFAULT_DATA)["PrivateTest"], per_label=40))
         videos["4 faces"] = scenes.write_y4m(folder / "four.y4m", frame)
     else:
         print(f"FER2013 not found at {DEFAULT_DATA}: the four-face scene is skipped", file=sys.stderr)

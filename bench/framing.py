@@ -1,6 +1,6 @@
 """Where a detector's box falls on a face framed as FER2013 frames it, so served crops can match training crops.
 
-    python -m bench.framing                         # the server's detectors and the page's, 500 PublicTest faces
+    python -m bench.framing                         # every detector (the page runs the server's BlazeFace), 500 PublicTest faces
     python -m bench.framing --detectors blazeface --faces 2000 --data ../shared/datasets/fer2013/fer2013_original.csv.gz
     python -m bench.framing --accuracy            # also: the model's accuracy on other faces, plain crop vs measured
 
@@ -13,8 +13,6 @@ box centre) / square side, x and y). The manifest's crop_scale and crop_offset a
 """
 import argparse
 import json
-import subprocess
-import tempfile
 from pathlib import Path
 
 import cv2
@@ -25,7 +23,6 @@ from training.benchmarks import DEFAULT_DATASETS
 from training.data import load_split
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE_DETECTOR = "human_blazeface"  # the page's, static/js/detector.js, run in Node by bench/page_detector.mjs
 SIDE = 192      # pixels the face is enlarged to: a face at arm's length from a webcam
 CANVAS = 576    # the frame around it
 
@@ -39,14 +36,8 @@ def place(face: np.ndarray) -> np.ndarray:
 
 
 def largest_boxes(detector_name, frames) -> list:
-    """The best box (x, y, w, h) the detector finds in each frame, or None."""
-    if detector_name == PAGE_DETECTOR:
-        with tempfile.NamedTemporaryFile(suffix=".u8") as f:
-            f.write(np.ascontiguousarray(np.stack(frames)).tobytes())
-            f.flush()
-            out = subprocess.run(["node", str(ROOT / "bench" / "page_detector.mjs"), f.name, str(len(frames)),
-                                  str(CANVAS), str(CANVAS)], capture_output=True, text=True, check=True, cwd=ROOT)
-        return [(b[0]["x"], b[0]["y"], b[0]["w"], b[0]["h"]) if b else None for b in json.loads(out.stdout)]
+    """The best box (x, y, w, h) the detector finds in each frame, or None. (The page runs the
+    server's BlazeFace, converted for TF.js: its boxes are the server's.)"""
     detector = make_detector(detector_name, min_face=24)
     return [tuple(found[0][:4]) if (found := detector.detect(frame)) else None for frame in frames]
 
@@ -94,7 +85,7 @@ def main(argv=None):
     p.add_argument("--data", default=str(DEFAULT_DATASETS / "fer2013" / "fer2013_original.csv.gz"))
     p.add_argument("--split", default="PublicTest", help="never a test split used for reporting")
     p.add_argument("--faces", type=int, default=500)
-    p.add_argument("--detectors", nargs="+", default=[*sorted(DETECTORS), PAGE_DETECTOR])
+    p.add_argument("--detectors", nargs="+", default=sorted(DETECTORS))
     p.add_argument("--accuracy", action="store_true",
                    help="also score --model on the next --faces faces (not those measured), plain crop vs framed")
     p.add_argument("--model", default=str(ROOT / "models" / "default"))

@@ -1,5 +1,6 @@
 """/models/<name>/<path>: an exported model's manifest and the files of its formats (TF.js graph
 models and shards, TFLite). Anything else in the folder (SavedModel, reports, test data) stays private.
+/detectors/<name>/<path>: the same for the face detectors built for the page (converters/face_detector.py).
 
 Exports reuse the same file names, so files are revalidated on each use (ETag, `no-cache`) rather
 than cached blind: a browser re-downloads only after the model really changed.
@@ -10,10 +11,16 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, send_from_directory
 
 from converters.manifest import MANIFEST_NAME, read_manifest
+from server.config import DEFAULTS, ROOT
 
 bp = Blueprint("model_files", __name__)
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# Built by `make setup` (python -m converters.face_detector): one folder per BlazeFace variant.
+FACE_DETECTORS_DIR = ROOT / "models" / "face_detectors"
+# The page runs the server's detector where it is a BlazeFace (both modes then box the same faces);
+# with Haar on the server, the page runs the default BlazeFace.
+PAGE_DEFAULT_DETECTOR = DEFAULTS["DETECTOR"]
 
 
 def model_dirs() -> dict:
@@ -33,14 +40,39 @@ def public_files(manifest: dict) -> set:
     return public
 
 
+def page_detector(server_detector: str, root=FACE_DETECTORS_DIR):
+    """What the page needs of its face detector: {name, url, size, min_score, nms_iou}, or None
+    when the detector has not been built (the page then says so)."""
+    name = server_detector if (Path(root) / server_detector / MANIFEST_NAME).is_file() else PAGE_DEFAULT_DETECTOR
+    try:
+        manifest = read_manifest(Path(root) / name)
+    except (OSError, ValueError):
+        return None
+    return {"name": name, "url": f"/detectors/{name}/{manifest['formats']['tfjs']['path']}",
+            "size": manifest["input"]["size"], "min_score": manifest["min_score"], "nms_iou": manifest["nms_iou"]}
+
+
+def send_public_file(folder: Path, path: str, what: str):
+    """A file listed in the folder's manifest, revalidated on each use."""
+    if path not in public_files(read_manifest(folder)):
+        abort(404, f"{path!r} is not a published file of {what}")
+    response = send_from_directory(folder, path, max_age=0)
+    response.cache_control.no_cache = True
+    response.cache_control.public = True
+    return response
+
+
 @bp.get("/models/<name>/<path:path>")
 def model_file(name, path):
     model_dir = model_dirs().get(name) if NAME.match(name) else None
     if model_dir is None:
         abort(404, f"no model called {name!r}")
-    if path not in public_files(read_manifest(model_dir)):
-        abort(404, f"{path!r} is not a published file of model {name!r}")
-    response = send_from_directory(model_dir, path, max_age=0)
-    response.cache_control.no_cache = True
-    response.cache_control.public = True
-    return response
+    return send_public_file(model_dir, path, f"model {name!r}")
+
+
+@bp.get("/detectors/<name>/<path:path>")
+def detector_file(name, path):
+    folder = FACE_DETECTORS_DIR / name
+    if not NAME.match(name) or not (folder / MANIFEST_NAME).is_file():
+        abort(404, f"no face detector called {name!r} (built by `make setup`: python -m converters.face_detector)")
+    return send_public_file(folder, path, f"face detector {name!r}")

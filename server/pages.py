@@ -8,13 +8,13 @@ from flask import Blueprint, abort, current_app, render_template, request, send_
 from flask_compress import Compress
 
 from server.config import ROOT
+from server.model_files import page_detector
 
 bp = Blueprint("pages", __name__)
 
 NODE_MODULES = ROOT / "node_modules"
 # Only these npm packages are reachable under /vendor/; nothing else in node_modules is.
-VENDOR_PACKAGES = ("@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm", "@mediapipe/face_detection", "socket.io-client",
-                   "@vladmandic/human/models")  # the page's BlazeFace (TF.js graph model); only the models folder
+VENDOR_PACKAGES = ("@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm", "socket.io-client")
 VENDOR_MAX_AGE = 3600
 # A /vendor/ URL whose ?v= is the package's installed version names one build for good: browsers may
 # keep it a year without asking again (static/js/tfjs.js asks for TF.js so).
@@ -45,8 +45,8 @@ def vendor_versions() -> dict:
 @bp.get("/")
 def index():
     engine = current_app.extensions["fer"]
-    return render_template("index.html", manifest=engine.manifest,
-                           model_url=current_app.config["MODEL_URL"], vendor_versions=vendor_versions())
+    return render_template("index.html", manifest=engine.manifest, model_url=current_app.config["MODEL_URL"],
+                           detector=page_detector(current_app.config["DETECTOR"]), vendor_versions=vendor_versions())
 
 
 @bp.get("/vendor/<path:path>")

@@ -96,7 +96,10 @@ async function main() {
     await loadTfjs();
     // Imported only now: these modules read globalThis.tf when they load.
     const { startBrowserEngine } = await import('./inbrowser.js');
-    const config = { modelUrl, manifest, detector: { minConfidence: settings.confidence }, redetect: { maxAgeMs: settings.redetect } };
+    // The detector is the server's own (data-detector); its threshold too unless the settings name one.
+    const detector = { model: JSON.parse(document.body.dataset.detector || 'null'),
+                       minConfidence: settings.confidence === '' ? undefined : settings.confidence };
+    const config = { modelUrl, manifest, detector, redetect: { maxAgeMs: settings.redetect } };
     const trial = Object.assign(document.createElement('canvas'), TRIAL_FRAME);
     const choice = chooseBackend(settings.backend);
     let started;

@@ -1,6 +1,9 @@
 // The expression classifier: the project's exported TF.js graph model, driven by
 // its manifest (labels, input shape, preprocessing). Several faces run as one batch.
-import { cropRect, cropGray, preprocessFace } from './preprocessing.js';
+// Live frames stay on the TF.js backend (crop, gray, resize, scale as tensor ops); files and
+// already-cropped faces go through preprocessing.js's typed arrays, the reference the tests hold
+// both against.
+import { areaTaps, cropRect, cropGray, preprocessFace } from './preprocessing.js';
 
 const tf = globalThis.tf;
 
@@ -22,9 +25,9 @@ export async function createClassifier(config) {
   if (input.resize !== 'area') {
     throw new Error(`createClassifier: expected input.resize "area", got "${input.resize}"`);
   }
-  // How the page's detector (Human's BlazeFace) frames a face against the training faces, measured
-  // by bench.framing; else the plain crop_scale (1, the bare box, for the first exports).
-  const framing = input.framing?.[config.detector ?? 'human_blazeface'];
+  // How the detector frames a face against the training faces, measured by bench.framing for each
+  // detector (the page runs the server's BlazeFace); else the plain crop_scale (1, the bare box).
+  const framing = input.framing?.[config.detector ?? 'blazeface'];
   const cropScale = framing?.crop_scale ?? input.crop_scale ?? 1;
   const cropOffset = framing?.crop_offset ?? [0, 0];
   let model;
@@ -61,16 +64,53 @@ export async function createClassifier(config) {
     }
   }
 
+  const grayWeights = tf.tensor1d(input.gray_weights);
+
+  /** One axis of INTER_AREA taps as a [dst, src] matrix, so a resize is two matrix products. */
+  function tapMatrix(taps, src) {
+    const m = new Float32Array(taps.length * src);
+    taps.forEach((row, d) => row.forEach(([s, k]) => { m[d * src + s] += k; }));
+    return tf.tensor2d(m, [taps.length, src]);
+  }
+
   /**
-   * Frame pixels + detector boxes -> one result per box, with its crop rect.
-   * @param {{data: ArrayLike<number>, width: number, height: number, channels: number}} frame  RGB(A) pixels.
+   * One face's model input [H, W, C] from a frame tensor, on the backend: the crop `rect` (black
+   * outside the frame, as on the server), to gray with the manifest's weights, resized as OpenCV's
+   * INTER_AREA (preprocessing.js's taps, as matrices) and scaled. preprocessFace's twin in tensors.
+   */
+  function faceInput(frame, rect) {
+    const [FH, FW] = frame.shape;
+    const x0 = Math.min(FW, Math.max(0, rect.x));
+    const y0 = Math.min(FH, Math.max(0, rect.y));
+    const x1 = Math.min(FW, Math.max(0, rect.x + rect.w));
+    const y1 = Math.min(FH, Math.max(0, rect.y + rect.h));
+    return tf.tidy(() => {
+      let gray = tf.zeros([rect.h, rect.w]);
+      if (x1 > x0 && y1 > y0) {
+        const rgb = tf.cast(tf.slice(frame, [y0, x0, 0], [y1 - y0, x1 - x0, 3]), 'float32');
+        gray = tf.pad(tf.sum(tf.mul(rgb, grayWeights), 2),
+          [[y0 - rect.y, rect.y + rect.h - y1], [x0 - rect.x, rect.x + rect.w - x1]]);
+      }
+      const { rows, cols } = areaTaps(rect.h, rect.w, H, W);
+      const resized = tf.matMul(tf.matMul(tapMatrix(rows, rect.h), gray), tapMatrix(cols, rect.w), false, true);
+      return tf.reshape(tf.add(tf.div(resized, input.scale), input.offset), [H, W, C]);
+    });
+  }
+
+  /**
+   * Frame tensor + detector boxes -> one result per box, with its crop rect. No pixel leaves the backend.
+   * @param {tf.Tensor3D} frame  [height, width, 3] RGB, as tf.browser.fromPixels gives it.
    * @param {{x: number, y: number, w: number, h: number}[]} boxes  in frame pixels.
    */
   async function estimate(frame, boxes) {
     if (boxes.length === 0) return [];
     const rects = boxes.map((b) => cropRect(b, cropScale, cropOffset));
-    const results = await classifyGray(rects.map((r) => ({ gray: cropGray(frame, r, input.gray_weights), h: r.h, w: r.w })));
-    return results.map((res, i) => ({ ...res, crop: rects[i] }));
+    const probs = tf.tidy(() => model.execute(tf.stack(rects.map((r) => faceInput(frame, r)))));
+    try {
+      return toResults(await probs.data()).map((res, i) => ({ ...res, crop: rects[i] }));
+    } finally {
+      probs.dispose();
+    }
   }
 
   /** Already-cropped faces ({width, height, channels: 1|3|4, data}) -> one result each. */
@@ -81,5 +121,11 @@ export async function createClassifier(config) {
     })));
   }
 
-  return { labels, estimate, estimateCrops, dispose: () => model.dispose() };
+  return {
+    labels,
+    estimate,
+    estimateCrops,
+    faceInput, // for the tests: the tensor path's input against preprocessFace's
+    dispose: () => { model.dispose(); grayWeights.dispose(); },
+  };
 }

@@ -1,91 +1,110 @@
-// Face detection with BlazeFace (the 256x256 "back" model, a TF.js graph model
-// shipped in the @vladmandic/human npm package, served locally). The frame is
-// padded to a square so faces keep their shape, resized, run once, and the 896
-// anchor predictions are decoded and de-duplicated (NMS) in plain JS.
+// Face detection with MediaPipe's BlazeFace: the network the server runs with TFLite, rebuilt for
+// TF.js by converters/face_detector.py, so both modes box the same faces. The graph takes the
+// letterboxed square (0..255 RGB) and returns every anchor's score and box; what is left here is
+// what server/detectors/blazeface.py does around its model: letterbox the frame, keep the scores
+// above the threshold, merge overlapping boxes (MediaPipe's weighted NMS) and undo the letterbox.
 import { iou } from './boxes.js';
 
 const tf = globalThis.tf;
 
 const DEFAULTS = {
-  modelUrl: '/vendor/@vladmandic/human/models/blazeface.json',
-  minConfidence: 0.5, // sigmoid score to keep a candidate
-  iouThreshold: 0.3, // overlap above which the weaker of two boxes is dropped
   maxFaces: 10,
-  minFaceSize: 24, // px in the frame: smaller faces are skipped, not guessed
+  minFaceSize: 24, // px in the frame: smaller faces are skipped, not guessed (server: FER_MIN_FACE)
 };
 
-// Anchor centres in input pixels: a 16x16 grid with 2 anchors per cell, then 8x8 with 6.
-function makeAnchors(inputSize) {
-  const anchors = [];
-  [[inputSize / 16, 2], [inputSize / 8, 6]].forEach(([stride, perCell]) => {
-    const cells = Math.ceil(inputSize / stride);
-    for (let gy = 0; gy < cells; gy++) {
-      for (let gx = 0; gx < cells; gx++) {
-        for (let n = 0; n < perCell; n++) anchors.push([stride * (gx + 0.5), stride * (gy + 0.5)]);
-      }
+/**
+ * The frame letterboxed into the detector's square: scaled to fit, centred, black around it.
+ * Shrinking averages whole blocks of pixels (like the server's INTER_AREA) rather than sampling a
+ * few: a 640x480 frame is shrunk 3.3 times for the full-range model, and sampling alone aliases.
+ * @returns {{square: tf.Tensor4D, scale: number, padX: number, padY: number}}
+ */
+export function letterbox(frame, size) {
+  const [H, W] = frame.shape;
+  const scale = size / Math.max(H, W);
+  const w = Math.max(1, Math.round(W * scale));
+  const h = Math.max(1, Math.round(H * scale));
+  const padX = Math.floor((size - w) / 2);
+  const padY = Math.floor((size - h) / 2);
+  const square = tf.tidy(() => {
+    let x = tf.cast(frame, 'float32');
+    const block = Math.floor(Math.max(H, W) / size); // integer shrink by averaging, the rest by bilinear
+    if (block > 1) {
+      if (H !== h * block || W !== w * block) x = tf.image.resizeBilinear(x, [h * block, w * block], false, true);
+      x = tf.avgPool(x, block, block, 'valid');
+    } else if (H !== h || W !== w) {
+      x = tf.image.resizeBilinear(x, [h, w], false, true);
     }
+    return tf.expandDims(tf.pad(x, [[padY, size - h - padY], [padX, size - w - padX], [0, 0]]), 0);
   });
-  return anchors;
+  return { square, scale, padX, padY };
 }
 
 /**
- * Load the detector.
- * @param {object} [config]
- * @param {string} [config.modelUrl]       BlazeFace graph model URL.
- * @param {number} [config.minConfidence]  score threshold, 0..1.
- * @param {number} [config.iouThreshold]   NMS overlap threshold, 0..1.
+ * MediaPipe's weighted NMS (server/detectors/blazeface.py's weighted_nms): each cluster around the
+ * best remaining box becomes the score-weighted mean of the cluster, keeping the best score.
+ * @param {{x, y, w, h, score}[]} candidates
+ */
+export function weightedNms(candidates, threshold) {
+  let remaining = [...candidates].sort((a, b) => b.score - a.score);
+  const merged = [];
+  while (remaining.length) {
+    const best = remaining[0];
+    const cluster = remaining.filter((c) => iou(best, c) > threshold);
+    remaining = remaining.filter((c) => iou(best, c) <= threshold);
+    const total = cluster.reduce((sum, c) => sum + c.score, 0);
+    const mean = (key) => cluster.reduce((sum, c) => sum + c[key] * c.score, 0) / total;
+    // Corners are averaged, as the server averages (xmin, ymin, xmax, ymax).
+    const x0 = mean('x');
+    const y0 = mean('y');
+    const x1 = cluster.reduce((sum, c) => sum + (c.x + c.w) * c.score, 0) / total;
+    const y1 = cluster.reduce((sum, c) => sum + (c.y + c.h) * c.score, 0) / total;
+    merged.push({ x: x0, y: y0, w: x1 - x0, h: y1 - y0, score: best.score });
+  }
+  return merged;
+}
+
+/**
+ * Load the detector the server names in the page (data-detector: {name, url, size, min_score, nms_iou}).
+ * @param {object} config
+ * @param {{name: string, url: string, size: number, min_score: number, nms_iou: number}} config.model
+ * @param {number} [config.minConfidence]  score threshold, 0..1 (else the model's own, as on the server).
  * @param {number} [config.maxFaces]       most faces returned.
  * @param {number} [config.minFaceSize]    smallest face side in frame pixels.
- * @returns {Promise<{estimate: Function, dispose: Function}>}
+ * @returns {Promise<{name: string, estimate: Function, dispose: Function}>}
  */
 export async function createDetector(config = {}) {
   const opts = { ...DEFAULTS, ...config };
+  const spec = opts.model;
+  if (!spec?.url) throw new Error('The face detector could not be loaded: this server has not built it (make setup)');
+  const minScore = opts.minConfidence ?? spec.min_score;
   let model;
   try {
-    model = await tf.loadGraphModel(opts.modelUrl);
+    model = await tf.loadGraphModel(spec.url);
   } catch (err) {
-    throw new Error(`The face detector could not be loaded from ${opts.modelUrl}: ${err.message}`);
+    throw new Error(`The face detector could not be loaded from ${spec.url}: ${err.message}`);
   }
-  const inputSize = model.inputs[0].shape[1] > 0 ? model.inputs[0].shape[1] : 256;
-  const anchors = makeAnchors(inputSize);
+  const outputs = ['scores', 'boxes'].map((key) => model.signature.outputs[key].name);
 
   /** Frame [H, W, 3] RGB tensor -> [{x, y, w, h, score}] in frame pixels, best first. */
   async function estimate(frame) {
     const [H, W] = frame.shape;
-    const side = Math.max(H, W);
-    const raw = tf.tidy(() => {
-      // Resize first, then pad to the square (bottom and right): padding the small image is cheap.
-      const h = Math.round((H * inputSize) / side);
-      const w = Math.round((W * inputSize) / side);
-      const resized = tf.image.resizeBilinear(frame, [h, w]);
-      const square = tf.pad(resized, [[0, inputSize - h], [0, inputSize - w], [0, 0]]);
-      const x = tf.expandDims(tf.sub(tf.div(square, 127.5), 1), 0);
-      // Four outputs: scores and boxes for the 512 fine and the 384 coarse anchors.
-      const [s384, s512, b384, b512] = model.execute(x).sort((a, b) => a.size - b.size);
-      const fine = tf.concat([s512, b512], 2);
-      const coarse = tf.concat([s384, b384], 2);
-      return tf.squeeze(tf.slice(tf.concat([fine, coarse], 1), [0, 0, 0], [1, -1, 5]), [0]);
-    });
-    const data = await raw.data();
-    raw.dispose();
-    const k = side / inputSize;
+    const { square, scale, padX, padY } = letterbox(frame, spec.size);
+    const [scoresT, boxesT] = model.execute(square, outputs);
+    square.dispose();
+    const [scores, boxes] = await Promise.all([scoresT.data(), boxesT.data()]);
+    scoresT.dispose();
+    boxesT.dispose();
+    // Normalised square corners -> frame pixels.
+    const toFrame = (v, pad) => (v * spec.size - pad) / scale;
     const candidates = [];
-    for (let i = 0; i < anchors.length; i++) {
-      const score = 1 / (1 + Math.exp(-data[i * 5]));
-      if (score < opts.minConfidence) continue;
-      const cx = data[i * 5 + 1] + anchors[i][0];
-      const cy = data[i * 5 + 2] + anchors[i][1];
-      const w = data[i * 5 + 3];
-      const h = data[i * 5 + 4];
-      candidates.push({ x: (cx - w / 2) * k, y: (cy - h / 2) * k, w: w * k, h: h * k, score });
+    for (let i = 0; i < scores.length; i++) {
+      if (scores[i] < minScore) continue;
+      const x0 = toFrame(boxes[i * 4], padX);
+      const y0 = toFrame(boxes[i * 4 + 1], padY);
+      candidates.push({ x: x0, y: y0, w: toFrame(boxes[i * 4 + 2], padX) - x0, h: toFrame(boxes[i * 4 + 3], padY) - y0, score: scores[i] });
     }
-    candidates.sort((a, b) => b.score - a.score);
-    const kept = [];
-    for (const c of candidates) {
-      if (kept.length >= opts.maxFaces) break;
-      if (kept.every((b) => iou(b, c) <= opts.iouThreshold)) kept.push(c);
-    }
-    return kept
+    return weightedNms(candidates, spec.nms_iou)
+      .slice(0, opts.maxFaces)
       .map((b) => {
         const x = Math.max(0, b.x);
         const y = Math.max(0, b.y);
@@ -94,5 +113,5 @@ export async function createDetector(config = {}) {
       .filter((b) => b.w >= opts.minFaceSize && b.h >= opts.minFaceSize);
   }
 
-  return { estimate, dispose: () => model.dispose() };
+  return { name: spec.name, estimate, dispose: () => model.dispose() };
 }

@@ -1,16 +1,22 @@
 // In-browser mode: detector + classifier on the chosen TF.js backend. No frame
-// leaves the device: pixels go from the video element straight into tensors.
+// leaves the device: pixels go from the video element straight into tensors, and stay there:
+// the detector's letterbox and the classifier's crops are tensor ops; only a small thumbnail is
+// read back, for the still-picture check.
 import { createDetector } from './detector.js';
 import { createClassifier } from './classifier.js';
 import { createRedetectGate } from './redetect.js';
 
 const tf = globalThis.tf;
 const BACKEND_ORDER = ['webgl', 'wasm', 'cpu'];
+const THUMBNAIL_BLOCK = 4; // the still-picture check compares frames at a quarter of their size
 
-/** Frame tensor [H, W, 3] -> {data, width, height, channels} for the classifier's crops. */
-async function pixels(frame) {
-  const [height, width, channels] = frame.shape;
-  return { data: await frame.data(), width, height, channels };
+/** Frame tensor [H, W, 3] -> its gray thumbnail {data, width, height, channels: 1, scale}. */
+async function thumbnail(frame) {
+  const small = tf.tidy(() => tf.avgPool(tf.mean(tf.cast(frame, 'float32'), 2, true), THUMBNAIL_BLOCK, THUMBNAIL_BLOCK, 'valid'));
+  const [height, width] = small.shape;
+  const data = await small.data();
+  small.dispose();
+  return { data, width, height, channels: 1, scale: THUMBNAIL_BLOCK };
 }
 
 /**
@@ -26,7 +32,7 @@ export async function createBrowserEngine(config) {
   // Both models download and load at once: the first label waits for the slower, not the sum.
   const [detected, classified] = await Promise.allSettled([
     createDetector(config.detector),
-    createClassifier({ modelUrl: config.modelUrl, manifest: config.manifest }),
+    createClassifier({ modelUrl: config.modelUrl, manifest: config.manifest, detector: config.detector?.model?.name }),
   ]);
   if (detected.status === 'rejected' || classified.status === 'rejected') {
     if (detected.status === 'fulfilled') detected.value.dispose();
@@ -47,12 +53,11 @@ export async function createBrowserEngine(config) {
     const frame = tf.browser.fromPixels(source);
     try {
       const [height, width] = frame.shape;
-      const framePixels = await pixels(frame);
       const { boxes, detected } = wholeFace
         ? { boxes: [{ x: 0, y: 0, w: width, h: height, score: 1 }], detected: null }
-        : await gate.boxesFor(framePixels, () => detector.estimate(frame), t0);
+        : await gate.boxesFor(gate.active ? await thumbnail(frame) : null, () => detector.estimate(frame), t0);
       const t1 = performance.now();
-      const results = boxes.length ? await classifier.estimate(framePixels, boxes) : [];
+      const results = boxes.length ? await classifier.estimate(frame, boxes) : [];
       const t2 = performance.now();
       const faces = results.map((r, i) => ({
         box: [boxes[i].x, boxes[i].y, boxes[i].w, boxes[i].h],
@@ -75,7 +80,8 @@ export async function createBrowserEngine(config) {
     const frame = tf.browser.fromPixels(source);
     try {
       await detector.estimate(frame);
-      await classifier.estimate(await pixels(frame), [{ x: 0, y: 0, w: 96, h: 96 }]);
+      await classifier.estimate(frame, [{ x: 0, y: 0, w: 96, h: 96 }]);
+      if (gate.active) await thumbnail(frame);
     } finally {
       frame.dispose();
     }

@@ -7,20 +7,24 @@
 
 const GRID = 12; // a region's signature: the mean gray level of GRID x GRID cells
 
-/** Mean gray (0..255) of each cell of a GRID x GRID grid over `rect`, clipped to the frame. */
+/**
+ * Mean gray (0..255) of each cell of a GRID x GRID grid over `rect`, clipped to the frame.
+ * `frame.scale` (default 1): the frame is a thumbnail that many times smaller than the frame `rect` is in.
+ */
 export function signature(frame, rect) {
-  const { data, width, height, channels } = frame;
-  const x0 = Math.max(0, Math.floor(rect.x));
-  const y0 = Math.max(0, Math.floor(rect.y));
-  const x1 = Math.min(width, Math.ceil(rect.x + rect.w));
-  const y1 = Math.min(height, Math.ceil(rect.y + rect.h));
+  const { data, width, height, channels, scale = 1 } = frame;
+  const x0 = Math.max(0, Math.floor(rect.x / scale));
+  const y0 = Math.max(0, Math.floor(rect.y / scale));
+  const x1 = Math.min(width, Math.ceil((rect.x + rect.w) / scale));
+  const y1 = Math.min(height, Math.ceil((rect.y + rect.h) / scale));
   const sums = new Float64Array(GRID * GRID);
   const counts = new Float64Array(GRID * GRID);
   if (x1 <= x0 || y1 <= y0) return new Float32Array(GRID * GRID);
-  // Every second pixel each way: a quarter of the reads (about 1 ms for a 640x480 frame here).
-  for (let y = y0; y < y1; y += 2) {
+  // Every second pixel each way of a full frame (a quarter of the reads); every pixel of a thumbnail.
+  const step = scale > 1 ? 1 : 2;
+  for (let y = y0; y < y1; y += step) {
     const cy = Math.min(GRID - 1, Math.floor(((y - y0) * GRID) / (y1 - y0)));
-    for (let x = x0; x < x1; x += 2) {
+    for (let x = x0; x < x1; x += step) {
       const cx = Math.min(GRID - 1, Math.floor(((x - x0) * GRID) / (x1 - x0)));
       const p = (y * width + x) * channels;
       // The green channel stands in for gray: this only compares a frame with an earlier one.
@@ -51,14 +55,16 @@ export function createRedetectGate({ maxAgeMs = 500, threshold = 2 } = {}) {
 
   /**
    * The boxes for this frame: the last detection's while nothing moved, else `detect()`'s.
-   * @param {{data, width, height, channels}} frame  this frame's pixels.
+   * @param {{data, width, height, channels, scale?}} frame  this frame's pixels, or its thumbnail
+   *   (see signature); null only when the gate is not active (maxAgeMs 0).
    * @param {() => Promise<object[]>} detect  runs the detector on this frame.
    * @param {number} now  ms.
    * @returns {Promise<{boxes: object[], detected: boolean}>}
    */
   async function boxesFor(frame, detect, now) {
     if (maxAgeMs <= 0) return { boxes: await detect(), detected: true };
-    const whole = signature(frame, { x: 0, y: 0, w: frame.width, h: frame.height });
+    const scale = frame.scale ?? 1;
+    const whole = signature(frame, { x: 0, y: 0, w: frame.width * scale, h: frame.height * scale });
     const still = last !== null && now - last.time < maxAgeMs
       && frame.width === last.width && frame.height === last.height
       && change(whole, last.frame) < threshold
@@ -70,5 +76,6 @@ export function createRedetectGate({ maxAgeMs = 500, threshold = 2 } = {}) {
     return { boxes, detected: true };
   }
 
-  return { boxesFor, reset: () => { last = null; } };
+  // active: whether boxesFor looks at the pixels (the caller can skip making them).
+  return { boxesFor, reset: () => { last = null; }, active: maxAgeMs > 0 };
 }

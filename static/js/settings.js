@@ -8,11 +8,12 @@ const CHOICES = {
 // label flips on a still face by three quarters, for 100-200 ms of lag (python -m bench.smoothing).
 // redetect: in-browser mode keeps the last face boxes while the picture holds still, for at most
 // this many ms (static/js/redetect.js; 0 detects on every frame).
+// confidence: the face detector's score threshold in-browser; '' is the detector's own, the server's.
 // unsure: below this top probability a face is shown as "unsure: A or B" (its two likeliest labels),
 // not as a plain label (static/js/verdict.js; 0 never says unsure). docs/page.md gives how often the
 // model is right above and below it on FER2013's PublicTest faces.
 const DEFAULTS = {
-  mode: 'auto', backend: 'auto', minFps: 5, confidence: 0.5, smooth: 200, redetect: 500, unsure: 0.4, model: '',
+  mode: 'auto', backend: 'auto', minFps: 5, confidence: '', smooth: 200, redetect: 500, unsure: 0.4, model: '',
 };
 // A folder name under /models/ (the server's own check is the same pattern).
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;

@@ -49,8 +49,9 @@ def videos(tmp_path_factory, request):
             if name == "one":
                 frame, expected = scenes.one_face_scene()
             elif name == "four":
-                faces = scenes.fer_faces(request.getfixturevalue("fer2013")["PrivateTest"], model_dir=DEFAULT_MODEL_DIR)
-                frame, expected = scenes.four_face_scene([faces[0], faces[2], faces[1]])
+                faces = scenes.fer_faces(request.getfixturevalue("fer2013")["PrivateTest"], per_label=40,
+                                         model_dir=DEFAULT_MODEL_DIR)
+                frame, expected = scenes.four_face_scene(faces)
             else:
                 raise ValueError(f"expected a scene name 'one' or 'four', got {name!r}")
             cache[name] = (scenes.write_y4m(folder / f"{name}.y4m", frame), expected, frame)

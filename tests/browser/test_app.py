@@ -274,7 +274,7 @@ def test_model_setting_runs_another_exported_model_in_the_browser(live_app, one_
     _, expected, _ = videos("one")
     loaded = []
     page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm&model=mini_xception")
-    page.on("request", lambda r: loaded.append(r.url) if r.url.endswith("model.json") else None)
+    page.on("request", lambda r: loaded.append(r.url) if r.url.endswith("model.json") and "/models/" in r.url else None)
     page.reload()
     (face,) = match(wait_frames(page, 3), expected)
     assert face is not None and 0 < face["confidence"] <= 1
@@ -292,7 +292,7 @@ def test_unknown_model_setting_is_reported(live_app, one_face_browser, open_page
 
 def test_auto_mode_falls_back_to_the_server_when_in_browser_cannot_start(live_app, one_face_browser, open_page):
     # Only once the person agrees (tests/browser/test_page_consent.py checks nothing is sent before).
-    page = open_page(one_face_browser, f"{live_app.url}/?backend=wasm", route=("**/blazeface.json", lambda route: route.abort()))
+    page = open_page(one_face_browser, f"{live_app.url}/?backend=wasm", route=("**/detectors/**", lambda route: route.abort()))
     page.click("#allow-server", timeout=30000)
     page.wait_for_function("() => document.getElementById('mode-name').textContent === 'server'", timeout=30000)
     assert "as you agreed" in page.inner_text("#message")

@@ -55,7 +55,7 @@ def test_settings_round_trip_through_the_share_link(page):
                         "redetect": 500, "unsure": 0.4, "model": "mini_xception"}
     assert out["link"].startswith("http://192.168.1.20:5000/?") and out["back"] == out["s"]
     assert "model=" not in out["plain"]  # the server's default model is not pinned into shared links
-    assert out["bad"] == {"mode": "auto", "backend": "auto", "minFps": 5, "confidence": 0.5, "smooth": 200,
+    assert out["bad"] == {"mode": "auto", "backend": "auto", "minFps": 5, "confidence": "", "smooth": 200,
                           "redetect": 500, "unsure": 0.4, "model": ""}
 
 
@@ -105,7 +105,7 @@ def test_detector_finds_the_astronaut_and_leaks_no_tensor(page):
     frame, expected = scenes.one_face_scene()
     out = page.evaluate("""async ([b64, h, w]) => {
       const { createDetector } = await import('/static/js/detector.js');
-      const detector = await createDetector();
+      const detector = await createDetector({ model: JSON.parse(document.body.dataset.detector) });
       const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
       const frame = tf.tensor3d(Int32Array.from(bytes), [h, w, 3], 'int32');
       await detector.estimate(frame);
@@ -165,7 +165,8 @@ def test_the_engine_keeps_boxes_only_for_an_unchanged_picture(page):
     out = page.evaluate("""async ([pictures, h, w]) => {
       const { createBrowserEngine } = await import('/static/js/inbrowser.js');
       const manifest = JSON.parse(document.body.dataset.manifest);
-      const engine = await createBrowserEngine({ modelUrl: document.body.dataset.modelUrl, manifest, redetect: { maxAgeMs: 60000 } });
+      const engine = await createBrowserEngine({ modelUrl: document.body.dataset.modelUrl, manifest, redetect: { maxAgeMs: 60000 },
+                                                 detector: { model: JSON.parse(document.body.dataset.detector) } });
       const canvas = Object.assign(document.createElement('canvas'), { width: w, height: h });
       const results = [];
       for (const b64 of pictures) {

@@ -14,7 +14,7 @@ def one_face_browser(chromium, videos):
 def test_auto_mode_asks_before_sending_frames_when_in_browser_cannot_start(live_app, one_face_browser, open_page,
                                                                           artifacts):
     page = open_page(one_face_browser, f"{live_app.url}/?backend=wasm",
-                     route=("**/blazeface.json", lambda route: route.abort()))
+                     route=("**/detectors/**", lambda route: route.abort()))
     page.wait_for_selector("#allow-server", state="visible", timeout=60000)
     assert "could not start" in page.inner_text("#consent")
     assert "sent" in page.inner_text("#consent") and "Nothing is sent unless you agree" in page.inner_text("#consent")
@@ -55,7 +55,7 @@ def test_server_mode_from_the_link_sends_frames_and_loads_no_tfjs(live_app, one_
     faces = wait_frames(page, 3)
     assert len(faces) == 1 and faces[0]["number"] == 1
     assert "sent to this server" in page.inner_text("#privacy")
-    tfjs = [u for u in page.requests if "@tensorflow" in u or "/models/" in u or "blazeface" in u]
+    tfjs = [u for u in page.requests if "@tensorflow" in u or "/models/" in u or "/detectors/" in u]
     assert tfjs == [], f"server mode downloaded the in-browser models or TF.js: {tfjs}"
     assert page.evaluate("() => typeof globalThis.tf") == "undefined"
     assert page.evaluate("() => document.getElementById('progress').hidden")

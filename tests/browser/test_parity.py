@@ -87,3 +87,48 @@ def test_browser_matches_python_on_the_same_crops(parity_page, parity_crops, pyt
             f"{name}: preprocessing differs by {np.abs(got_input - expected_input).max():.2e}"
         assert np.abs(got_p - expected_p).max() < TOLERANCE, \
             f"{name}: probabilities differ by {np.abs(got_p - expected_p).max():.2e}: browser {got_p}, python {expected_p}"
+
+
+TENSOR_PATH_JS = """async ([backend, frame, rects]) => {
+  if (!(await tf.setBackend(backend))) return null;
+  await tf.ready();
+  const { createClassifier } = await import('/static/js/classifier.js');
+  const { cropGray, preprocessFace } = await import('/static/js/preprocessing.js');
+  const manifest = JSON.parse(document.body.dataset.manifest);
+  const classifier = await createClassifier({ modelUrl: document.body.dataset.modelUrl, manifest });
+  const data = Uint8Array.from(atob(frame.data), (ch) => ch.charCodeAt(0));
+  const pixels = { data, width: frame.width, height: frame.height, channels: 3 };
+  const tensor = tf.tensor3d(data, [frame.height, frame.width, 3], 'int32');
+  const out = rects.map((r) => {
+    const reference = preprocessFace(cropGray(pixels, r, manifest.input.gray_weights), r.h, r.w, manifest.input);
+    const t = classifier.faceInput(tensor, r);
+    const got = t.dataSync();
+    t.dispose();
+    let worst = 0;
+    for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - reference[i]));
+    return worst;
+  });
+  tensor.dispose();
+  classifier.dispose();
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("backend", ["wasm", "cpu"])
+def test_live_frames_are_cropped_on_the_backend_as_preprocessing_js_crops_them(parity_page, backend):
+    """The live path (classifier.faceInput: crop, gray, INTER_AREA as matrix products, on the TF.js
+    backend) against preprocessing.js's typed arrays, which the test above holds against Python."""
+    frame, [(_, (x, y, w, h))] = scenes.one_face_scene()
+    rects = [
+        {"x": round(x), "y": round(y), "w": round(w), "h": round(w)},       # the face, shrunk
+        {"x": 300, "y": 200, "w": 30, "h": 30},                               # enlarged
+        {"x": -40, "y": -25, "w": 140, "h": 140},                             # partly outside: black there
+        {"x": 600, "y": 440, "w": 97, "h": 97},                               # mostly outside
+        {"x": 100, "y": 0, "w": 480, "h": 480},                               # integer shrink (10x)
+    ]
+    payload = {"width": frame.shape[1], "height": frame.shape[0], "data": base64.b64encode(frame.tobytes()).decode()}
+    worst = parity_page.evaluate(TENSOR_PATH_JS, [backend, payload, rects])
+    if worst is None:
+        pytest.skip(f"TF.js backend {backend} does not start in this Chromium")
+    for rect, error in zip(rects, worst):
+        assert error < TOLERANCE, f"{rect}: the backend's crop differs from preprocessing.js's by {error:.2e}"

@@ -22,7 +22,7 @@ def test_model_endpoint_returns_the_manifest(client):
 
 def test_healthz(client):
     body = client.get("/healthz").get_json()
-    assert body["status"] == "ok" and body["labels"] == MANIFEST["labels"] and body["detector"] == "blazeface_full"
+    assert body["status"] == "ok" and body["labels"] == MANIFEST["labels"] and body["detector"] == "blazeface"
 
 
 def check_astronaut(body):
@@ -83,7 +83,7 @@ def test_detect_false_takes_the_whole_image_as_one_face(client, astronaut):
     face = body["faces"][0]
     assert face["box"] == [0, 0, h, h] and face["label"] == "happy"
     assert sum(face["probabilities"].values()) == pytest.approx(1, abs=1e-3)
-    assert client.post("/api/predict?detect=true", data=crop).get_json()["detector"] == "blazeface_full"
+    assert client.post("/api/predict?detect=true", data=crop).get_json()["detector"] == "blazeface"
 
 
 def test_detect_false_reads_fer2013_faces_at_the_models_accuracy(client, fer_split):
@@ -179,9 +179,7 @@ def test_cors_only_for_configured_origins(make_app, astronaut_jpeg):
 @pytest.mark.parametrize("path, mimetype", [
     ("@tensorflow/tfjs/dist/tf.min.js", "text/javascript"),
     ("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm", "application/wasm"),
-    ("@mediapipe/face_detection/face_detection_short_range.tflite", None),
     ("socket.io-client/dist/socket.io.min.js", "text/javascript"),
-    ("@vladmandic/human/models/blazeface.json", "application/json"),
 ])
 def test_vendor_serves_allowed_packages(client, path, mimetype):
     response = client.get(f"/vendor/{path}")
@@ -198,10 +196,30 @@ def test_vendor_serves_allowed_packages(client, path, mimetype):
     "@tensorflow/tfjs/../tfjs-core/package.json",      # climbing out of an allowed one
     "@tensorflow/tfjs/../../../pyproject.toml",
     "@tensorflow/tfjs",
-    "@vladmandic/human/package.json",                  # only that package's models/ folder is allowed
+    "@mediapipe/face_detection/face_detection_short_range.tflite",  # the server's; the page has its own copy
 ])
 def test_vendor_refuses_everything_else(client, path):
     assert client.get(f"/vendor/{path}").status_code == 404
+
+
+def test_face_detector_files_are_served(client):
+    """The page's detector (built by converters/face_detector.py) and nothing else of its folder."""
+    from server.model_files import FACE_DETECTORS_DIR, page_detector
+
+    detector = page_detector("blazeface_full")
+    if detector is None:
+        pytest.skip(f"no face detector built in {FACE_DETECTORS_DIR} (make setup builds it)")
+    assert detector["name"] == "blazeface_full" and detector["size"] == 192
+    assert page_detector("haar")["name"] == "blazeface"  # Haar cannot run in a page: the default BlazeFace does
+    assert page_detector("blazeface")["size"] == 128
+    model_json = client.get(detector["url"])
+    assert model_json.status_code == 200 and "no-cache" in model_json.headers["Cache-Control"]
+    base = detector["url"].rsplit("/", 1)[0]
+    for shard in json.loads(model_json.data)["weightsManifest"][0]["paths"]:
+        assert client.get(f"{base}/{shard}").status_code == 200
+    assert client.get("/detectors/blazeface_full/manifest.json").status_code == 200
+    assert client.get("/detectors/blazeface_full/../../default/model.keras").status_code == 404
+    assert client.get("/detectors/haar/manifest.json").status_code == 404
 
 
 def test_model_files_are_served_with_revalidation(client):

@@ -10,7 +10,7 @@ def test_defaults_without_variables():
     settings = from_env({})
     assert settings == DEFAULTS
     assert settings["MAX_UPLOAD_BYTES"] == 2 * 1024 * 1024 and settings["PORT"] == 5000
-    assert settings["DETECTOR"] == "blazeface_full"
+    assert settings["DETECTOR"] == "blazeface"
 
 
 def test_every_variable_is_read():

@@ -39,7 +39,7 @@ def serve_one(client, frame_id, image):
 
 
 def test_page_and_health_under_eventlet(live, live_haar):
-    for server, detector in ((live, "blazeface_full"), (live_haar, "haar")):
+    for server, detector in ((live, "blazeface"), (live_haar, "haar")):
         health = requests.get(server.url + "/healthz", timeout=5).json()
         assert (health["async_mode"], health["detector"]) == ("eventlet", detector)
     page = requests.get(live.url + "/", timeout=5)

