@@ -6,7 +6,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULTS = {
     "MODEL_DIR": ROOT / "models" / "default",   # FER_MODEL_DIR: the exported model to serve
-    "DETECTOR": "blazeface_full",               # FER_DETECTOR: haar | blazeface | blazeface_full (bench.detectors)
+    # FER_DETECTOR: blazeface (MediaPipe short range: faces within about 1.5 m of a webcam, twice as
+    # fast) | blazeface_full (full range: far faces too) | haar. The page runs the same BlazeFace
+    # (docs/architecture.md, "Face detectors"; python -m bench.detectors, bench.browser).
+    "DETECTOR": "blazeface",
     # FER_TFLITE: which of the model's TFLite files the server runs: int8 | float16 | float32.
     # int8 is the default's fastest at the same accuracy (bench.models); mini_xception is faster in float32.
     "TFLITE": "int8",
