@@ -18,6 +18,24 @@ function scriptUrl([pkg, file]) {
 
 let loading = null;
 
+/** A <link rel=preload>: the browser fetches `href` now and hands it to the later request for it. */
+export function preload(href, as) {
+  const link = Object.assign(document.createElement('link'), { rel: 'preload', href, as });
+  if (as === 'fetch') link.crossOrigin = 'anonymous'; // what fetch() asks for, else the preload is not used
+  document.head.append(link);
+}
+
+/**
+ * Start downloading TF.js, its WASM backend and the backend's WebAssembly binary without running
+ * anything: loadTfjs() runs the scripts in order later, and finds them downloaded. The binary is
+ * the one the backend picks in a cross-origin isolated page (threads and SIMD), as this page is.
+ */
+export function preloadTfjs() {
+  SCRIPTS.forEach((script) => preload(scriptUrl(script), 'script'));
+  const wasm = globalThis.crossOriginIsolated ? 'tfjs-backend-wasm-threaded-simd.wasm' : 'tfjs-backend-wasm-simd.wasm';
+  preload(`/vendor/@tensorflow/tfjs-backend-wasm/dist/${wasm}`, 'fetch');
+}
+
 function addScript(src) {
   return new Promise((resolve, reject) => {
     const script = Object.assign(document.createElement('script'), { src, async: false });

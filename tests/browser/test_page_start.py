@@ -101,3 +101,23 @@ def test_tfjs_comes_compressed_and_cacheable_under_its_version(live_app, one_fac
     assert "?v=" in tf, tf
     headers = page.evaluate("async (url) => (await fetch(url)).headers.get('cache-control')", tf)
     assert "immutable" in headers and "max-age=31536000" in headers, headers
+
+
+def test_in_browser_files_are_asked_for_at_once_and_fetched_once(live_app, one_face_browser, open_page):
+    """TF.js, its WebAssembly and both models' files are requested together at the start (not each
+    after the one before), and each only once: the later requests take the preloaded responses."""
+    page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm")
+    wait_frames(page, 2)
+    preload = page.evaluate("() => JSON.parse(document.body.dataset.preload)")
+    assert any("/models/" in u for u in preload) and any("/detectors/" in u for u in preload), preload
+    assert any(u.endswith(".bin") for u in preload), "the weight shards are not preloaded"
+    started = page.evaluate("""() => Object.fromEntries(performance.getEntriesByType('resource')
+        .map((r) => [r.name.replace(location.origin, ''), [r.startTime, r.responseEnd]]))""")
+    tfjs = next(url for url in started if "tf.es2017.min.js" in url)
+    wasm = [url for url in started if url.endswith(".wasm")]
+    assert len(wasm) == 1, wasm
+    for url in preload + wasm:
+        assert url in started, f"{url} was not requested"
+        assert started[url][0] < started[tfjs][1], f"{url} waited for TF.js to load"
+        assert sum(r.split(live_app.url)[-1] == url for r in page.requests) == 1, f"{url} was fetched twice"
+    assert page.errors == []
