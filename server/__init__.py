@@ -1,7 +1,7 @@
 """The realtime-fer web server.
 
     .venv/bin/python -m server                                      # eventlet, port $PORT (5000)
-    gunicorn --worker-class eventlet -w 1 'server:create_app()'     # the Procfile
+    gunicorn --config gunicorn.conf.py 'server:create_app()'        # the Procfile (eventlet, drains on SIGTERM)
 
 `create_app` and `socketio_of` are imported lazily so that `python -m server` can monkey-patch
 eventlet before Flask, socket or threading are imported.

@@ -4,9 +4,18 @@ import eventlet
 eventlet.monkey_patch()  # before anything else imports socket or threading
 
 import logging  # noqa: E402
+import os  # noqa: E402
 
 from server.app import create_app, socketio_of  # noqa: E402
-from server.serving import serve  # noqa: E402
+from server.config import _int  # noqa: E402
+from server.serving import DRAIN_TIMEOUT_S, serve  # noqa: E402
+
+
+def drain_timeout_s(environ=os.environ):
+    """FER_DRAIN_TIMEOUT_S: on SIGTERM, how long to wait for the work in flight before exiting (30 s;
+    the Procfile's gunicorn has its --graceful-timeout instead)."""
+    text = environ.get("FER_DRAIN_TIMEOUT_S")
+    return _int("FER_DRAIN_TIMEOUT_S", text) if text else DRAIN_TIMEOUT_S
 
 
 def main():
@@ -17,7 +26,7 @@ def main():
                                      settings["DETECTOR"], "https" if settings["CERTFILE"] else "http",
                                      settings["HOST"], settings["PORT"])
     serve(app, socketio_of(app), settings["HOST"], settings["PORT"], settings["MAX_CONNECTIONS"],
-          settings["CERTFILE"], settings["KEYFILE"])
+          settings["CERTFILE"], settings["KEYFILE"], drain_timeout_s=drain_timeout_s())
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ decoded in memory (OpenCV reads it from a BytesIO; nothing touches the disk); it
 at most FER_MAX_PIXELS; at most MAX_FRAMES frames are analysed (each costs what one /api/predict
 call costs) and at most MAX_DECODED_FRAMES decoded, so one request holds a worker thread for
 seconds at most. Longer recordings: sample them (`?fps=2`, `?every=15`) or use the CLI.
+On SIGTERM the server answers an analysis in flight before it exits or, if it cannot finish
+within the drain's time, answers it with a 503 `shutting_down`; a new one gets that 503 at once.
 
 Query: format=json|csv, every=N or fps=F (as the CLI's), detect=false (each frame is one face),
 smooth_ms=MS (the page's smoothing, off by default). Multipart field `video`, or the raw body.
@@ -21,6 +23,7 @@ from server.analysis_output import columns, frame_rows
 from server.api import DETECT_VALUES, check_content_length
 from server.concurrency import run_blocking
 from server.images import InputError, check_size
+from server.in_flight import IN_FLIGHT
 from server.tracking import FaceTracker
 
 bp = Blueprint("analyze_api", __name__)
@@ -75,6 +78,7 @@ def analyse_upload(engine, name, data, every, fps, detect, smoothing_ms) -> tupl
     tracker = FaceTracker(labels, smoothing_ms)
     rows, analysed = [], 0
     for frame in frames(source, lambda i: i < MAX_DECODED_FRAMES and keep(i)):
+        IN_FLIGHT.check_time()  # a SIGTERM drain near its end: a 503 now rather than a cut connection
         analysed += 1
         if analysed > MAX_FRAMES or frame.index >= MAX_DECODED_FRAMES:
             raise InputError(f"expected at most {MAX_FRAMES} frames to analyse in {MAX_DECODED_FRAMES} decoded; "
@@ -87,6 +91,7 @@ def analyse_upload(engine, name, data, every, fps, detect, smoothing_ms) -> tupl
 
 @bp.post("/api/analyze")
 def analyze():
+    IN_FLIGHT.check_open()  # once it has started, a SIGTERM drain waits for it (CountRequests)
     engine = current_app.extensions["fer"]
     fmt = request.args.get("format", "json")
     if fmt not in ("json", "csv"):

@@ -59,8 +59,7 @@ def predict():
                          415, "unsupported_media_type")
     else:
         data = request.get_data(cache=False)
-    with IN_FLIGHT.work():
-        return jsonify(_engine().analyse_off_loop(data, detect))
+    return jsonify(_engine().analyse_off_loop(data, detect))  # counted in flight by CountRequests
 
 
 @bp.app_errorhandler(InputError)

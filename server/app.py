@@ -7,6 +7,7 @@ from flask_socketio import SocketIO
 from converters.manifest import page_format
 from server import analyze_api, api, model_files, pages, socket_limits, websocket_mask
 from server.config import ROOT, from_env
+from server.in_flight import CountRequests
 from server.pipeline import Engine
 from server.security import Gate, InMemoryRequest, add_headers, origin_allowed
 from server.stream import StreamNamespace
@@ -39,6 +40,8 @@ def create_app(config=None) -> Flask:
         websocket_mask.install()
         socket_limits.bound_websocket_messages()
     socket_limits.install(socketio.server, "/stream")
+    # CountRequests: a SIGTERM drain waits until /api/predict and /api/analyze responses are written.
+    app.wsgi_app = CountRequests(app.wsgi_app)
     app.wsgi_app = Gate(app.wsgi_app, settings["ALLOWED_HOSTS"])  # outside Socket.IO's middleware: covers /socket.io/
 
     engine = Engine(settings["MODEL_DIR"], tflite=settings["TFLITE"], detector=settings["DETECTOR"],

@@ -5,7 +5,11 @@ Without them 1,076 half-sent requests held every one of eventlet's 1,024 connect
 /healthz went unanswered for as long as they were held (slowloris). Here a client has
 HEADER_TIMEOUT_S to send its request line and headers, however slowly it trickles them, and
 SOCKET_TIMEOUT_S of silence at most once connected (Engine.IO pings every 25 s, so a live
-WebSocket is never silent that long); the connection pool is larger than one attacker's burst.
+WebSocket is never silent that long); the connection pool is larger than one attacker's burst,
+the kernel's backlog holds such a burst until it is accepted (one connection per turn of the event
+loop), and a request its client cut off before the end of its headers is not answered.
+
+On SIGTERM it drains (`drain`, which the Procfile's gunicorn runs too, from gunicorn.conf.py).
 """
 import logging
 import os
@@ -21,13 +25,20 @@ from server.in_flight import IN_FLIGHT
 
 HEADER_TIMEOUT_S = 10   # request line + headers, from the first wait to the blank line
 SOCKET_TIMEOUT_S = 60   # any one read or write once the request is under way
-DRAIN_TIMEOUT_S = 30    # SIGTERM: the longest wait for frames in flight (a frame takes well under 1 s)
+DRAIN_TIMEOUT_S = 30    # SIGTERM: the longest wait for work in flight (a frame takes well under 1 s)
+# Connections the kernel holds before they are accepted (eventlet's default is 50: past it, a new
+# client's connection attempt is dropped and retried after 1 s, then 3 s, as during a slowloris).
+BACKLOG = 1024
+ANSWER_MARGIN_S = 2     # work still running this long before the drain ends gets a 503 instead
 log = logging.getLogger("server")
 
 
 class HeaderDeadline(wsgi.HttpProtocol):
     """eventlet's protocol with one deadline over reading a request's line and headers
-    (its socket timeout applies to each read, which a client sending a byte at a time evades)."""
+    (its socket timeout applies to each read, which a client sending a byte at a time evades),
+    and no answer to a request whose client closed the connection before the end of its headers
+    (Python's header parser takes that end of file for the blank line that ends them, so each
+    half-sent request of a slowloris ran the app when the attacker let go: 1,100 at once)."""
 
     def _read_request_line(self):
         self._deadline = eventlet.Timeout(HEADER_TIMEOUT_S, socket.timeout("request headers took too long"))
@@ -37,10 +48,51 @@ class HeaderDeadline(wsgi.HttpProtocol):
         return line
 
     def parse_request(self):
+        self.rfile = _EndOfFileRaises(self.rfile)
         try:
             return super().parse_request()
+        except _ClientLeft:  # before the blank line that ends the headers: nobody waits for an answer
+            self.close_connection = 1
+            return False
         finally:
             self._deadline.cancel()
+            self.rfile = self.rfile.file
+
+
+class _ClientLeft(Exception):
+    pass
+
+
+class _EndOfFileRaises:
+    """A file for the header parser that raises at the end of the client's data (which the parser
+    would take for the blank line that ends the headers), before any of them is parsed."""
+
+    def __init__(self, file):
+        self.file = file
+
+    def readline(self, size=-1):
+        line = self.file.readline(size)
+        if not line:
+            raise _ClientLeft()
+        return line
+
+
+class YieldingListener:
+    """The listening socket, giving the event loop a turn after each connection it accepts.
+    eventlet's server accepts in a loop that never yields while connections are waiting, so a burst
+    of them waiting in the backlog (a slowloris, clients reconnecting after a restart) would hold up
+    every other client for the whole burst, about 0.2 ms a connection."""
+
+    def __init__(self, sock):
+        self.sock = sock
+
+    def accept(self):
+        accepted = self.sock.accept()
+        eventlet.sleep(0)
+        return accepted
+
+    def __getattr__(self, name):
+        return getattr(self.sock, name)
 
 
 def raise_file_limit(connections):
@@ -52,26 +104,44 @@ def raise_file_limit(connections):
         resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
 
 
-def drain_and_exit(listener, socketio):
-    """Stop accepting, refuse new frames (`shutting_down`, so clients reconnect elsewhere), wait for
-    those in flight to be answered, then close every client and exit."""
-    IN_FLIGHT.draining = True
-    listener.close()
-    deadline = time.monotonic() + DRAIN_TIMEOUT_S
-    while IN_FLIGHT.count and time.monotonic() < deadline:
-        eventlet.sleep(0.02)
-    log.info("drained (%d still in flight); exiting", IN_FLIGHT.count)
+def disconnect_everyone(socketio):
+    """End every Socket.IO session (the page and the Python client reconnect, here or elsewhere)."""
     for namespace in list(socketio.server.manager.get_namespaces()):
         for sid, _ in list(socketio.server.manager.get_participants(namespace, None)):
             socketio.server.disconnect(sid, namespace=namespace)
+
+
+def drain(socketio, timeout_s, notify=None):
+    """Refuse new work (`shutting_down`, so clients reconnect elsewhere), wait up to `timeout_s` for
+    the frames and uploads in flight to be answered, then end every Socket.IO session. Work still
+    running ANSWER_MARGIN_S before the end (a long /api/analyze) is answered with a 503 instead of
+    being cut. `notify`: called while waiting (gunicorn's worker heartbeat). Returns how many were
+    still in flight at the end (0 unless something outlived the deadline)."""
+    if not IN_FLIGHT.draining:  # (gunicorn's worker starts refusing in its signal handler)
+        IN_FLIGHT.start_draining(max(timeout_s - ANSWER_MARGIN_S, 0))
+    deadline = time.monotonic() + timeout_s
+    while IN_FLIGHT.count and time.monotonic() < deadline:
+        eventlet.sleep(0.02)
+        if notify:
+            notify()
+    left = IN_FLIGHT.count
+    log.info("drained (%d still in flight); exiting", left)
+    disconnect_everyone(socketio)
     eventlet.sleep(0.1)  # let the close packets go out
+    return left
+
+
+def drain_and_exit(listener, socketio, timeout_s=DRAIN_TIMEOUT_S):
+    """Stop accepting, drain, then exit."""
+    listener.close()
+    drain(socketio, timeout_s)
     logging.shutdown()
     # eventlet's server waits for every open connection before it returns, WebSockets included;
     # all that was owed has been answered, so leave at once.
     os._exit(0)
 
 
-def drain_on_signals(listener, socketio):
+def drain_on_signals(listener, socketio, timeout_s=DRAIN_TIMEOUT_S):
     """SIGTERM or SIGINT -> drain_and_exit. Python runs a signal handler while eventlet's hub sleeps
     in epoll and then resumes the sleep, so a green thread the handler spawned could wait for the
     next timer (20 s and more on an idle server). The handler writes to a pipe instead, and the
@@ -82,20 +152,21 @@ def drain_on_signals(listener, socketio):
 
     def waiter():
         hubs.trampoline(read_fd, read=True)
-        drain_and_exit(listener, socketio)
+        drain_and_exit(listener, socketio, timeout_s)
 
     eventlet.spawn_n(waiter)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: real_write(write_fd, b"x"))
 
 
-def serve(app, socketio, host, port, max_connections, certfile=None, keyfile=None):
-    """Serve `app` until SIGTERM or SIGINT, then drain."""
+def serve(app, socketio, host, port, max_connections, certfile=None, keyfile=None,
+          drain_timeout_s=DRAIN_TIMEOUT_S):
+    """Serve `app` until SIGTERM or SIGINT, then drain (for at most `drain_timeout_s`)."""
     raise_file_limit(max_connections)
-    listener = eventlet.listen((host, port), socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listener = eventlet.listen((host, port), socket.AF_INET6 if ":" in host else socket.AF_INET, backlog=BACKLOG)
     if certfile:
         listener = eventlet.wrap_ssl(listener, certfile=certfile, keyfile=keyfile, server_side=True)
-    drain_on_signals(listener, socketio)
+    drain_on_signals(listener, socketio, drain_timeout_s)
     # log_output=False: the access log would record every request line; frames are never logged anyway.
-    wsgi.server(listener, app, protocol=HeaderDeadline, max_size=max_connections, socket_timeout=SOCKET_TIMEOUT_S,
-                keepalive=HEADER_TIMEOUT_S, log_output=False, debug=False)
+    wsgi.server(YieldingListener(listener), app, protocol=HeaderDeadline, max_size=max_connections,
+                socket_timeout=SOCKET_TIMEOUT_S, keepalive=HEADER_TIMEOUT_S, log_output=False, debug=False)
