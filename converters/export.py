@@ -21,7 +21,12 @@ It writes them into a folder beside --out, checks them there, and only then rena
 
 With --tta flip (or smooth_flip), every format is the model wrapped by training.tta.with_tta: it
 averages each face with its mirror image (softened slightly first) inside the graph, so the browser
-and the server get it with no code.
+and the server get it with no code. The TF.js graphs then have a second output beside the views'
+average: one pass per face (training.tta.single_view, SINGLE_VIEW: the face softened as the views
+soften it, no mirror; the same weights and temperature, half the compute), which the page can run
+instead when several faces share a frame. The manifest's `outputs` names both output nodes
+({"views": ..., "single": ...}); the signature's default output stays the views' average, and the
+TFLite files and model.keras keep their one output.
 """
 import argparse
 import json
@@ -38,7 +43,7 @@ os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
 import numpy as np  # noqa: E402
 
 from converters.browser_formats import (  # noqa: E402
-    WEIGHT_ENCODINGS, choose_browser_format, export_tfjs, format_entry)
+    BROWSER_ENDPOINT, BROWSER_KEYS, WEIGHT_ENCODINGS, choose_browser_format, export_tfjs, format_entry, output_nodes)
 from converters.manifest import build_manifest, file_entry, read_manifest, write_manifest  # noqa: E402
 from converters.model_card import write_model_card  # noqa: E402
 from training.data import DataError, load  # noqa: E402
@@ -48,15 +53,30 @@ from training.benchmarks import expected_calibration_error, run_benchmarks  # no
 from training.calibration import apply_temperature, fit_temperature, with_temperature  # noqa: E402
 from training.extra_data import ferplus_majority, ferplus_votes_for  # noqa: E402
 from training.predict import predict_probabilities  # noqa: E402
-from training.tta import TTA_CHOICES, graph_tta, with_tta  # noqa: E402
+from training.tta import SINGLE_VIEW, TTA_CHOICES, graph_tta, single_view, with_tta  # noqa: E402
 
 REPRESENTATIVE_FACES = 500
 
 
-def export_saved_model(model, out_dir: Path) -> Path:
+def export_saved_model(model, out_dir: Path, single=None) -> Path:
+    """model.export's SavedModel ("serve", the default signature: the model's one output). With
+    `single` (training.tta.single_view of `model`), also the endpoint BROWSER_ENDPOINT returning both,
+    {"output_0": model(x), "output_1": single(x)} over the same variables, for the TF.js conversion."""
+    import keras
+
     path = out_dir / "saved_model"
     shutil.rmtree(path, ignore_errors=True)
-    model.export(str(path), verbose=False)
+    if single is None:
+        model.export(str(path), verbose=False)
+        return path
+    archive = keras.export.ExportArchive()
+    # As model.export names it (the input's name, "face"): the TFLite signature and TF.js input keep it.
+    signature = [keras.InputSpec(shape=(None, *model.input_shape[1:]), dtype="float32", name=model.inputs[0].name)]
+    archive.track_and_add_endpoint("serve", model, signature)  # what model.export writes
+    archive.track(single)
+    archive.add_endpoint(BROWSER_ENDPOINT, lambda x: {BROWSER_KEYS["views"]: model(x, training=False),
+                                                      BROWSER_KEYS["single"]: single(x, training=False)}, signature)
+    archive.write_out(str(path), verbose=False)
     return path
 
 
@@ -64,8 +84,9 @@ class ExportError(RuntimeError):
     """An exported format does not compute what the Keras model computes."""
 
 
-def check_tfjs_matches_keras(model, model_json: Path, faces, tolerance=1e-3):
-    """Run the TF.js export in Node on a few faces and compare with Keras.
+def check_tfjs_matches_keras(model, model_json: Path, faces, tolerance=1e-3, single=None):
+    """Run the TF.js export in Node on a few faces and compare with Keras: its default output with
+    `model`, and with `single` (training.tta.single_view of `model`) its single-view output node.
 
     The TF.js converter has fused a residual Add into a conv's bias (a rank-4 "bias" that TF.js
     then rejects) when a BatchNorm scale was exactly zero, as in an untrained ResNet. Checking
@@ -74,19 +95,26 @@ def check_tfjs_matches_keras(model, model_json: Path, faces, tolerance=1e-3):
     from converters.runtimes import run_tfjs_node
 
     x = preprocess_batch(faces[:16])
-    try:
-        got = run_tfjs_node(model_json, x, backend="wasm")["probabilities"]
-    except RuntimeError as e:
-        raise ExportError(f"{model_json} does not run in TF.js: {e}") from e
-    worst = float(np.abs(got - model.predict(x, verbose=0)).max())
-    if worst > tolerance:
-        raise ExportError(f"{model_json} differs from Keras by up to {worst:.2g} (tolerance {tolerance})")
+    nodes = output_nodes(model_json)
+    checks = [("views", None, model)] + ([("single", nodes["single"], single)] if single is not None else [])
+    for what, node, keras_model in checks:
+        try:
+            got = run_tfjs_node(model_json, x, backend="wasm", output=node)["probabilities"]
+        except RuntimeError as e:
+            raise ExportError(f"{model_json} does not run in TF.js ({what} output): {e}") from e
+        worst = float(np.abs(got - keras_model.predict(x, verbose=0)).max())
+        if worst > tolerance:
+            raise ExportError(f"{model_json}'s {what} output differs from Keras by up to {worst:.2g} "
+                              f"(tolerance {tolerance})")
+    if single is not None and nodes["single"] == nodes["views"]:
+        raise ExportError(f"{model_json} has no single-view output beside the views")
 
 
 def export_tflite(saved_model: Path, out_dir: Path, kind: str, representative_faces=None) -> Path:
     import tensorflow as tf
 
-    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
+    # The default signature only: the views' average, the one output the server reads (not BROWSER_ENDPOINT).
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model), signature_keys=["serving_default"])
     if kind == "float16":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.target_spec.supported_types = [tf.float16]
@@ -165,13 +193,18 @@ def _write_formats(model, loaded, model_path, out_dir, dataset, name, metrics, t
         shutil.copy2(source / KERAS_FILE if source.is_dir() else source, out_dir / KERAS_FILE)
     else:
         keras.models.save_model(model, out_dir / KERAS_FILE)
-    saved_model = export_saved_model(model, out_dir)
+    single = single_view(model) if graph_tta(model) != "none" else None
+    saved_model = export_saved_model(model, out_dir, single)
     faces = representative_training_faces(dataset["Training"])
     formats = {"keras": {"path": KERAS_FILE, "runtime": "keras"}}
+    outputs = None
     for tfjs_name in WEIGHT_ENCODINGS:
         model_json = export_tfjs(saved_model, out_dir, tfjs_name)
         if tfjs_name == "tfjs":
-            check_tfjs_matches_keras(model, model_json, faces)
+            check_tfjs_matches_keras(model, model_json, faces, single=single)
+        outputs = outputs or output_nodes(model_json)
+        if output_nodes(model_json) != outputs:
+            raise ExportError(f"{model_json}: output nodes {output_nodes(model_json)}, where tfjs has {outputs}")
         formats[tfjs_name] = format_entry(out_dir, model_json, tfjs_name)
     for kind in ("float32", "float16", "int8"):
         path = export_tflite(saved_model, out_dir, kind, faces)
@@ -180,12 +213,16 @@ def _write_formats(model, loaded, model_path, out_dir, dataset, name, metrics, t
     if metrics is None:
         metrics = {split: _summary(evaluate_faces(model, dataset[split])) for split in ("PublicTest", "PrivateTest")}
     manifest = build_manifest(out_dir, name, model.name, formats, metrics, training or {},
-                              test_time_augmentation=graph_tta(model))
+                              test_time_augmentation=graph_tta(model), outputs=outputs,
+                              single_view=SINGLE_VIEW if single is not None else None)
     manifest["browser_format"] = choose_browser_format(out_dir, manifest["formats"], dataset.get("PublicTest"))
     if calibration:
         manifest["calibration"] = calibration
     if benchmarks:
         manifest["benchmarks"] = run_benchmarks(lambda faces: predict_probabilities(model, faces), benchmarks)
+        if single is not None:  # what the page gives up when it runs the single view instead
+            manifest["single_view_benchmarks"] = run_benchmarks(
+                lambda faces: predict_probabilities(single, faces), benchmarks)
     write_manifest(out_dir, manifest)
     write_model_card(out_dir)
     return manifest
@@ -205,6 +242,8 @@ def check_export(out_dir: Path, model, faces, tolerance=1e-3):
     for fmt, entry in manifest["formats"].items():
         if not (out_dir / entry["path"]).is_file():
             raise ExportError(f"format {fmt}: {entry['path']} is missing")
+        if entry["runtime"] == "tfjs" and output_nodes(out_dir / entry["path"]) != manifest.get("outputs"):
+            raise ExportError(f"format {fmt}: its output nodes are not the manifest's outputs")
     x = preprocess_batch(faces)
     expected = model.predict(x, verbose=0)
     for fmt, entry in manifest["formats"].items():

@@ -30,8 +30,10 @@ def refresh_files(manifest: dict, out_dir: Path):
 
 
 def build_manifest(out_dir: Path, name: str, architecture: str, formats: dict, metrics: dict, training: dict,
-                   test_time_augmentation="none") -> dict:
-    """Assemble the manifest for the files already written in `out_dir`."""
+                   test_time_augmentation="none", outputs=None, single_view=None) -> dict:
+    """Assemble the manifest for the files already written in `out_dir`. `outputs`: the TF.js graphs'
+    output nodes, {"views": node, "single": node}; `single_view`: which training.tta.single_view the
+    "single" node computes (None when the graph has no views, and both names are the one output)."""
     manifest = {
         "name": name,
         "architecture": architecture,
@@ -55,6 +57,13 @@ def build_manifest(out_dir: Path, name: str, architecture: str, formats: dict, m
         # "flip": the graph itself averages each face with its mirror image; "smooth_flip": it softens
         # the face slightly first (training/tta.py).
         "test_time_augmentation": test_time_augmentation,
+        # The TF.js graphs' output nodes, for GraphModel.execute(x, node): "views", the probabilities
+        # with the test-time views above (also the default output); "single", one pass per face
+        # (`single_view`: "smooth", softened as the views soften it, no mirror; "plain", the face as it
+        # is; same weights and temperature, half the compute).
+        # Each computes only what it needs. The TFLite files have the views' output only.
+        "outputs": outputs,
+        "single_view": single_view,
         # The TF.js files the page loads: float32 until converters.browser_formats has measured the others.
         "browser_format": "tfjs",
         "formats": formats,

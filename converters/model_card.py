@@ -175,6 +175,42 @@ def _benchmarks(benchmarks: dict, name: str, labels) -> list:
     return out
 
 
+SINGLE_VIEW_WORDS = {
+    "plain": "the face as it is, no mirror",
+    "smooth": "the face softened as the views soften it (a sharp face only), no mirror",
+}
+
+
+def _outputs_line(manifest: dict) -> list:
+    """The TF.js graphs' output nodes (manifest `outputs`), when they have a single view beside the views."""
+    outputs, view = manifest.get("outputs") or {}, manifest.get("single_view")
+    if not view or outputs.get("views") == outputs.get("single"):
+        return []
+    return [f"- TF.js outputs (`manifest.json` `outputs`, for `GraphModel.execute(x, node)`): `{outputs['views']}` "
+            "the views above (the default output), `{0}` a single view: {1}, the same weights and temperature, "
+            "one pass per face instead of two. Each computes only what it needs; the TFLite files have the views' "
+            "output only.".format(outputs["single"], SINGLE_VIEW_WORDS.get(view, view))]
+
+
+def _single_view(manifest: dict, name: str) -> list:
+    """The views against the single view on each benchmark (manifest `single_view_benchmarks`)."""
+    single = {key: b for key, b in manifest.get("single_view_benchmarks", {}).items() if "accuracy" in b}
+    views = manifest.get("benchmarks", {})
+    rows = [key for key in single if "accuracy" in views.get(key, {})]
+    if not rows:
+        return []
+    out = ["", "### Views against a single view", "",
+           f"The TF.js graphs' two outputs on the same benchmarks: the test-time views (two passes per face) and "
+           f"the single view (`{manifest.get('single_view')}`, one pass; "
+           f"`python -m training.evaluate --benchmarks --model models/{name} --single-view "
+           f"{manifest.get('single_view')}`).", "",
+           "| benchmark | views accuracy | views macro-F1 | single accuracy | single macro-F1 |",
+           "|---|---:|---:|---:|---:|"]
+    out += [f"| {key} | {_pct(views[key]['accuracy'])} | {views[key]['macro_f1']:.3f} | {_pct(single[key]['accuracy'])} | "
+            f"{single[key]['macro_f1']:.3f} |" for key in rows]
+    return out
+
+
 def _weakest(metrics: dict, labels, n=2) -> list:
     return sorted(labels, key=lambda label: metrics["f1"][label])[:n]
 
@@ -217,6 +253,7 @@ def card(model_dir) -> str:
             f"offset {manifest['input']['offset']}).",
             f"- Output: {manifest['output']}, over {', '.join(labels)}.",
             f"- Test-time augmentation: {TTA_WORDS.get(tta, tta)}.",
+            *_outputs_line(manifest),
             *_calibration_line(manifest.get("calibration")),
             *_run_line(training),
             f"- Exported {manifest.get('created', '')} by `converters.export`; the manifest holds every file's "
@@ -255,6 +292,7 @@ def card(model_dir) -> str:
     for split, m in metrics.items():
         out += ["", f"### {split}, per class", "", *_class_table(m, labels)]
     out += _benchmarks(manifest.get("benchmarks", {}), name, labels)
+    out += _single_view(manifest, name)
     splits = report.get("splits", {})
     if splits:
         out += ["", "### The trained network alone", "",

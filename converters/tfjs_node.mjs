@@ -1,9 +1,10 @@
 // Run an exported TF.js graph model in Node, for parity checks and benchmarks.
 //
-//   node converters/tfjs_node.mjs MODEL_JSON INPUT.f32 N [--backend wasm|cpu] [--repeat 200]
+//   node converters/tfjs_node.mjs MODEL_JSON INPUT.f32 N [--backend wasm|cpu] [--repeat 200] [--output NODE]
 //
 // INPUT.f32 holds N preprocessed faces (N x 48 x 48 x 1 little-endian float32, the output of
 // training.preprocessing). Prints JSON: {backend, probabilities: N x classes, ms_per_face_batch1: median}.
+// --output NODE: that output node (the manifest's `outputs`), not the signature's default output.
 import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
@@ -12,9 +13,9 @@ import { fileHandler } from "./tfjs_files.mjs";
 function parseArgs(argv) {
   const [modelJson, inputPath, n, ...rest] = argv;
   if (!modelJson || !inputPath || !n) {
-    throw new Error("usage: tfjs_node.mjs MODEL_JSON INPUT.f32 N [--backend wasm|cpu] [--repeat 200]");
+    throw new Error("usage: tfjs_node.mjs MODEL_JSON INPUT.f32 N [--backend wasm|cpu] [--repeat 200] [--output NODE]");
   }
-  const options = { modelJson, inputPath, n: Number(n), backend: "wasm", repeat: 0 };
+  const options = { modelJson, inputPath, n: Number(n), backend: "wasm", repeat: 0, output: undefined };
   for (let i = 0; i < rest.length; i += 2) options[rest[i].replace(/^--/, "")] = rest[i + 1];
   options.repeat = Number(options.repeat);
   return options;
@@ -41,7 +42,7 @@ async function main() {
   for (let start = 0; start < options.n; start += CHUNK_FACES) {
     const count = Math.min(CHUNK_FACES, options.n - start);
     const chunk = data.subarray(start * faceSize, (start + count) * faceSize);
-    probabilities.push(...tf.tidy(() => model.predict(tf.tensor(chunk, [count, ...shape])).arraySync()));
+    probabilities.push(...tf.tidy(() => model.execute(tf.tensor(chunk, [count, ...shape]), options.output).arraySync()));
   }
 
   const times = [];
@@ -49,7 +50,7 @@ async function main() {
     const one = tf.tensor(data.subarray(0, faceSize), [1, ...shape]);
     for (let i = 0; i < options.repeat + 10; i++) {
       const start = performance.now();
-      const out = model.predict(one);
+      const out = model.execute(one, options.output);
       await out.data();
       out.dispose();
       if (i >= 10) times.push(performance.now() - start); // the first runs warm up

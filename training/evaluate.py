@@ -4,6 +4,7 @@
     python -m training.evaluate --data my_faces/ --model runs/wide/best.keras --tta smooth_flip
     python -m training.evaluate --split PublicTest --model runs/a/best.keras runs/b/best.keras   # averaged
     python -m training.evaluate --benchmarks     # FER2013 (original and remapped pixels), FER+, SFEW: one JSON
+    python -m training.evaluate --benchmarks --single-view smooth   # the export's one-pass view instead
 """
 import argparse
 import json
@@ -17,7 +18,7 @@ from training.benchmarks import DEFAULT_DATASETS, run_benchmarks  # noqa: E402
 from training.data import DEFAULT_DATA, DataError, load  # noqa: E402
 from training.metrics import classification_report  # noqa: E402
 from training.predict import mean_probabilities  # noqa: E402
-from training.tta import TTA_CHOICES, graph_tta  # noqa: E402
+from training.tta import SINGLE_VIEWS, TTA_CHOICES, graph_tta, single_view  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = ROOT / "models" / "default"
@@ -63,21 +64,30 @@ def main(argv=None):
     p.add_argument("--model", nargs="+", default=[str(DEFAULT_MODEL)],
                    help="model folder with model.keras, or a .keras file; several: their probabilities averaged")
     p.add_argument("--tta", choices=TTA_CHOICES, default="none", help="test-time augmentation")
+    p.add_argument("--single-view", choices=SINGLE_VIEWS,
+                   help="score one pass per face through the network inside each model, with its temperature but "
+                        "without its test-time views (training.tta.single_view; the TF.js graph's `single` output)")
     p.add_argument("--benchmarks", action="store_true",
                    help="score on every benchmark of training/benchmarks.py instead of --data/--split")
     p.add_argument("--datasets", default=str(DEFAULT_DATASETS), help="with --benchmarks: the datasets folder")
     args = p.parse_args(argv)
-    if args.benchmarks:
-        models = [load_keras_model(m) for m in args.model]
-        print(json.dumps(run_benchmarks(lambda faces: mean_probabilities(models, faces, args.tta), args.datasets),
-                         indent=2))
-        return 0
+    if args.single_view and args.tta != "none":
+        p.error("--single-view scores one pass per face: it takes no --tta")
     try:
-        result = evaluate([load_keras_model(m) for m in args.model], args.data, args.split, args.tta)
+        models = [load_keras_model(m) for m in args.model]
+        if args.single_view:
+            models = [single_view(m, args.single_view) for m in models]
+        if args.benchmarks:
+            print(json.dumps(run_benchmarks(lambda faces: mean_probabilities(models, faces, args.tta), args.datasets),
+                             indent=2))
+            return 0
+        result = evaluate(models, args.data, args.split, args.tta)
     except (DataError, FileNotFoundError, ValueError) as e:  # ValueError: --tta on a model that has it
         print(f"error: {e}", file=sys.stderr)
         return 2
     result["model"] = args.model[0] if len(args.model) == 1 else args.model
+    if args.single_view:
+        result["single_view"] = args.single_view
     print(json.dumps(result, indent=2))
     return 0
 

@@ -120,3 +120,16 @@ def test_card_names_the_extra_training_sets_and_their_terms(model_dir):
     assert "  - FER+ (Barsoum et al., 2016)" in text and "MIT licence" in text
     assert "SFEW 2.0" in text and "(`--extra`, 3 times per epoch)" in text
     assert "`faces.npz`: a face set; see its source for its terms (`--extra`, once per epoch)" in text
+
+
+def test_card_compares_the_views_with_the_single_view_when_the_graph_has_both(model_dir):
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    text = card(model_dir)
+    assert "TF.js outputs" not in text and "Views against a single view" not in text
+    manifest.update(outputs={"views": "Identity", "single": "Identity_1"}, single_view="smooth",
+                    benchmarks={"ferplus": {"n": 50, "accuracy": 0.8, "macro_f1": 0.6}},
+                    single_view_benchmarks={"ferplus": {"n": 50, "accuracy": 0.78, "macro_f1": 0.61}})
+    (model_dir / "manifest.json").write_text(json.dumps(manifest))
+    text = card(model_dir)
+    assert "`Identity` the views above (the default output), `Identity_1` a single view: the face softened" in text
+    assert "| ferplus | 80.00% | 0.600 | 78.00% | 0.610 |" in text

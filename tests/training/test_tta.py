@@ -8,7 +8,7 @@ import pytest
 
 from training.models import make_model
 from training.predict import predict_probabilities
-from training.tta import SHARPNESS_RANGE, SmoothFace, graph_tta, smoothing_taps, with_tta
+from training.tta import SHARPNESS_RANGE, SmoothFace, graph_tta, single_view, smoothing_taps, with_tta
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +112,46 @@ def test_predict_matches_the_wrapped_model_and_refuses_to_wrap_twice(base, faces
         predict_probabilities(base, faces, tta="crop")
 
 
+def test_single_view_is_one_pass_through_the_same_weights_with_the_same_temperature(base):
+    from training.calibration import Temperature, apply_temperature, with_temperature
+
+    x = scaled(4, 5)
+    export = with_temperature(with_tta(base, "smooth_flip"), 0.8)
+    plain, smooth = single_view(export, "plain"), single_view(export, "smooth")
+    np.testing.assert_allclose(plain.predict(x, verbose=0), apply_temperature(base.predict(x, verbose=0), 0.8), atol=1e-5)
+    softened = SmoothFace(sharpness_range=SHARPNESS_RANGE)(x).numpy()
+    np.testing.assert_allclose(smooth.predict(x, verbose=0), apply_temperature(base.predict(softened, verbose=0), 0.8),
+                               atol=1e-5)
+    assert graph_tta(plain) == graph_tta(smooth) == "none"
+    assert any(isinstance(layer, Temperature) for layer in plain.layers)
+    # The same variables, not copies: the export and its single view change together.
+    assert {id(v) for v in plain.weights} <= {id(v) for v in export.weights}
+    # A model without views or temperature: its single view computes what it computes.
+    np.testing.assert_allclose(single_view(base, "plain").predict(x, verbose=0), base.predict(x, verbose=0), atol=1e-6)
+    with pytest.raises(ValueError, match="unknown single view 'mirror'"):
+        single_view(export, "mirror")
+
+
+def test_evaluate_cli_scores_the_single_view(base, faces, tmp_path, capsys):
+    import cv2
+
+    from training import evaluate
+    from training.calibration import with_temperature
+
+    path = tmp_path / "export.keras"
+    keras.models.save_model(with_temperature(with_tta(base, "smooth_flip"), 0.8), path)
+    (tmp_path / "faces" / "happy").mkdir(parents=True)
+    for i, face in enumerate(faces):
+        cv2.imwrite(str(tmp_path / "faces" / "happy" / f"{i}.png"), face)
+    assert evaluate.main(["--data", str(tmp_path / "faces"), "--model", str(path), "--single-view", "smooth"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    expected = predict_probabilities(single_view(evaluate.load_keras_model(path), "smooth"), faces).argmax(1)
+    assert out["single_view"] == "smooth" and out["tta"] == "none" and out["n"] == len(faces)
+    assert out["accuracy"] == pytest.approx(np.mean(expected == 3), abs=1e-4)  # every face labelled happy
+    with pytest.raises(SystemExit):
+        evaluate.main(["--model", str(path), "--single-view", "plain", "--tta", "flip"])
+
+
 @pytest.mark.slow
 def test_export_with_tta_bakes_it_into_every_format(base, faces, tmp_path):
     """export(tta="smooth_flip") ships the wrapped graph: TF.js (checked against Keras inside
@@ -129,3 +169,9 @@ def test_export_with_tta_bakes_it_into_every_format(base, faces, tmp_path):
     x = preprocess_batch(faces)
     lite = TFLiteModel(tmp_path / "out" / manifest["formats"]["tflite_float32"]["path"]).predict(x)
     np.testing.assert_allclose(lite, predict_probabilities(base, faces, tta="smooth_flip"), atol=1e-4)
+    # The TF.js graphs add the single view as a second output node, named in the manifest.
+    from converters.runtimes import run_tfjs_node
+
+    assert manifest["single_view"] == "smooth" and manifest["outputs"]["views"] != manifest["outputs"]["single"]
+    got = run_tfjs_node(tmp_path / "out" / "tfjs" / "model.json", x, output=manifest["outputs"]["single"])
+    np.testing.assert_allclose(got["probabilities"], predict_probabilities(single_view(base, "smooth"), faces), atol=1e-4)
