@@ -2,7 +2,7 @@
 found per frame, and time to the first labelled face, per scene.
 
     .venv/bin/python -m bench.peers [--seconds 8] [--repeats 3] [--scenes talking,one,four]
-                                    [--peers runs/peers] [--json FILE]
+                                    [--ours-at REV] [--ours-query QUERY] [--peers runs/peers] [--json FILE]
 
 Every page runs TF.js 4.22's WASM backend on exactly one thread (each page is told the machine
 has two logical CPUs; TF.js runs half of them, and each page reports the count its backend
@@ -10,8 +10,10 @@ actually runs), cross-origin isolated (COOP same-origin + COEP require-corp), wi
 fake camera playing a 640-wide video at the same getUserMedia constraints (640x480), in a fresh
 browser (cold caches) per run:
 
-- ours: `/?mode=browser&backend=wasm`, served by `python -m server` (its shipped settings,
-  e.g. `redetect`: boxes are kept while the picture holds still);
+- ours: `/?mode=browser&backend=wasm` (--ours-query), served by `python -m server` from this
+  working tree, or with --ours-at from a git revision's files (its face detectors built as
+  `make setup` does), so a page being edited meanwhile does not change mid-run; with its shipped
+  settings (e.g. `redetect`: boxes are kept while the picture holds still);
 - face-api.js (`@vladmandic/face-api`): TinyFaceDetector at inputSize 224, and at 416, with
   faceExpressionNet, detect + expressions on every frame;
 - Human (`@vladmandic/human`): face detector + emotion, every other module off, and its frame
@@ -30,7 +32,6 @@ faces per frame; first face is ms from navigation start to the first result with
 face. Each configuration runs --repeats times, interleaved, and the tables give the medians.
 """
 import argparse
-import functools
 import http.server
 import json
 import os
@@ -107,6 +108,32 @@ class PeerHandler(http.server.SimpleHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+
+def checkout(rev, folder):
+    """The files of git revision `rev` in `folder` (git archive: the repository itself is left as it
+    is), with this checkout's node_modules linked in and the page's face detectors built; returns
+    the folder and the commit."""
+    commit = subprocess.run(["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True, text=True,
+                            check=True).stdout.strip()
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "archive", commit], cwd=ROOT, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    (folder / "node_modules").symlink_to(ROOT / "node_modules")
+    # What `make setup` builds and git does not hold: the page's face detectors, from that revision's converter.
+    if (folder / "converters" / "face_detector.py").exists():
+        subprocess.run([sys.executable, "-m", "converters.face_detector"], cwd=folder, check=True, timeout=900,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return folder, commit
+
+
+def our_server(rev=None, folder=None):
+    """`python -m server` as the page is in this working tree, or as committed at `rev`."""
+    if rev is None:
+        return LiveServer([sys.executable, "-m", "server"], {}).wait()
+    # LiveServer starts in this checkout; the server's code, page and model are the folder's.
+    return LiveServer(["bash", "-c", f'cd "{folder}" && exec "{sys.executable}" -m server'], {}).wait()
 
 
 def peer_server(modules):
@@ -258,6 +285,8 @@ def main(argv=None):
     parser.add_argument("--peers", default=str(ROOT / "runs" / "peers"), help="where the peers are npm-installed")
     parser.add_argument("--ours-query", default=PAGES[0][2].split("?", 1)[1],
                         help="our page's query string (e.g. add &redetect=0 to detect on every frame)")
+    parser.add_argument("--ours-at", metavar="REV",
+                        help="measure our page as committed at this git revision (e.g. HEAD), not the working tree")
     parser.add_argument("--json", help="write every run's row to this file")
     args = parser.parse_args(argv)
     wanted = [s for s in args.scenes.split(",") if s]
@@ -266,15 +295,36 @@ def main(argv=None):
         parser.error(f"unknown scenes {sorted(unknown)}; choose from {list(SCENES)}")
     pages = [(n, k, f"/?{args.ours_query}" if k == "ours" else p) for n, k, p in PAGES if n in args.pages.split(",")]
 
+    modules = install_peers(args.peers)
+    with tempfile.TemporaryDirectory() as tmp:
+        commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True,
+                                text=True).stdout.strip()  # the working tree's, unless --ours-at
+        if args.ours_at:
+            folder, commit = checkout(args.ours_at, Path(tmp) / "ours")
+        ours = our_server(args.ours_at, folder if args.ours_at else None)
+        scenes, rows = run(args, pages, ours, modules, Path(tmp) / "scenes", wanted)
+    if args.json:
+        run_info = {"ours": commit, "ours_query": args.ours_query, "chromium": CHROMIUM, "cpus": os.cpu_count(),
+                    "seconds": args.seconds, "repeats": args.repeats, "peers": PEER_PACKAGES, "rows": rows}
+        Path(args.json).write_text(json.dumps(run_info, indent=1))
+    threads = sorted({str(r.get("threads")) for r in rows if "error" not in r})
+    print(f"Headless Chromium ({CHROMIUM}), 640x480 fake camera, TF.js WASM on {'/'.join(threads)} thread(s), "
+          f"{os.cpu_count()} CPU cores; our page at {commit}; medians of {args.repeats} runs of {args.seconds:g} s "
+          f"after {WARMUP_FRAMES} warm-up frames. fps (median faces per frame):")
+    print()
+    print(tables(rows, list(scenes)))
+
+
+def run(args, pages, ours, modules, folder, wanted):
+    """Every page on every scene, --repeats times, interleaved; returns (scenes, rows)."""
     from playwright.sync_api import sync_playwright
 
-    modules = install_peers(args.peers)
-    ours = LiveServer([sys.executable, "-m", "server"], {}).wait()
     peers, peers_url = peer_server(modules)
     rows = []
     try:
-        with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
-            scenes = build_scenes(tmp, wanted)
+        folder.mkdir(parents=True, exist_ok=True)
+        with sync_playwright() as playwright:
+            scenes = build_scenes(folder, wanted)
             for repeat in range(args.repeats):
                 for scene, video in scenes.items():
                     for name, kind, path in pages:
@@ -289,18 +339,7 @@ def main(argv=None):
     finally:
         peers.shutdown()
         ours.stop()
-    if args.json:
-        commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True,
-                                text=True).stdout.strip()
-        run = {"commit": commit, "chromium": CHROMIUM, "cpus": os.cpu_count(), "seconds": args.seconds,
-               "repeats": args.repeats, "ours_query": args.ours_query, "peers": PEER_PACKAGES, "rows": rows}
-        Path(args.json).write_text(json.dumps(run, indent=1))
-    threads = sorted({str(r.get("threads")) for r in rows if "error" not in r})
-    print(f"Headless Chromium ({CHROMIUM}), 640x480 fake camera, TF.js WASM on {'/'.join(threads)} thread(s), "
-          f"{os.cpu_count()} CPU cores; medians of {args.repeats} runs of {args.seconds:g} s after "
-          f"{WARMUP_FRAMES} warm-up frames. fps (median faces per frame):")
-    print()
-    print(tables(rows, list(scenes)))
+    return scenes, rows
 
 
 if __name__ == "__main__":
