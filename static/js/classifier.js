@@ -11,7 +11,9 @@ const tf = globalThis.tf;
  * Load the classifier.
  * @param {object} config
  * @param {string} config.modelUrl  URL of the TF.js graph model (model.json).
- * @param {object} config.manifest  the model's manifest.json (labels, input).
+ * @param {object} config.manifest  the model's manifest.json (labels, input, outputs).
+ * @param {number} [config.viewsUpTo]  most faces in a frame that get the test-time views; more get
+ *   a single view each, at half the cost (default 1).
  * @returns {Promise<{labels: string[], estimate: Function, estimateCrops: Function, dispose: Function}>}
  */
 export async function createClassifier(config) {
@@ -51,6 +53,11 @@ export async function createClassifier(config) {
   }
 
   const [H, W, C] = input.shape;
+  // The graph's two outputs over one set of weights (converters/browser_formats.py): the test-time
+  // views (a face and its mirror: two passes) and a single view (one pass), 0.3 to 1.5 points of
+  // accuracy apart (docs/benchmarks.md). Exports without them have the views alone.
+  const outputs = manifest.outputs ?? null;
+  const viewsUpTo = config.viewsUpTo ?? 1; // faces in a frame up to which the views run
 
   /** Gray crops [{gray, h, w}] -> one result each, as one batch through the model. */
   async function classifyGray(crops) {
@@ -105,9 +112,11 @@ export async function createClassifier(config) {
   async function estimate(frame, boxes) {
     if (boxes.length === 0) return [];
     const rects = boxes.map((b) => cropRect(b, cropScale, cropOffset));
-    const probs = tf.tidy(() => model.execute(tf.stack(rects.map((r) => faceInput(frame, r)))));
+    const views = outputs === null || rects.length <= viewsUpTo;
+    const node = outputs === null ? undefined : outputs[views ? 'views' : 'single'];
+    const probs = tf.tidy(() => model.execute(tf.stack(rects.map((r) => faceInput(frame, r))), node));
     try {
-      return toResults(await probs.data()).map((res, i) => ({ ...res, crop: rects[i] }));
+      return toResults(await probs.data()).map((res, i) => ({ ...res, crop: rects[i], views }));
     } finally {
       probs.dispose();
     }

@@ -66,7 +66,8 @@ export async function createBrowserEngine(config) {
         probabilities: r.probabilities,
       }));
       return {
-        faces, width: frame.shape[1], height: frame.shape[0], detected,
+        // views: whether the classifier ran its test-time views (few faces) or a single view each.
+        faces, width: frame.shape[1], height: frame.shape[0], detected, views: results[0]?.views ?? null,
         timings: { detect: t1 - t0, classify: t2 - t1, total: t2 - t0 },
       };
     } finally {

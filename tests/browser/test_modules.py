@@ -206,3 +206,40 @@ def test_on_a_real_face_camera_noise_keeps_the_boxes_and_a_two_pixel_move_does_n
     }""", [[base64.b64encode(np.ascontiguousarray(f).tobytes()).decode() for f in (frame, noisy, frame, moved)],
            *frame.shape[:2], {"x": x, "y": y, "w": w, "h": h}])
     assert out == [True, False, False, True]
+
+
+def test_one_face_gets_the_views_and_several_faces_a_single_view_each(page, videos):
+    """The classifier's policy (static/js/classifier.js): the test-time views while one face is in
+    view, a single view each (half the cost) with more; the labels hold either way."""
+    pictures = [videos("one")[2]]
+    try:
+        pictures.append(videos("four")[2])
+    except pytest.skip.Exception:
+        pass
+    out = page.evaluate("""async ([pictures, h, w]) => {
+      const { createBrowserEngine } = await import('/static/js/inbrowser.js');
+      const manifest = JSON.parse(document.body.dataset.manifest);
+      const engine = await createBrowserEngine({ modelUrl: document.body.dataset.modelUrl, manifest, redetect: { maxAgeMs: 0 },
+                                                 detector: { model: JSON.parse(document.body.dataset.detector) } });
+      const results = [];
+      for (const b64 of pictures) {
+        const frame = tf.tensor3d(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)), [h, w, 3], 'int32');
+        const canvas = Object.assign(document.createElement('canvas'), { width: w, height: h });
+        await tf.browser.toPixels(frame, canvas);
+        frame.dispose();
+        const r = await engine.analyse(canvas);
+        results.push({ views: r.views, faces: r.faces.map((f) => ({ box: f.box, label: f.label })) });
+      }
+      engine.dispose();
+      return { results, outputs: manifest.outputs };
+    }""", [[base64.b64encode(np.ascontiguousarray(p).tobytes()).decode() for p in pictures], *pictures[0].shape[:2]])
+    assert out["outputs"] and set(out["outputs"]) == {"views", "single"}, "the manifest names no single-view output"
+    one = out["results"][0]
+    assert one["views"] is True and len(one["faces"]) == 1 and one["faces"][0]["label"] == "happy"
+    if len(out["results"]) > 1:
+        four = out["results"][1]
+        assert four["views"] is False and len(four["faces"]) == 4
+        for label, (x, y, w, h) in videos("four")[1]:
+            face = next(f for f in four["faces"] if abs(f["box"][0] + f["box"][2] / 2 - (x + w / 2)) < w / 2
+                        and abs(f["box"][1] + f["box"][3] / 2 - (y + h / 2)) < h / 2)
+            assert face["label"] == label, (label, face)
