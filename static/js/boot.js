@@ -263,6 +263,7 @@ async function main() {
       const parts = ['detect', 'classify'].filter((k) => result.timings[k] !== undefined)
         .map((k) => (k === 'detect' && result.detected === false
           ? (faces.length ? 'boxes kept' : 'picture unchanged') : `${k} ${result.timings[k].toFixed(1)} ms`));
+      if (result.views === false) parts.push('single view'); // the classifier's views did not fit the frame
       ui.setStats({ fps, latency: result.timings.total, detail: [...parts, sent].filter(Boolean).join(' · ') });
       if (still) return; // a still image is analysed once
       if (settings.mode === 'auto' && app.engine.kind === 'browser' && !app.proposed

@@ -108,11 +108,13 @@ export async function createClassifier(config) {
    * Frame tensor + detector boxes -> one result per box, with its crop rect. No pixel leaves the backend.
    * @param {tf.Tensor3D} frame  [height, width, 3] RGB, as tf.browser.fromPixels gives it.
    * @param {{x: number, y: number, w: number, h: number}[]} boxes  in frame pixels.
+   * @param {{views?: boolean}} [options]  views: false for a single view each (default: the views
+   *   for up to viewsUpTo faces).
    */
-  async function estimate(frame, boxes) {
+  async function estimate(frame, boxes, { views: wanted = true } = {}) {
     if (boxes.length === 0) return [];
     const rects = boxes.map((b) => cropRect(b, cropScale, cropOffset));
-    const views = outputs === null || rects.length <= viewsUpTo;
+    const views = outputs === null || (wanted && rects.length <= viewsUpTo);
     const node = outputs === null ? undefined : outputs[views ? 'views' : 'single'];
     const probs = tf.tidy(() => model.execute(tf.stack(rects.map((r) => faceInput(frame, r))), node));
     try {

@@ -9,6 +9,26 @@ import { createRedetectGate } from './redetect.js';
 const tf = globalThis.tf;
 const BACKEND_ORDER = ['webgl', 'wasm', 'cpu'];
 const THUMBNAIL_BLOCK = 4; // the still-picture check compares frames at a quarter of their size
+const FRAME_BUDGET_MS = 1000 / 30; // the classifier's views run while a frame with them fits this
+const SMOOTHING = 0.2; // weight of the newest frame in the running cost estimates
+
+/**
+ * Whether the classifier's test-time views (two passes per face) fit the frame budget, from running
+ * estimates of one pass's cost per face and of the rest of a frame (detection, when it runs). The
+ * estimates do not depend on the choice, so the choice does not flip back and forth.
+ */
+function createViewsBudget(budgetMs = FRAME_BUDGET_MS) {
+  let passMs = null;
+  let restMs = null;
+  const mix = (old, now) => (old === null ? now : old + SMOOTHING * (now - old));
+  return {
+    fits: (faces) => passMs === null || restMs + 2 * passMs * faces <= budgetMs,
+    record({ faces, views, classifyMs, restMs: rest }) {
+      restMs = mix(restMs, rest);
+      if (faces > 0) passMs = mix(passMs, classifyMs / (faces * (views ? 2 : 1)));
+    },
+  };
+}
 
 /** Frame tensor [H, W, 3] -> its gray thumbnail {data, width, height, channels: 1, scale}. */
 async function thumbnail(frame) {
@@ -26,6 +46,7 @@ async function thumbnail(frame) {
  * @param {object} config.manifest    classifier manifest.
  * @param {object} [config.detector]  options for createDetector.
  * @param {object} [config.redetect]  options for createRedetectGate (maxAgeMs 0: detect every frame).
+ * @param {number} [config.frameBudgetMs]  the classifier's views run while a frame fits this (default 30 fps).
  * @returns {Promise<{kind: 'browser', backend: string, threads: number|null, analyse: Function, dispose: Function}>}
  */
 export async function createBrowserEngine(config) {
@@ -42,6 +63,7 @@ export async function createBrowserEngine(config) {
   const detector = detected.value;
   const classifier = classified.value;
   const gate = createRedetectGate(config.redetect);
+  const budget = createViewsBudget(config.frameBudgetMs);
 
   /**
    * Analyse one frame from a video, image or canvas: {faces, width, height, timings, detected}.
@@ -57,8 +79,9 @@ export async function createBrowserEngine(config) {
         ? { boxes: [{ x: 0, y: 0, w: width, h: height, score: 1 }], detected: null }
         : await gate.boxesFor(gate.active ? await thumbnail(frame) : null, () => detector.estimate(frame), t0);
       const t1 = performance.now();
-      const results = boxes.length ? await classifier.estimate(frame, boxes) : [];
+      const results = boxes.length ? await classifier.estimate(frame, boxes, { views: budget.fits(boxes.length) }) : [];
       const t2 = performance.now();
+      budget.record({ faces: results.length, views: results[0]?.views, classifyMs: t2 - t1, restMs: t1 - t0 });
       const faces = results.map((r, i) => ({
         box: [boxes[i].x, boxes[i].y, boxes[i].w, boxes[i].h],
         label: r.label,
