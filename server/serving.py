@@ -26,9 +26,6 @@ from server.in_flight import IN_FLIGHT
 HEADER_TIMEOUT_S = 10   # request line + headers, from the first wait to the blank line
 SOCKET_TIMEOUT_S = 60   # any one read or write once the request is under way
 DRAIN_TIMEOUT_S = 30    # SIGTERM: the longest wait for work in flight (a frame takes well under 1 s)
-# Connections the kernel holds before they are accepted (eventlet's default is 50: past it, a new
-# client's connection attempt is dropped and retried after 1 s, then 3 s, as during a slowloris).
-BACKLOG = 1024
 ANSWER_MARGIN_S = 2     # work still running this long before the drain ends gets a 503 instead
 log = logging.getLogger("server")
 
@@ -163,7 +160,11 @@ def serve(app, socketio, host, port, max_connections, certfile=None, keyfile=Non
           drain_timeout_s=DRAIN_TIMEOUT_S):
     """Serve `app` until SIGTERM or SIGINT, then drain (for at most `drain_timeout_s`)."""
     raise_file_limit(max_connections)
-    listener = eventlet.listen((host, port), socket.AF_INET6 if ":" in host else socket.AF_INET, backlog=BACKLOG)
+    # As many connections may wait to be accepted as the server holds (the kernel caps it at
+    # net.core.somaxconn). eventlet's default, 50, made a slowloris's connection attempts, and any
+    # other client's meanwhile, be dropped and retried after 1 s and more.
+    listener = eventlet.listen((host, port), socket.AF_INET6 if ":" in host else socket.AF_INET,
+                               backlog=max_connections)
     if certfile:
         listener = eventlet.wrap_ssl(listener, certfile=certfile, keyfile=keyfile, server_side=True)
     drain_on_signals(listener, socketio, drain_timeout_s)
