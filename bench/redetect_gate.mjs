@@ -1,6 +1,6 @@
 // The page's redetect gate (static/js/redetect.js) replayed over recorded frames: how often it
 // runs the detector, and how far its kept boxes are from a fresh detection's. bench/redetect.py
-// writes the input (each frame's quarter-size gray thumbnail, as the page reads it, and the
+// writes the input (each frame's quarter-size thumbnail, as the page reads it, and the
 // detector's boxes on that frame) and runs this.
 //
 //   node bench/redetect_gate.mjs SCENES.json [FPS]
