@@ -6,6 +6,7 @@
 import { createDetector } from './detector.js';
 import { createClassifier } from './classifier.js';
 import { createRedetectGate } from './redetect.js';
+import { WASM_DIR, loadTfjsBackend } from './tfjs.js';
 
 const tf = globalThis.tf;
 const BACKEND_ORDER = ['webgl', 'wasm', 'cpu'];
@@ -137,7 +138,8 @@ export async function createBrowserEngine(config) {
 /** Switch TF.js to `name`; false when that backend cannot start here. */
 export async function useBackend(name) {
   try {
-    if (name === 'wasm' && tf.wasm) tf.wasm.setWasmPaths('/vendor/@tensorflow/tfjs-backend-wasm/dist/');
+    await loadTfjsBackend(name);
+    if (name === 'wasm' && tf.wasm) tf.wasm.setWasmPaths(WASM_DIR);
     const ok = await tf.setBackend(name);
     await tf.ready();
     return ok && tf.getBackend() === name;

@@ -92,12 +92,12 @@ def test_tfjs_comes_compressed_and_cacheable_under_its_version(live_app, one_fac
     page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm")
     wait_frames(page, 1)
     timing = page.evaluate("""() => performance.getEntriesByType('resource')
-        .filter((e) => e.name.includes('tf.es2017.min.js') || e.name.endsWith('.wasm'))
+        .filter((e) => e.name.includes('tf-core.es2017.min.js') || e.name.endsWith('.wasm'))
         .map((e) => ({ url: e.name, sent: e.encodedBodySize, size: e.decodedBodySize }))""")
     assert len(timing) >= 2, timing
     for entry in timing:
         assert entry["sent"] < entry["size"] * 0.5, f"not compressed: {entry}"
-    tf = next(e["url"] for e in timing if "tf.es2017" in e["url"])
+    tf = next(e["url"] for e in timing if "tf-core.es2017" in e["url"])
     assert "?v=" in tf, tf
     headers = page.evaluate("async (url) => (await fetch(url)).headers.get('cache-control')", tf)
     assert "immutable" in headers and "max-age=31536000" in headers, headers
@@ -113,7 +113,7 @@ def test_in_browser_files_are_asked_for_at_once_and_fetched_once(live_app, one_f
     assert any(u.endswith(".bin") for u in preload), "the weight shards are not preloaded"
     started = page.evaluate("""() => Object.fromEntries(performance.getEntriesByType('resource')
         .map((r) => [r.name.replace(location.origin, ''), [r.startTime, r.responseEnd]]))""")
-    tfjs = next(url for url in started if "tf.es2017.min.js" in url)
+    tfjs = next(url for url in started if "tf-core.es2017.min.js" in url)
     wasm = [url for url in started if url.endswith(".wasm")]
     assert len(wasm) == 1, wasm
     for url in preload + wasm:

@@ -19,8 +19,8 @@ from tests.conftest import DEFAULT_MODEL_DIR
 TOLERANCE = 1e-3
 
 BROWSER_JS = """async ([backend, crops]) => {
-  if (!(await tf.setBackend(backend))) return null;
-  await tf.ready();
+  const { useBackend } = await import('/static/js/inbrowser.js'); // loads the backend's script too
+  if (!(await useBackend(backend))) return null;
   const { createClassifier } = await import('/static/js/classifier.js');
   const { cropGray, preprocessFace } = await import('/static/js/preprocessing.js');
   const manifest = JSON.parse(document.body.dataset.manifest);
@@ -90,8 +90,8 @@ def test_browser_matches_python_on_the_same_crops(parity_page, parity_crops, pyt
 
 
 TENSOR_PATH_JS = """async ([backend, frame, rects]) => {
-  if (!(await tf.setBackend(backend))) return null;
-  await tf.ready();
+  const { useBackend } = await import('/static/js/inbrowser.js'); // loads the backend's script too
+  if (!(await useBackend(backend))) return null;
   const { createClassifier } = await import('/static/js/classifier.js');
   const { cropGray, preprocessFace } = await import('/static/js/preprocessing.js');
   const manifest = JSON.parse(document.body.dataset.manifest);

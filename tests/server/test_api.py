@@ -177,7 +177,9 @@ def test_cors_only_for_configured_origins(make_app, astronaut_jpeg):
 
 
 @pytest.mark.parametrize("path, mimetype", [
-    ("@tensorflow/tfjs/dist/tf.min.js", "text/javascript"),
+    ("@tensorflow/tfjs-core/dist/tf-core.es2017.min.js", "text/javascript"),
+    ("@tensorflow/tfjs-converter/dist/tf-converter.es2017.min.js", "text/javascript"),
+    ("@tensorflow/tfjs-backend-webgl/dist/tf-backend-webgl.es2017.min.js", "text/javascript"),
     ("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm", "application/wasm"),
     ("socket.io-client/dist/socket.io.min.js", "text/javascript"),
 ])
@@ -192,10 +194,10 @@ def test_vendor_serves_allowed_packages(client, path, mimetype):
 
 @pytest.mark.parametrize("path", [
     "ws/package.json",                                  # installed, but not allow-listed
-    "@tensorflow/tfjs-core/package.json",              # a sibling of an allowed package
-    "@tensorflow/tfjs/../tfjs-core/package.json",      # climbing out of an allowed one
-    "@tensorflow/tfjs/../../../pyproject.toml",
-    "@tensorflow/tfjs",
+    "@tensorflow/tfjs-layers/package.json",            # a sibling of an allowed package
+    "@tensorflow/tfjs-core/../tfjs-layers/package.json",  # climbing out of an allowed one
+    "@tensorflow/tfjs-core/../../../pyproject.toml",
+    "@tensorflow/tfjs-core",
     "@mediapipe/face_detection/face_detection_short_range.tflite",  # the server's; the page has its own copy
 ])
 def test_vendor_refuses_everything_else(client, path):
