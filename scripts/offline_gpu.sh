@@ -13,6 +13,19 @@
 #            bash scripts/offline_gpu.sh train --teachers 1 --time-budget 500 --student-ratio 0.45 \
 #              --student-init models/default/model.keras --student-lr 0.01
 #
+# The real-faces stage with blended targets (docs/real-faces.md) trains the shipped student further
+# on the original pixels, FER+ votes blended with FER2013's labels, SFEW and NimStim:
+#
+#   here:    DATA=../shared/datasets/fer2013/fer2013_original.csv.gz bash scripts/offline_gpu.sh bundle
+#            bash scripts/offline_gpu.sh bundle-extras      # .gpu/extra: FER+ votes, SFEW and NimStim at 48x48
+#   call 1, carry .gpu/wheels .gpu/data/fer.parts.json .gpu/data/fer.part-000
+#            bash scripts/offline_gpu.sh receive
+#   call 2, carry .gpu/data/fer.parts.json .gpu/data/fer.part-001 .gpu/extra
+#            bash scripts/offline_gpu.sh train-real-faces --ferplus-weight 0.7 --student-epochs 30 --student-lr 0.005
+#
+# `train-real-faces` is `train` with the stage's data and recipe (REAL_FACES_GPU below) put before its
+# own flags; it starts from models/default/model.keras (START to change), which travels with the repo.
+#
 # `train` passes its arguments to training.ensemble_distill (--data and --out are set here), stops
 # it before the call's limit (TRAIN_SECONDS, default 540; a later `train ... --resume` on the same
 # machine goes on from its last checkpoint) and copies to $OUT what the next call and this repo
@@ -21,6 +34,9 @@ set -euo pipefail
 shopt -s nullglob
 WORK=${FER_OFFLINE_DIR:-/root/fer-offline}
 RETURNED_FILES=8
+# The real-faces stage's recipe for training.ensemble_distill (the Makefile's REAL_FACES_RECIPE, on
+# arrays): no teachers, the student learns the blended labels; erasing 0.25, no mixup, no sparing.
+REAL_FACES_GPU=(--teachers 0 --batch-size 64 --l2 2.5e-4 --erase 0.25 --mixup 0 --sharp 0 --photometric 1)
 PYTHON=${PYTHON:-python3}  # there, the machine's python3 with JAX
 
 # Here, in the repo with its venv: what the machine needs and cannot fetch.
@@ -33,6 +49,24 @@ bundle() {
   du -sh .gpu/data/* .gpu/wheels
 }
 
+# Here: the real-faces stage's other data, small enough to travel beside a part: FER+ votes, and the
+# training faces of SFEW and NimStim already cropped to 48x48 (load_face_npz leaves those as they are).
+bundle_extras() {
+  local py=${PYTHON_HERE:-.venv/bin/python} datasets=${DATASETS:-../shared/datasets}
+  mkdir -p .gpu/extra
+  install -m 644 "$datasets/ferplus/ferplus.csv" .gpu/extra/ferplus.csv
+  "$py" - "$datasets" <<'PY'
+import sys
+import numpy as np
+from training.extra_data import load_face_npz
+root = sys.argv[1]
+for source, name in (("sfew/sfew.npz", "sfew_train.npz"), ("nimstim_subset/nimstim_subset.npz", "nimstim_train.npz")):
+    faces = load_face_npz(f"{root}/{source}", "train")
+    np.savez_compressed(f".gpu/extra/{name}", train_x=faces.x, train_y=faces.y)
+PY
+  du -sh .gpu/extra/*
+}
+
 receive() {
   mkdir -p "$WORK/parts"
   local wheels=(.gpu/wheels/*.whl) parts=(.gpu/data/*)
@@ -41,7 +75,14 @@ receive() {
       --target "$WORK/site" "${wheels[@]}"
   fi
   if [ ${#parts[@]} -gt 0 ]; then cp "${parts[@]}" "$WORK/parts/"; fi
+  if [ -d .gpu/extra ]; then mkdir -p "$WORK/extra" && cp .gpu/extra/* "$WORK/extra/"; fi
   ls -l "$WORK/parts"
+}
+
+train_real_faces() {
+  train "${REAL_FACES_GPU[@]}" --student-init "${START:-models/default/model.keras}" \
+    --ferplus "$WORK/extra/ferplus.csv" \
+    --extra "$WORK/extra/sfew_train.npz:3" "$WORK/extra/nimstim_train.npz:3" "$@"
 }
 
 train() {
@@ -67,7 +108,10 @@ train() {
 
 case "${1:-}" in
   bundle) bundle ;;
+  bundle-extras) bundle_extras ;;
   receive) receive ;;
   train) shift; train "$@" ;;
-  *) echo "usage: $0 bundle | receive | train <training.ensemble_distill flags>" >&2; exit 2 ;;
+  train-real-faces) shift; train_real_faces "$@" ;;
+  *) echo "usage: $0 bundle | bundle-extras | receive | train <training.ensemble_distill flags>" \
+       "| train-real-faces <more flags>" >&2; exit 2 ;;
 esac

@@ -21,7 +21,10 @@ later run with --teacher-init on that --out (and --teacher-epochs 0) distils fro
 trained on one machine can teach on another; with --student-epochs 0 too, it only scores them
 (teacher_public.npz), as for teachers trained without PublicTest at hand. --resume continues a
 stopped run (one that hit a time limit, say) from its finished teachers and its students' last
-checkpoint, saved every --checkpoint-every epochs.
+checkpoint, saved every --checkpoint-every epochs. --ferplus (with --ferplus-weight), --extra and
+--photometric give the models training.train's real-faces data: FER+ vote distributions blended
+with FER2013's labels, extra face sets and camera-like looks (scripts/offline_gpu.sh train-real-faces:
+the last stage on an accelerator, from the shipped student, with --teachers 0).
 
 Writes to --out: plan.json, log.csv (one row per model and epoch), teacher_train.npy (the teachers'
 flip-averaged probabilities for the Training faces, for training.train --teacher),
@@ -47,7 +50,9 @@ from training import reports  # noqa: E402
 from training.augment import make_augmenter  # noqa: E402
 from training.data import DEFAULT_DATA, DataError, load  # noqa: E402
 from training.evaluate import load_keras_model  # noqa: E402
+from training.extra_data import ferplus_training_targets, ferplus_votes_for, with_face_sets  # noqa: E402
 from training.models import make_model, to_float32  # noqa: E402
+from training.photometric import make_photometric  # noqa: E402
 from training.preprocessing import INPUT_SHAPE, NUM_CLASSES, preprocess_batch  # noqa: E402
 from training.schedules import cosine  # noqa: E402
 from training.tta import inner_network  # noqa: E402
@@ -82,6 +87,16 @@ def parse_args(argv=None):
     p.add_argument("--student-epochs", type=int, help="default: chosen by --time-budget; 0: train the teachers only")
     p.add_argument("--student-ratio", type=float, default=1.5, help="with --time-budget: student/teacher epochs")
     p.add_argument("--time-budget", type=float, default=0, help="seconds for the whole run (sizes the epochs)")
+    p.add_argument("--ferplus", default="",
+                   help="FER+ votes (ferplus.csv, aligned with --data's Training): the labels become the raters' "
+                        "vote distributions blended with FER2013's own by --ferplus-weight (training.extra_data)")
+    p.add_argument("--ferplus-weight", type=float, default=1.0,
+                   help="with --ferplus, the raters' share of each label; FER2013's one-hot label has the rest")
+    p.add_argument("--extra", nargs="*", default=[], metavar="NPZ[:REPEAT]",
+                   help="face sets (train_x, train_y arrays, e.g. sfew.npz) added to Training, each repeated "
+                        "REPEAT times per epoch (default 1)")
+    p.add_argument("--photometric", type=float, default=0.0,
+                   help="strength of the camera-like photometric augmentation (training/photometric.py); 0 is off")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--l2", type=float, default=2.5e-4)
     p.add_argument("--mixup", type=float, default=0.2, help="mixup's Beta(alpha, alpha); 0 turns it off")
@@ -103,6 +118,8 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if args.report_only:
         return args
+    if not 0 <= args.ferplus_weight <= 1:
+        p.error(f"--ferplus-weight {args.ferplus_weight}: expected a share between 0 and 1")
     if len(args.student_lr) not in (1, len(args.student_init)):
         p.error("--student-lr takes one rate, or one per --student-init entry")
     if args.teachers < 0:
@@ -129,11 +146,13 @@ def parse_args(argv=None):
 
 # --- Views ---
 
-def epoch_views(augmenter, faces, labels, rng, mixup=0.0, chunk=8192):
+def epoch_views(augmenter, faces, labels, rng, mixup=0.0, chunk=8192, photometric=None):
     """One epoch of training views of (N, 48, 48) uint8 `faces` with (N, classes) `labels`: shuffled,
-    augmented on the accelerator, scaled to [-1, 1] and mixed. Returns float32 (x, y)."""
+    given camera-like looks (`photometric`, on the CPU), augmented on the accelerator, scaled to
+    [-1, 1] and mixed. Returns float32 (x, y)."""
     order = rng.permutation(len(faces))
-    raw = faces[order][..., None].astype(np.float32)
+    raw = faces[order] if photometric is None else photometric(faces[order])
+    raw = raw[..., None].astype(np.float32)
     x = np.concatenate([keras.ops.convert_to_numpy(augmenter(raw[i:i + chunk], training=True))
                         for i in range(0, len(raw), chunk)])
     x = preprocess_batch(x[..., 0])
@@ -255,9 +274,10 @@ def run(args):
     if args.limit:
         dataset = {name: s.take(slice(0, args.limit)) for name, s in dataset.items()}
     train, public = dataset["Training"], dataset.get("PublicTest")
+    faces, labels = training_faces(args, train)
     # Built before the precision policy: the views are computed in float32 whatever trains on them.
-    views = ViewStream(make_augmenter(erase=args.erase, sharp=args.sharp, seed=seed), train.x,
-                       np.eye(NUM_CLASSES, dtype=np.float32)[train.y], rng, args.mixup)
+    views = ViewStream(make_augmenter(erase=args.erase, sharp=args.sharp, seed=seed), faces.x, labels, rng,
+                       args.mixup, make_photometric(seed, args.photometric) if args.photometric else None)
     precision = choose_precision(args.precision)
     keras.mixed_precision.set_global_policy(precision)
 
@@ -278,7 +298,7 @@ def run(args):
         restore(out, trained_here, students if done["student_epochs_done"] else [])
         print(f"resuming: {done}", flush=True)
     else:
-        plan = write_plan(args, out, precision, views, teachers, students, len(train), start)
+        plan = write_plan(args, out, precision, views, teachers, students, len(faces), start)
     teacher_epochs, student_epochs = plan["teacher_epochs_run"], plan["student_epochs_run"]
 
     with EpochLog(out / "log.csv", public, resume_after=done if args.resume else None) as log:
@@ -313,6 +333,16 @@ def run(args):
         write_student_reports(out, dataset)
     print(f"done in {time.perf_counter() - start:.0f} s", flush=True)
     return plan
+
+
+def training_faces(args, train):
+    """(faces, labels (N, classes)) that the models fit: FER2013's Training faces with their one-hot
+    labels, or with --ferplus the raters' distributions blended with them, then --extra's face sets."""
+    labels = np.eye(NUM_CLASSES, dtype=np.float32)[train.y]
+    if args.ferplus:
+        votes = ferplus_votes_for(args.ferplus, "Training")[:args.limit or None]
+        train, labels = ferplus_training_targets(train, votes, args.ferplus_weight)
+    return with_face_sets(train, labels, args.extra)
 
 
 def write_plan(args, out, precision, views, teachers, students, n_train, start):
@@ -374,11 +404,12 @@ class ViewStream:
     labels: np.ndarray
     rng: np.random.Generator
     mixup: float
+    photometric: object = None  # training.photometric's f(faces) -> faces, or None
 
     def epoch(self, n=None):
         """The next epoch's (x, y), of the first `n` faces only if given (for timing)."""
         faces, labels = (self.faces, self.labels) if n is None else (self.faces[:n], self.labels[:n])
-        return epoch_views(self.augmenter, faces, labels, self.rng, self.mixup)
+        return epoch_views(self.augmenter, faces, labels, self.rng, self.mixup, photometric=self.photometric)
 
 
 def measure_speeds(views, teachers, students, batch_size, teacher_batch_size, n=4096):

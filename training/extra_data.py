@@ -88,6 +88,41 @@ def ferplus_soft_targets(votes) -> tuple:
     return targets, keep
 
 
+def blend_targets(ferplus, one_hot, ferplus_weight):
+    """Blended targets: `ferplus_weight` of the raters' distribution plus the rest of FER2013's
+    one-hot label, per face (1: the raters alone, 0: FER2013's labels alone)."""
+    if not 0 <= ferplus_weight <= 1:
+        raise ValueError(f"FER+ weight {ferplus_weight}: expected a share between 0 and 1")
+    return (ferplus_weight * np.asarray(ferplus, np.float32) + (1 - ferplus_weight) * one_hot).astype(np.float32)
+
+
+def ferplus_training_targets(train: Split, votes, ferplus_weight=1.0) -> tuple:
+    """(faces kept, targets (N, 7)) for FER2013's Training faces and their FER+ `votes`: the raters'
+    distribution (ferplus_soft_targets) blended with FER2013's label by `ferplus_weight`; FER2013's
+    label alone where FER+ has no votes. Faces the raters call unknown or not-a-face are dropped."""
+    if len(votes) != len(train):
+        raise DataError(f"{len(votes)} FER+ vote rows against {len(train)} Training faces; "
+                        "the two files must be aligned row by row")
+    soft, keep = ferplus_soft_targets(votes)
+    has_votes = np.asarray(votes).sum(axis=1) > 0
+    one_hot = np.eye(NUM_CLASSES, dtype=np.float32)[train.y]
+    targets = np.where(has_votes[:, None], blend_targets(soft, one_hot, ferplus_weight), one_hot)
+    keep = keep | ~has_votes  # FER2013's own label where FER+ has none
+    return train.take(keep), targets[keep]
+
+
+def with_face_sets(train: Split, targets, specs) -> tuple:
+    """`train` and its `targets` with the face sets `specs` ("path.npz[:repeat]", their train split)
+    added, each face set repeated `repeat` times (default 1) with one-hot targets."""
+    for spec in specs:
+        path, _, repeat = spec.partition(":")
+        extra = load_face_npz(path, "train")
+        extra = extra.take(np.tile(np.arange(len(extra)), int(repeat or 1)))
+        train = Split(np.concatenate([train.x, extra.x]), np.concatenate([train.y, extra.y]))
+        targets = np.concatenate([targets, np.eye(NUM_CLASSES, dtype=np.float32)[extra.y]])
+    return train, targets
+
+
 def load_face_npz(path, split="train") -> Split:
     """One split of a face-set .npz (`<split>_x` gray uint8 (N, H, W), `<split>_y`) as 48x48 faces."""
     path = Path(path)

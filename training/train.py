@@ -4,6 +4,7 @@
     python -m training.train --run-dir runs/mini_xception --resume   # carry on after a stop
     python -m training.train --run-dir runs/b --init-from runs/a/best.keras ...  # a second cycle
     make train                                                       # the shipped default's recipe
+    python -m training.train ... --ferplus ferplus.csv --ferplus-weight 0.7 --select-on mean   # blended targets
 
 Protocol: fit on Training, keep the checkpoint with the best PublicTest accuracy, report
 PrivateTest once at the end (`--split random` instead pools all faces and splits 80/20 with
@@ -59,6 +60,13 @@ def parse_args(argv=None):
                    help="FER+ votes (ferplus.csv, aligned with --data): Training learns the raters' vote "
                         "distributions (FER2013's label where FER+ has none); PublicTest selects and PrivateTest "
                         "reports on the raters' majority")
+    p.add_argument("--ferplus-weight", type=float, default=1.0,
+                   help="with --ferplus, the raters' share of each Training target; FER2013's own one-hot label has "
+                        "the rest (blended targets: 1 learns the raters alone, 0 FER2013's labels alone)")
+    p.add_argument("--select-on", choices=["selection", "mean"], default="selection",
+                   help="the checkpoint kept: selection = accuracy on the selection split (with --ferplus, the "
+                        "raters' majority on PublicTest); mean = the mean of that and FER2013's own labels on "
+                        "PublicTest (logged as val_fer2013_accuracy and val_mean_accuracy)")
     p.add_argument("--extra", nargs="*", default=[], metavar="NPZ[:REPEAT]",
                    help="face sets (train_x, train_y arrays, e.g. sfew.npz) added to Training, each repeated "
                         "REPEAT times per epoch (default 1)")
@@ -84,7 +92,10 @@ def parse_args(argv=None):
     p.add_argument("--report-only", action="store_true",
                    help="no training: write metrics and plots for best.keras in --run-dir (e.g. after stopping early)")
     p.add_argument("--verbose", type=int, default=1, help="Keras verbosity: 1 shows a progress bar")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if not 0 <= args.ferplus_weight <= 1:
+        p.error(f"--ferplus-weight {args.ferplus_weight}: expected a share between 0 and 1")
+    return args
 
 
 def choose_splits(dataset, split, seed):
@@ -102,9 +113,9 @@ def choose_splits(dataset, split, seed):
 def real_face_splits(args, dataset, train, select, report):
     """With --ferplus and --extra: Training with soft targets (and the extra face sets), and the
     selection and report splits labelled by the raters' majority. Returns (train, targets, select, report)."""
-    from training.extra_data import ferplus_majority, ferplus_soft_targets, ferplus_votes_for, load_face_npz
+    from training.extra_data import ferplus_majority, ferplus_training_targets, ferplus_votes_for, with_face_sets
 
-    targets = None
+    targets = np.eye(NUM_CLASSES, dtype=np.float32)[train.y]
     if args.ferplus:
         # --limit keeps the first faces of each split, so the first votes of each split go with them.
         votes = {name: ferplus_votes_for(args.ferplus, name)[:args.limit or None] for name in dataset}
@@ -112,21 +123,9 @@ def real_face_splits(args, dataset, train, select, report):
             if len(votes[name]) != len(split):
                 raise DataError(f"--ferplus {args.ferplus}: {len(votes[name])} {name} rows against "
                                 f"{len(split)} in --data; the two files must be aligned row by row")
-        soft, keep = ferplus_soft_targets(votes["Training"])
-        has_votes = votes["Training"].sum(axis=1) > 0
-        one_hot = np.eye(NUM_CLASSES, dtype=np.float32)[train.y]
-        targets = np.where(has_votes[:, None], soft, one_hot)
-        keep = keep | ~has_votes  # FER2013's own label where FER+ has none
-        train, targets = train.take(keep), targets[keep]
+        train, targets = ferplus_training_targets(train, votes["Training"], args.ferplus_weight)
         select, report = ((name, _majority(split, votes[name], ferplus_majority)) for name, split in (select, report))
-    for spec in args.extra:
-        path, _, repeat = spec.partition(":")
-        extra = load_face_npz(path, "train")
-        extra = extra.take(np.tile(np.arange(len(extra)), int(repeat or 1)))
-        if targets is None:
-            targets = np.eye(NUM_CLASSES, dtype=np.float32)[train.y]
-        train = type(train)(np.concatenate([train.x, extra.x]), np.concatenate([train.y, extra.y]))
-        targets = np.concatenate([targets, np.eye(NUM_CLASSES, dtype=np.float32)[extra.y]])
+    train, targets = with_face_sets(train, targets, args.extra)
     return train, targets, select, report
 
 
@@ -219,6 +218,7 @@ def run(args, run_dir: Path) -> dict:
     if args.limit:
         dataset = {name: s.take(slice(0, args.limit)) for name, s in dataset.items()}
     train, (select_name, select), (report_name, report) = choose_splits(dataset, args.split, args.seed)
+    own_select = select  # the selection split with FER2013's own labels, for --select-on mean
     targets = None
     if args.ferplus or args.extra:
         train, targets, (select_name, select), (report_name, report) = real_face_splits(
@@ -228,7 +228,8 @@ def run(args, run_dir: Path) -> dict:
     # --- Model ---
     if not args.report_only:
         train_ds, select_ds = training_stream(args, train, initial_epoch, targets), make_dataset(select, 256)
-        fit(args, run_dir, train_ds, select_ds, initial_epoch, log_path, last_path, best_path)
+        own_select_ds = make_dataset(own_select, 256) if args.select_on == "mean" else None
+        fit(args, run_dir, train_ds, select_ds, initial_epoch, log_path, last_path, best_path, own_select_ds)
 
     # --- Evaluate and report ---
     # Reports and exports describe the float32 model that ships, whatever precision trained it.
@@ -243,8 +244,9 @@ def run(args, run_dir: Path) -> dict:
     return metrics
 
 
-def fit(args, run_dir, train_ds, select_ds, initial_epoch, log_path, last_path, best_path):
-    """Build (or resume) the model and train it, checkpointing the best on the selection split."""
+def fit(args, run_dir, train_ds, select_ds, initial_epoch, log_path, last_path, best_path, own_select_ds=None):
+    """Build (or resume) the model and train it, checkpointing the best on the selection split (with
+    `own_select_ds`, the selection split under FER2013's own labels: on the mean of the two accuracies)."""
     if initial_epoch:
         model = keras.models.load_model(last_path)
         print(f"resuming {last_path} after epoch {initial_epoch}")
@@ -252,7 +254,9 @@ def fit(args, run_dir, train_ds, select_ds, initial_epoch, log_path, last_path, 
         model = make_model(args.arch, INPUT_SHAPE, NUM_CLASSES, l2=args.l2)
         if args.init_from:
             # Built fresh and given the weights, so the run's own precision, L2 and optimizer apply.
-            start = inner_network(keras.models.load_model(args.init_from))
+            # An exported model (models/default/model.keras) may hold a calibration layer: registered here.
+            import training.calibration  # noqa: F401
+            start = inner_network(keras.models.load_model(args.init_from, compile=False))
             try:
                 model.set_weights(start.get_weights())
             except ValueError as e:
@@ -269,12 +273,14 @@ def fit(args, run_dir, train_ds, select_ds, initial_epoch, log_path, last_path, 
     with open(run_dir / "model_summary.txt", "w") as f:
         model.summary(print_fn=lambda line, **_: f.write(line + "\n"))
 
+    monitor = "val_mean_accuracy" if own_select_ds is not None else "val_accuracy"
     callbacks = [
         EpochTimer(),  # first, so CSVLogger sees its epoch_seconds
+        *([OwnLabelsAccuracy(own_select_ds)] if own_select_ds is not None else []),  # before the logger
         keras.callbacks.LearningRateScheduler(lambda epoch: learning_rate(args, epoch)),
         keras.callbacks.CSVLogger(str(log_path), append=initial_epoch > 0),
-        keras.callbacks.ModelCheckpoint(str(best_path), monitor="val_accuracy", mode="max", save_best_only=True,
-                                        initial_value_threshold=_best_so_far(log_path)),
+        keras.callbacks.ModelCheckpoint(str(best_path), monitor=monitor, mode="max", save_best_only=True,
+                                        initial_value_threshold=_best_so_far(log_path, monitor)),
         keras.callbacks.ModelCheckpoint(str(last_path)),
     ]
     if args.keep_epochs:
@@ -326,13 +332,34 @@ def learning_rate(args, epoch):
     return args.lr * args.lr_decay ** epoch
 
 
-def _best_so_far(log_path: Path):
-    """Best val_accuracy already logged, so a resumed run does not overwrite a better best.keras."""
+def _best_so_far(log_path: Path, monitor="val_accuracy"):
+    """Best `monitor` value already logged, so a resumed run does not overwrite a better best.keras."""
     if not log_path.exists():
         return None
     with open(log_path) as f:
-        values = [float(r["val_accuracy"]) for r in csv.DictReader(f) if r.get("val_accuracy")]
+        values = [float(r[monitor]) for r in csv.DictReader(f) if r.get(monitor)]
     return max(values) if values else None
+
+
+class OwnLabelsAccuracy(keras.callbacks.Callback):
+    """Adds val_fer2013_accuracy (the selection faces under FER2013's own labels) and val_mean_accuracy
+    (its mean with val_accuracy) to the logs, for a checkpoint that keeps both sets of labels."""
+
+    def __init__(self, dataset):
+        super().__init__()
+        self.dataset = dataset
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is None:
+            return
+        correct = total = 0
+        for x, y in self.dataset:
+            predicted = np.argmax(self.model(x, training=False), axis=1)
+            correct += int((predicted == np.argmax(y, axis=1)).sum())
+            total += len(predicted)
+        logs["val_fer2013_accuracy"] = correct / total
+        if "val_accuracy" in logs:
+            logs["val_mean_accuracy"] = (logs["val_accuracy"] + logs["val_fer2013_accuracy"]) / 2
 
 
 class EpochTimer(keras.callbacks.Callback):
