@@ -254,7 +254,7 @@ async function main() {
         ui.setProgress('first', 'done');
       }
       app.stats.push({ t: now, ...result.timings });
-      app.history.push({ t: now, faces: result.faces.length, detected: result.detected, ...result.timings });
+      app.history.push({ t: now, faces: result.faces.length, detected: result.detected, views: result.views, ...result.timings });
       if (app.history.length > 1000) app.history.shift();
       while (app.stats.length && now - app.stats[0].t > 2000) app.stats.shift();
       const span = (now - app.stats[0].t) / 1000;
