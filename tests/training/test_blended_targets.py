@@ -56,3 +56,18 @@ def test_select_on_mean_logs_both_accuracies_and_keeps_the_best_mean(small_data,
         own, raters = float(row["val_fer2013_accuracy"]), float(row["val_accuracy"])
         assert 0 <= own <= 1 and float(row["val_mean_accuracy"]) == pytest.approx((own + raters) / 2)
     assert (run / "best.keras").exists()
+
+
+def test_make_train_blend_prints_a_command_train_accepts():
+    import shlex
+    import subprocess
+
+    from tests.conftest import ROOT
+
+    printed = subprocess.run(["make", "-n", "--no-print-directory", "train-blend"], cwd=ROOT, check=True,
+                             capture_output=True, text=True).stdout.replace("\\\n", " ")
+    commands = [shlex.split(line) for line in printed.splitlines() if "training.train" in line]
+    assert len(commands) == 1
+    args = train.parse_args(commands[0][3:])
+    assert args.ferplus_weight == 0.7 and args.select_on == "mean" and args.init_from.endswith("model.keras")
+    assert args.ferplus and len(args.extra) == 2 and args.photometric == 1
