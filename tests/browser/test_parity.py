@@ -18,14 +18,17 @@ from tests.conftest import DEFAULT_MODEL_DIR
 
 TOLERANCE = 1e-3
 
-BROWSER_JS = """async ([backend, crops]) => {
+# The start of both page scripts below: the backend, the page's own modules and its classifier.
+SETUP_JS = """
   const { useBackend } = await import('/static/js/inbrowser.js'); // loads the backend's script too
   if (!(await useBackend(backend))) return null;
   const { createClassifier } = await import('/static/js/classifier.js');
   const { cropGray, preprocessFace } = await import('/static/js/preprocessing.js');
   const manifest = JSON.parse(document.body.dataset.manifest);
   const classifier = await createClassifier({ modelUrl: document.body.dataset.modelUrl, manifest });
-  crops = crops.map((c) => ({ ...c, data: Uint8Array.from(atob(c.data), (ch) => ch.charCodeAt(0)) }));
+"""
+
+BROWSER_JS = """async ([backend, crops]) => {""" + SETUP_JS + """  crops = crops.map((c) => ({ ...c, data: Uint8Array.from(atob(c.data), (ch) => ch.charCodeAt(0)) }));
   const inputs = crops.map((c) => Array.from(preprocessFace(
     cropGray(c, { x: 0, y: 0, w: c.width, h: c.height }, manifest.input.gray_weights), c.height, c.width, manifest.input)));
   const results = await classifier.estimateCrops(crops);
@@ -89,14 +92,7 @@ def test_browser_matches_python_on_the_same_crops(parity_page, parity_crops, pyt
             f"{name}: probabilities differ by {np.abs(got_p - expected_p).max():.2e}: browser {got_p}, python {expected_p}"
 
 
-TENSOR_PATH_JS = """async ([backend, frame, rects]) => {
-  const { useBackend } = await import('/static/js/inbrowser.js'); // loads the backend's script too
-  if (!(await useBackend(backend))) return null;
-  const { createClassifier } = await import('/static/js/classifier.js');
-  const { cropGray, preprocessFace } = await import('/static/js/preprocessing.js');
-  const manifest = JSON.parse(document.body.dataset.manifest);
-  const classifier = await createClassifier({ modelUrl: document.body.dataset.modelUrl, manifest });
-  const data = Uint8Array.from(atob(frame.data), (ch) => ch.charCodeAt(0));
+TENSOR_PATH_JS = """async ([backend, frame, rects]) => {""" + SETUP_JS + """  const data = Uint8Array.from(atob(frame.data), (ch) => ch.charCodeAt(0));
   const pixels = { data, width: frame.width, height: frame.height, channels: 3 };
   const tensor = tf.tensor3d(data, [frame.height, frame.width, 3], 'int32');
   const out = rects.map((r) => {
