@@ -202,7 +202,7 @@ def test_export_refuses_a_tfjs_model_that_does_not_match_keras_and_keeps_the_mod
     served = tmp_path / "models" / "default"
     shutil.copytree(DEFAULT_MODEL_DIR, served, ignore=shutil.ignore_patterns("saved_model", "tfjs*", "report"))
     before = folder_bytes(served)
-    with pytest.raises(ExportError, match="does not run in TF.js: .*FusedConv2D"):
+    with pytest.raises(ExportError, match=r"does not run in TF.js \(views output\): .*FusedConv2D"):
         export(path, served, data=data, metrics={})
     assert folder_bytes(served) == before
     assert sorted(p.name for p in served.parent.iterdir()) == ["default", "untrained.keras"]
