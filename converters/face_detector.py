@@ -29,11 +29,10 @@ os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
 import numpy as np  # noqa: E402
 
 from converters.manifest import MANIFEST_NAME, refresh_files  # noqa: E402
-from server.detectors.blazeface import NMS_IOU, PACKAGE_DIR, VARIANTS, decode_boxes, letterbox, make_anchors  # noqa: E402
+from server.detectors.blazeface import (  # noqa: E402
+    NMS_IOU, PACKAGE_DIR, PIXEL_OFFSET, PIXEL_SCALE, VARIANTS, BlazeFaceDetector, letterbox, make_anchors)
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "models" / "face_detectors"
-# The page's input is 0..255 pixels; the network wants [-1, 1] (as server/detectors/blazeface.py feeds it).
-PIXEL_SCALE, PIXEL_OFFSET = 127.5, -1.0
 TOLERANCE = 2e-3  # scores and normalised box corners, TF.js against LiteRT
 
 
@@ -166,20 +165,10 @@ def sample_squares(size: int) -> np.ndarray:
     return np.stack([letterbox(img, size)[0] for img in (photo, photo[:, ::-1], small)])
 
 
-def reference_outputs(tflite_path: Path, variant: str, squares: np.ndarray):
-    """LiteRT's scores and boxes for `squares`, decoded as the server decodes them."""
-    from server.tflite import TFLiteModel
-
-    options = VARIANTS[variant]
-    model = TFLiteModel(tflite_path)
-    anchors = make_anchors(options["size"], options["strides"], options["interpolated_anchor"])
-    results = []
-    for square in squares:
-        outputs = model.run(square[None].astype(np.float32) / PIXEL_SCALE + PIXEL_OFFSET)
-        regressors, logits = sorted(outputs.values(), key=lambda a: -a.shape[-1])
-        scores = 1 / (1 + np.exp(-np.clip(logits[0, :, 0].astype(np.float64), -100, 100)))
-        results.append((scores, decode_boxes(regressors[0], anchors, options["size"])))
-    return results
+def reference_outputs(package_dir: Path, variant: str, squares: np.ndarray):
+    """The server's scores and boxes for `squares` (LiteRT on the .tflite file)."""
+    detector = BlazeFaceDetector(variant, model_dir=package_dir)
+    return [detector.scores_and_boxes(square) for square in squares]
 
 
 def run_tfjs_outputs(model_json: Path, x: np.ndarray, backend="wasm") -> dict:
@@ -236,7 +225,7 @@ def export(variant: str, out_root: Path = DEFAULT_OUT, package_dir: Path = PACKA
         tfjs_convert.convert_tf_saved_model(str(saved_model), str(model_json.parent), signature_def="serve",
                                             saved_model_tags="serve", quantization_dtype_map={"float16": "*"})
         squares = sample_squares(options["size"])
-        check_tfjs(model_json, squares, reference_outputs(tflite_path, variant, squares))
+        check_tfjs(model_json, squares, reference_outputs(package_dir, variant, squares))
         package = json.loads((Path(package_dir) / "package.json").read_text())
         manifest = {
             "kind": "face_detector",

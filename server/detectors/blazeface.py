@@ -25,6 +25,7 @@ VARIANTS = {
              "interpolated_anchor": False, "min_score": 0.6},
 }
 NMS_IOU = 0.3  # min_suppression_threshold in both graphs
+PIXEL_SCALE, PIXEL_OFFSET = 127.5, -1.0  # the model reads (pixel / 127.5 - 1), in [-1, 1]
 
 
 def make_anchors(size, strides, interpolated_anchor) -> np.ndarray:
@@ -105,18 +106,23 @@ class BlazeFaceDetector:
             raise ValueError(f"{path}: expected {len(self.anchors)} anchors, the model has {self.model.outputs[0]['shape'][1]}")
         self.min_face = min_face
 
-    def detect(self, rgb: np.ndarray) -> list:
-        """RGB uint8 frame -> faces."""
-        square, (scale, pad_x, pad_y) = letterbox(rgb, self.size)
-        x = square[None].astype(np.float32) / 127.5 - 1.0  # the model expects [-1, 1]
-        outputs = self.model.run(x)
+    def scores_and_boxes(self, square: np.ndarray):
+        """The letterboxed square (size x size RGB uint8) -> every anchor's score (N,) and box (N, 4),
+        normalised (xmin, ymin, xmax, ymax): what converters/face_detector.py's graph computes too."""
+        outputs = self.model.run(square[None].astype(np.float32) / PIXEL_SCALE + PIXEL_OFFSET)
         # The regressors have 16 values per anchor (box + 6 keypoints), the scores one.
         regressors, logits = sorted(outputs.values(), key=lambda a: -a.shape[-1])
         scores = 1 / (1 + np.exp(-np.clip(logits[0, :, 0].astype(np.float64), -100, 100)))
+        return scores, decode_boxes(regressors[0], self.anchors, self.size)
+
+    def detect(self, rgb: np.ndarray) -> list:
+        """RGB uint8 frame -> faces."""
+        square, (scale, pad_x, pad_y) = letterbox(rgb, self.size)
+        scores, boxes = self.scores_and_boxes(square)
         keep = scores >= self.options["min_score"]
         if not keep.any():
             return []
-        boxes = decode_boxes(regressors[0, keep], self.anchors[keep], self.size)
+        boxes = boxes[keep]
         height, width = rgb.shape[:2]
         detections = []
         for (x0, y0, x1, y1), score in weighted_nms(boxes, scores[keep]):
