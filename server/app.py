@@ -49,7 +49,13 @@ def create_app(config=None) -> Flask:
                     min_face=settings["MIN_FACE"], async_mode=socketio.async_mode)
     app.extensions["fer"] = engine
     model_name = Path(settings["MODEL_DIR"]).resolve().name
-    settings["MODEL_URL"] = f"/models/{model_name}/{engine.manifest['formats'][page_format(engine.manifest)]['path']}"
+    model_json = engine.manifest["formats"][page_format(engine.manifest)]["path"]
+    settings["MODEL_URL"] = f"/models/{model_name}/{model_json}"
+    # What the page names for in-browser mode, read once: the detector it runs, and the files it
+    # asks for as soon as it opens (the classifier's and the detector's model.json and shards).
+    settings["PAGE_DETECTOR"] = model_files.page_detector(settings["DETECTOR"])
+    settings["PRELOAD"] = model_files.tfjs_urls(settings["MODEL_DIR"], model_json, f"/models/{model_name}") + \
+        (settings["PAGE_DETECTOR"]["files"] if settings["PAGE_DETECTOR"] else [])
 
     app.register_blueprint(pages.bp)
     pages.compress(app)

@@ -5,7 +5,6 @@ models and shards, TFLite). Anything else in the folder (SavedModel, reports, te
 Exports reuse the same file names, so files are revalidated on each use (ETag, `no-cache`) rather
 than cached blind: a browser re-downloads only after the model really changed.
 """
-import functools
 import json
 import re
 from pathlib import Path
@@ -59,15 +58,9 @@ def page_detector(server_detector: str, root=FACE_DETECTORS_DIR):
 def tfjs_urls(folder: Path, model_json: str, url_base: str) -> list:
     """URLs of a TF.js graph model's files, model.json first, then its weight shards: what the page
     fetches to run it, so that it can start fetching them while TF.js itself loads."""
-    path = Path(folder) / model_json
-    return [f"{url_base}/{name}" for name in _tfjs_files(path, path.stat().st_mtime_ns, model_json)]
-
-
-@functools.lru_cache(maxsize=16)
-def _tfjs_files(path: Path, mtime_ns: int, model_json: str) -> tuple:  # mtime: a re-export is read again
-    folder = model_json.rsplit("/", 1)[0] + "/" if "/" in model_json else ""
-    shards = [p for group in json.loads(path.read_text())["weightsManifest"] for p in group["paths"]]
-    return (model_json, *(folder + shard for shard in shards))
+    shards = [p for group in json.loads((Path(folder) / model_json).read_text())["weightsManifest"] for p in group["paths"]]
+    folder_url = f"{url_base}/{model_json.rsplit('/', 1)[0]}" if "/" in model_json else url_base
+    return [f"{url_base}/{model_json}", *(f"{folder_url}/{shard}" for shard in shards)]
 
 
 def send_public_file(folder: Path, path: str, what: str):

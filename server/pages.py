@@ -3,14 +3,11 @@ import functools
 import json
 import mimetypes
 import posixpath
-from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
 from flask_compress import Compress
 
-from converters.manifest import page_format
 from server.config import ROOT
-from server.model_files import page_detector, tfjs_urls
 
 bp = Blueprint("pages", __name__)
 
@@ -45,21 +42,11 @@ def vendor_versions() -> dict:
     return versions
 
 
-def page_format_path(manifest: dict) -> str:
-    """The model.json the page loads, relative to the model's folder."""
-    return manifest["formats"][page_format(manifest)]["path"]
-
-
 @bp.get("/")
 def index():
-    engine = current_app.extensions["fer"]
-    model_url = current_app.config["MODEL_URL"]
-    detector = page_detector(current_app.config["DETECTOR"])
-    # The files in-browser mode fetches once TF.js has loaded: the page asks for them at once instead.
-    model_dir, model_json = Path(current_app.config["MODEL_DIR"]), page_format_path(engine.manifest)
-    preload = tfjs_urls(model_dir, model_json, model_url[:-len(model_json) - 1]) + (detector["files"] if detector else [])
-    return render_template("index.html", manifest=engine.manifest, model_url=model_url, detector=detector,
-                           preload=preload, vendor_versions=vendor_versions())
+    config = current_app.config
+    return render_template("index.html", manifest=current_app.extensions["fer"].manifest, model_url=config["MODEL_URL"],
+                           detector=config["PAGE_DETECTOR"], preload=config["PRELOAD"], vendor_versions=vendor_versions())
 
 
 @bp.get("/vendor/<path:path>")
