@@ -40,12 +40,11 @@ async function loadModel(name) {
  * the models' files (data-preload; the server's own model only, unless ?model= names another).
  * Without this each waits for the one before: TF.js, then the backend, then the models.
  */
-function preloadInBrowser(settings) {
+function preloadInBrowser(settings, detector) {
   preloadTfjs();
   for (const name of ['inbrowser', 'detector', 'classifier', 'preprocessing', 'redetect']) {
     document.head.append(Object.assign(document.createElement('link'), { rel: 'modulepreload', href: `/static/js/${name}.js` }));
   }
-  const detector = JSON.parse(document.body.dataset.detector || 'null');
   const files = settings.model ? detector?.files ?? [] : JSON.parse(document.body.dataset.preload || '[]');
   files.forEach((url) => preload(url, 'fetch'));
 }
@@ -55,6 +54,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main() {
   const settings = readSettings(location.search);
+  const detectorModel = JSON.parse(document.body.dataset.detector || 'null'); // the server's BlazeFace, for in-browser mode
   let manifest, modelUrl;
   try {
     ({ manifest, modelUrl } = await loadModel(settings.model));
@@ -111,9 +111,8 @@ async function main() {
     await loadTfjs();
     // Imported only now: these modules read globalThis.tf when they load.
     const { startBrowserEngine } = await import('./inbrowser.js');
-    // The detector is the server's own (data-detector); its threshold too unless the settings name one.
-    const detector = { model: JSON.parse(document.body.dataset.detector || 'null'),
-                       minConfidence: settings.confidence === '' ? undefined : settings.confidence };
+    // The detector is the server's own; its threshold too unless the settings name one.
+    const detector = { model: detectorModel, minConfidence: settings.confidence === '' ? undefined : settings.confidence };
     const config = { modelUrl, manifest, detector, redetect: { maxAgeMs: settings.redetect } };
     const trial = Object.assign(document.createElement('canvas'), TRIAL_FRAME);
     const choice = chooseBackend(settings.backend);
@@ -359,7 +358,7 @@ async function main() {
     }
   }
 
-  if (settings.mode !== 'server') preloadInBrowser(settings);
+  if (settings.mode !== 'server') preloadInBrowser(settings, detectorModel);
   // The models load while the camera starts: neither waits for the other.
   const modeStarted = startMode(settings.mode);
   await startCamera();

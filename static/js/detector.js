@@ -49,16 +49,16 @@ export function weightedNms(candidates, threshold) {
   const merged = [];
   while (remaining.length) {
     const best = remaining[0];
-    const cluster = remaining.filter((c) => iou(best, c) > threshold);
-    remaining = remaining.filter((c) => iou(best, c) <= threshold);
+    const cluster = [];
+    const rest = [];
+    for (const c of remaining) (iou(best, c) > threshold ? cluster : rest).push(c);
+    remaining = rest;
     const total = cluster.reduce((sum, c) => sum + c.score, 0);
-    const mean = (key) => cluster.reduce((sum, c) => sum + c[key] * c.score, 0) / total;
+    const mean = (value) => cluster.reduce((sum, c) => sum + value(c) * c.score, 0) / total;
     // Corners are averaged, as the server averages (xmin, ymin, xmax, ymax).
-    const x0 = mean('x');
-    const y0 = mean('y');
-    const x1 = cluster.reduce((sum, c) => sum + (c.x + c.w) * c.score, 0) / total;
-    const y1 = cluster.reduce((sum, c) => sum + (c.y + c.h) * c.score, 0) / total;
-    merged.push({ x: x0, y: y0, w: x1 - x0, h: y1 - y0, score: best.score });
+    const x0 = mean((c) => c.x);
+    const y0 = mean((c) => c.y);
+    merged.push({ x: x0, y: y0, w: mean((c) => c.x + c.w) - x0, h: mean((c) => c.y + c.h) - y0, score: best.score });
   }
   return merged;
 }
