@@ -105,7 +105,9 @@ def analyze():
     smoothing = _number("smooth_ms", float, 0) or 0
     smoothing_ms = int(smoothing) if float(smoothing).is_integer() else smoothing
     name, data = _upload()
-    rows, notes = run_blocking(engine.async_mode, analyse_upload, engine, name, data, every, fps, detect, smoothing_ms)
+    with current_app.extensions["fer_analyses"]:
+        rows, notes = run_blocking(engine.async_mode, analyse_upload, engine, name, data, every, fps, detect,
+                                   smoothing_ms)
     header = columns(engine.classifier.labels)
     if fmt == "csv":
         text = io.StringIO()

@@ -6,8 +6,10 @@ from flask_socketio import SocketIO
 
 from converters.manifest import page_format
 from server import analyze_api, api, model_files, pages, socket_limits, websocket_mask
+from server.concurrency import size_thread_pool, waiting_room
 from server.config import ROOT, from_env
 from server.in_flight import CountRequests
+from server.memory import reuse_frame_buffers
 from server.pipeline import Engine
 from server.security import Gate, InMemoryRequest, add_headers, origin_allowed
 from server.stream import StreamNamespace
@@ -23,6 +25,7 @@ def create_app(config=None) -> Flask:
     app.config.update(from_env())
     app.config.update(config or {})
     settings = app.config
+    reuse_frame_buffers()
     settings["MAX_CONTENT_LENGTH"] = settings["MAX_UPLOAD_BYTES"] + MULTIPART_OVERHEAD
     allowed = list(settings["ALLOWED_ORIGINS"])
 
@@ -36,6 +39,7 @@ def create_app(config=None) -> Flask:
         async_mode=settings.get("ASYNC_MODE"),
     )
     settings["ASYNC_MODE"] = socketio.async_mode
+    size_thread_pool(socketio.async_mode, settings["INFERENCE_THREADS"])
     if socketio.async_mode == "eventlet":
         websocket_mask.install()
         socket_limits.bound_websocket_messages()
@@ -48,6 +52,9 @@ def create_app(config=None) -> Flask:
                     max_bytes=settings["MAX_UPLOAD_BYTES"], max_pixels=settings["MAX_PIXELS"],
                     min_face=settings["MIN_FACE"], async_mode=socketio.async_mode)
     app.extensions["fer"] = engine
+    # Uploads to /api/analyze can take seconds each: they may hold all but one inference thread, so
+    # the live streams always have one.
+    app.extensions["fer_analyses"] = waiting_room(socketio.async_mode, max(1, settings["INFERENCE_THREADS"] - 1))
     model_name = Path(settings["MODEL_DIR"]).resolve().name
     model_json = engine.manifest["formats"][page_format(engine.manifest)]["path"]
     settings["MODEL_URL"] = f"/models/{model_name}/{model_json}"

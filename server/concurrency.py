@@ -25,6 +25,24 @@ def os_lock():
     return threading.Lock()
 
 
+def size_thread_pool(async_mode: str, threads: int) -> None:
+    """Under eventlet, run blocking work on `threads` OS threads. Set before the first call to
+    `run_blocking`: eventlet starts its pool then, and keeps its size."""
+    if async_mode == "eventlet":
+        from eventlet import tpool
+        if tpool._setup_already and tpool._nthreads != threads:
+            raise RuntimeError(f"eventlet's thread pool already runs {tpool._nthreads} threads; expected to size it first")
+        tpool.set_num_threads(threads)
+
+
+def waiting_room(async_mode: str, places: int):
+    """A semaphore for code on the event loop: its waiters wait as green threads under eventlet."""
+    if async_mode == "eventlet":
+        from eventlet.semaphore import BoundedSemaphore
+        return BoundedSemaphore(places)
+    return threading.BoundedSemaphore(places)
+
+
 def run_blocking(async_mode: str, fn, *args, **kwargs):
     """Call `fn` off the event loop when the server runs on eventlet, else call it directly."""
     if async_mode == "eventlet":

@@ -100,9 +100,11 @@ def _to_rgb(image: Image.Image) -> Image.Image:
 
 def _upright(image: Image.Image) -> Image.Image:
     try:
-        return ImageOps.exif_transpose(image)
+        # In place: without it every upright frame (nearly all of them) is copied, 0.3 ms at 640x480.
+        ImageOps.exif_transpose(image, in_place=True)
     except Exception:  # a broken EXIF block says nothing reliable about orientation: keep the pixels as sent
-        return image
+        pass
+    return image
 
 
 def decode_image(data: bytes, max_bytes: int, max_pixels: int) -> np.ndarray:

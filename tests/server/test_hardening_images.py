@@ -53,6 +53,22 @@ def test_a_broken_exif_block_leaves_the_image_as_sent():
     assert rgb.shape == (32, 32, 3) and abs(int(rgb[16, 16, 0]) - 90) < 4
 
 
+def test_an_exif_orientation_turns_the_image_upright():
+    """A phone's portrait photo: pixels stored landscape, EXIF orientation 6 (turn 90 degrees clockwise)."""
+    import io
+
+    from PIL import Image
+    stored = np.zeros((20, 40, 3), np.uint8)
+    stored[:, :20] = 255  # the left half white: after the turn, the top half
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    Image.fromarray(stored).save(out, "JPEG", quality=95, exif=exif)
+    rgb = decode(out.getvalue())
+    assert rgb.shape == (40, 20, 3)
+    assert rgb[:15].mean() > 240 and rgb[25:].mean() < 15, "expected the white half on top"
+
+
 def test_the_crop_of_a_long_strip_is_bounded():
     """detect=false takes the whole image as the face box: the square it makes is shrunk, not allocated whole."""
     strip = np.full((200, 4000, 3), 255, np.uint8)
