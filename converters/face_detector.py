@@ -129,7 +129,8 @@ def run_operators(x, operators, constants):
 
 def build_module(tflite_path: Path, variant: str):
     """A tf.Module whose `serve` takes the letterboxed square, 0..255 RGB [1, S, S, 3], and returns
-    `scores` [N] and `boxes` [N, 4] (normalised xmin, ymin, xmax, ymax), N the anchors."""
+    `scores` [N] and `boxes` [N, 8]: normalised xmin, ymin, xmax, ymax, then the eyes, normalised
+    right eye x, y, left eye x, y; N the anchors."""
     import tensorflow as tf
 
     options = VARIANTS[variant]
@@ -147,7 +148,10 @@ def build_module(tflite_path: Path, variant: str):
             # As server/detectors/blazeface.py: centre offsets and sizes in input pixels, about the anchors.
             centres = regressors[0, :, :2] / size + anchors
             sizes = regressors[0, :, 2:4] / size
-            boxes = tf.concat([centres - sizes / 2, centres + sizes / 2], axis=1)
+            # Then the first two keypoints, the face's right and left eye, offsets about the anchors
+            # too. One output with both: as two, the TF.js converter lost their signature names.
+            eyes = regressors[0, :, 4:8] / size + np.tile(anchors, 2)
+            boxes = tf.concat([centres - sizes / 2, centres + sizes / 2, eyes], axis=1)
             scores = tf.sigmoid(tf.clip_by_value(logits[0, :, 0], -100.0, 100.0))
             return {"boxes": tf.identity(boxes, name="boxes"), "scores": tf.identity(scores, name="scores")}
 
@@ -188,14 +192,16 @@ def check_tfjs(model_json: Path, squares, expected):
     """Run the TF.js graph in Node (WASM backend) on `squares`; raise if it strays from LiteRT."""
     if not (expected[0][0] > 0.5).any():
         raise RuntimeError("LiteRT finds no face in the astronaut photo: the .tflite file is not BlazeFace")
-    for square, (scores, boxes) in zip(squares, expected):
+    for square, (scores, boxes, eyes) in zip(squares, expected):
         got = run_tfjs_outputs(model_json, square[None].astype(np.float32))
         score_error = float(np.abs(got["scores"] - scores).max())
-        confident = scores > 0.3  # a box's corners only matter where a face may be
-        box_error = float(np.abs(got["boxes"][confident] - boxes[confident]).max()) if confident.any() else 0.0
-        if score_error > TOLERANCE or box_error > TOLERANCE:
-            raise RuntimeError(f"{model_json}: TF.js differs from LiteRT by {score_error:.2g} in scores and "
-                               f"{box_error:.2g} in boxes (tolerance {TOLERANCE})")
+        confident = scores > 0.3  # a box's corners and eyes only matter where a face may be
+        box_error, eye_error = (float(np.abs(got["boxes"][confident, columns] - want[confident]).max())
+                                if confident.any() else 0.0
+                                for columns, want in ((slice(0, 4), boxes), (slice(4, 8), eyes)))
+        if max(score_error, box_error, eye_error) > TOLERANCE:
+            raise RuntimeError(f"{model_json}: TF.js differs from LiteRT by {score_error:.2g} in scores, "
+                               f"{box_error:.2g} in boxes and {eye_error:.2g} in eyes (tolerance {TOLERANCE})")
 
 
 def detector_name(variant: str) -> str:
@@ -235,7 +241,8 @@ def export(variant: str, out_root: Path = DEFAULT_OUT, package_dir: Path = PACKA
             "input": {"size": options["size"], "letterbox": "centred, black", "pixels": "RGB 0..255"},
             "min_score": options["min_score"],
             "nms_iou": NMS_IOU,
-            "outputs": {"scores": "scores", "boxes": "boxes (normalised xmin, ymin, xmax, ymax)"},
+            "outputs": {"scores": "scores",
+                        "boxes": "boxes (normalised xmin, ymin, xmax, ymax, then right eye x, y, left eye x, y)"},
             "formats": {"tfjs": {"path": str(model_json.relative_to(staging)), "runtime": "tfjs",
                                  "dtype": "float16 weights"}},
         }

@@ -51,6 +51,9 @@ def build_manifest(out_dir: Path, name: str, architecture: str, formats: dict, m
             # Per detector, the crop (scale, and centre offset as a fraction of the side) that gives
             # its boxes the training faces' framing: measured by bench.framing.
             "framing": SPEC.get("framing", {}),
+            # Whether crops turn with the face so that its eyes come out level, as in the training
+            # faces (BlazeFace gives the eyes; bench.levelling measures what it is worth).
+            "level_eyes": SPEC.get("level_eyes", False),
             "formula": "gray(RGB) resized to shape, then value / scale + offset",
         },
         "output": "probabilities over labels, softmax",

@@ -1,4 +1,5 @@
 """One frame's journey: bytes -> RGB frame -> face boxes -> square crops -> labels, with timings."""
+import math
 import time
 
 from server.classifier import Classifier
@@ -23,6 +24,8 @@ class Engine:
         self.classifier = Classifier(model_dir, tflite)
         self.detector = make_detector(detector, min_face=min_face)
         self.crop_scale, self.crop_offset = framing_for(self.classifier.manifest["input"], self.detector.name)
+        # Whether crops turn with the face to level its eyes, as the training faces' are (near enough).
+        self.level_eyes = bool(self.classifier.manifest["input"].get("level_eyes", False))
         self.max_bytes, self.max_pixels = max_bytes, max_pixels
         self.async_mode = async_mode
 
@@ -48,10 +51,11 @@ class Engine:
         detected = time.perf_counter()
         faces = []
         for d in detections:
-            face = {"box": [d.x, d.y, d.w, d.h], "score": round(d.score, 4)}
+            face = {"box": [d.x, d.y, d.w, d.h], "score": round(d.score, 4), "roll": round(math.degrees(d.roll), 1)}
             # A whole image given as the face (detect=False) is already framed: the plain crop.
             scale, offset = (self.crop_scale, self.crop_offset) if detect else (1.0, (0.0, 0.0))
-            face.update(self.classifier.classify(square_crop(rgb, d, scale, crop_offset=offset)))
+            roll = d.roll if self.level_eyes else 0.0
+            face.update(self.classifier.classify(square_crop(rgb, d, scale, crop_offset=offset, roll=roll)))
             faces.append(face)
         done = time.perf_counter()
         return {

@@ -3,12 +3,15 @@ from typing import NamedTuple
 
 
 class Detection(NamedTuple):
-    """One face: box in frame pixels (top-left x, y, width, height) and a score in [0, 1]."""
+    """One face: box in frame pixels (top-left x, y, width, height), a score in [0, 1], and the
+    face's roll: the angle of the line from its right eye to its left eye against the frame's x axis,
+    in radians, positive turning towards +y (down); 0 where the detector finds no eyes (Haar)."""
     x: int
     y: int
     w: int
     h: int
     score: float
+    roll: float = 0.0
 
 
 def clip_box(x, y, w, h, width, height):

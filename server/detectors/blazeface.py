@@ -59,9 +59,17 @@ def decode_boxes(regressors, anchors, size) -> np.ndarray:
     return np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
 
 
+def decode_eyes(regressors, anchors, size) -> np.ndarray:
+    """Raw regressors (N, 16) -> the eyes (N, 4) as normalised (right x, right y, left x, left y).
+    After the box come six keypoints, each an (x, y) offset from the anchor: the face's right eye
+    (on the image's left in a frontal face), its left eye, nose tip, mouth, right ear, left ear."""
+    return regressors[:, 4:8] / size + np.tile(anchors, 2)
+
+
 def weighted_nms(boxes, scores, threshold=NMS_IOU):
     """MediaPipe's weighted NMS: each cluster around the best remaining box becomes one box, the
-    score-weighted mean of the cluster, keeping the best score. Returns [(box, score), ...]."""
+    score-weighted mean of the cluster, keeping the best score. Returns [(box, score), ...].
+    `boxes` (N, 4 or more): (xmin, ymin, xmax, ymax), then any values averaged alike (keypoints)."""
     order = np.argsort(-scores)
     boxes, scores = boxes[order], scores[order]
     remaining = np.arange(len(scores))
@@ -107,28 +115,31 @@ class BlazeFaceDetector:
         self.min_face = min_face
 
     def scores_and_boxes(self, square: np.ndarray):
-        """The letterboxed square (size x size RGB uint8) -> every anchor's score (N,) and box (N, 4),
-        normalised (xmin, ymin, xmax, ymax): what converters/face_detector.py's graph computes too."""
+        """The letterboxed square (size x size RGB uint8) -> every anchor's score (N,), box (N, 4),
+        normalised (xmin, ymin, xmax, ymax), and eyes (N, 4), normalised (right x, right y, left x,
+        left y): what converters/face_detector.py's graph computes too."""
         outputs = self.model.run(square[None].astype(np.float32) / PIXEL_SCALE + PIXEL_OFFSET)
         # The regressors have 16 values per anchor (box + 6 keypoints), the scores one.
         regressors, logits = sorted(outputs.values(), key=lambda a: -a.shape[-1])
         scores = 1 / (1 + np.exp(-np.clip(logits[0, :, 0].astype(np.float64), -100, 100)))
-        return scores, decode_boxes(regressors[0], self.anchors, self.size)
+        return (scores, decode_boxes(regressors[0], self.anchors, self.size),
+                decode_eyes(regressors[0], self.anchors, self.size))
 
     def detect(self, rgb: np.ndarray) -> list:
         """RGB uint8 frame -> faces."""
         square, (scale, pad_x, pad_y) = letterbox(rgb, self.size)
-        scores, boxes = self.scores_and_boxes(square)
+        scores, boxes, eyes = self.scores_and_boxes(square)
         keep = scores >= self.options["min_score"]
         if not keep.any():
             return []
-        boxes = boxes[keep]
         height, width = rgb.shape[:2]
         detections = []
-        for (x0, y0, x1, y1), score in weighted_nms(boxes, scores[keep]):
+        # The eyes ride along with the corners: weighted NMS averages them with the same weights.
+        for (x0, y0, x1, y1, rx, ry, lx, ly), score in weighted_nms(np.hstack([boxes, eyes])[keep], scores[keep]):
             # normalised square -> square pixels -> frame pixels
             fx0, fy0 = (x0 * self.size - pad_x) / scale, (y0 * self.size - pad_y) / scale
             fx1, fy1 = (x1 * self.size - pad_x) / scale, (y1 * self.size - pad_y) / scale
             box = clip_box(fx0, fy0, fx1 - fx0, fy1 - fy0, width, height)
-            detections.append(Detection(*box, score))
+            # The letterbox scales both axes alike, so the normalised eyes give the angle as they are.
+            detections.append(Detection(*box, score, roll=float(np.arctan2(ly - ry, lx - rx))))
         return filter_small(detections, self.min_face)

@@ -32,6 +32,7 @@ export async function createClassifier(config) {
   const framing = input.framing?.[config.detector ?? 'blazeface'];
   const cropScale = framing?.crop_scale ?? input.crop_scale ?? 1;
   const cropOffset = framing?.crop_offset ?? [0, 0];
+  const levelEyes = Boolean(input.level_eyes); // crops turn with the face (server/crop.py)
   let model;
   try {
     model = await tf.loadGraphModel(modelUrl);
@@ -105,6 +106,47 @@ export async function createClassifier(config) {
   }
 
   /**
+   * faceInput for a face whose crop turns with it so that its eyes come out level (the manifest's
+   * level_eyes; `box.roll` in radians, from the detector's eyes): server/crop.py's levelled_crop,
+   * the same points sampled bilinearly (tf.image.transform), black outside the frame.
+   */
+  function levelledFaceInput(frame, box) {
+    const [FH, FW] = frame.shape;
+    const side = cropRect(box, cropScale, cropOffset).w;
+    const cos = Math.cos(box.roll);
+    const sin = Math.sin(box.roll);
+    const [ox, oy] = [cropOffset[0] * side, cropOffset[1] * side];
+    const cx = box.x + box.w / 2 + cos * ox - sin * oy;
+    const cy = box.y + box.h / 2 + sin * ox + cos * oy;
+    // Only the frame around the turned square is read (sliced, then cast): its half-diagonal plus
+    // the bilinear neighbours.
+    const reach = (side / 2) * (Math.abs(cos) + Math.abs(sin)) + 2;
+    const x0 = Math.max(0, Math.floor(cx - reach));
+    const y0 = Math.max(0, Math.floor(cy - reach));
+    const x1 = Math.min(FW, Math.ceil(cx + reach));
+    const y1 = Math.min(FH, Math.ceil(cy + reach));
+    const half = side / 2 - 0.5; // output pixel (u, v) reads centre + R (u - half, v - half), pixel centres at whole numbers
+    return tf.tidy(() => {
+      let gray = tf.zeros([side, side]);
+      if (x1 > x0 && y1 > y0) {
+        const region = tf.expandDims(tf.cast(tf.slice(frame, [y0, x0, 0], [y1 - y0, x1 - x0, 3]), 'float32'), 0);
+        const transform = [cos, -sin, cx - 0.5 - x0 - cos * half + sin * half,
+          sin, cos, cy - 0.5 - y0 - sin * half - cos * half, 0, 0];
+        const turned = tf.image.transform(region, tf.tensor2d([transform]), 'bilinear', 'constant', 0, [side, side]);
+        gray = tf.reshape(tf.sum(tf.mul(turned, grayWeights), 3), [side, side]);
+      }
+      const { rows, cols } = areaTaps(side, side, H, W);
+      const resized = tf.matMul(tf.matMul(tapMatrix(rows, side), gray), tapMatrix(cols, side), false, true);
+      return tf.reshape(tf.add(tf.div(resized, input.scale), input.offset), [H, W, C]);
+    });
+  }
+
+  /** The model input for one detector box: levelled when the manifest asks and the box has a roll. */
+  function boxInput(frame, box) {
+    return levelEyes && box.roll ? levelledFaceInput(frame, box) : faceInput(frame, cropRect(box, cropScale, cropOffset));
+  }
+
+  /**
    * Frame tensor + detector boxes -> one result per box, with its crop rect. No pixel leaves the backend.
    * @param {tf.Tensor3D} frame  [height, width, 3] RGB, as tf.browser.fromPixels gives it.
    * @param {{x: number, y: number, w: number, h: number}[]} boxes  in frame pixels.
@@ -116,7 +158,7 @@ export async function createClassifier(config) {
     const rects = boxes.map((b) => cropRect(b, cropScale, cropOffset));
     const views = outputs === null || (wanted && rects.length <= viewsUpTo);
     const node = outputs === null ? undefined : outputs[views ? 'views' : 'single'];
-    const probs = tf.tidy(() => model.execute(tf.stack(rects.map((r) => faceInput(frame, r))), node));
+    const probs = tf.tidy(() => model.execute(tf.stack(boxes.map((b) => boxInput(frame, b))), node));
     try {
       return toResults(await probs.data()).map((res, i) => ({ ...res, crop: rects[i], views }));
     } finally {
@@ -137,6 +179,7 @@ export async function createClassifier(config) {
     estimate,
     estimateCrops,
     faceInput, // for the tests: the tensor path's input against preprocessFace's
+    boxInput, // for the tests: a detector box's input against the server's crop
     dispose: () => { model.dispose(); grayWeights.dispose(); },
   };
 }

@@ -55,12 +55,19 @@ export function weightedNms(candidates, threshold) {
     remaining = rest;
     const total = cluster.reduce((sum, c) => sum + c.score, 0);
     const mean = (value) => cluster.reduce((sum, c) => sum + value(c) * c.score, 0) / total;
-    // Corners are averaged, as the server averages (xmin, ymin, xmax, ymax).
+    // Corners are averaged, as the server averages (xmin, ymin, xmax, ymax), and the eyes alike.
     const x0 = mean((c) => c.x);
     const y0 = mean((c) => c.y);
-    merged.push({ x: x0, y: y0, w: mean((c) => c.x + c.w) - x0, h: mean((c) => c.y + c.h) - y0, score: best.score });
+    const box = { x: x0, y: y0, w: mean((c) => c.x + c.w) - x0, h: mean((c) => c.y + c.h) - y0, score: best.score };
+    if (best.eyes) box.eyes = best.eyes.map((_, k) => mean((c) => c.eyes[k]));
+    merged.push(box);
   }
   return merged;
+}
+
+/** The face's roll from its eyes [right x, right y, left x, left y]: the Detection.roll of server/detectors/base.py. */
+export function rollOf(eyes) {
+  return eyes ? Math.atan2(eyes[3] - eyes[1], eyes[2] - eyes[0]) : 0;
 }
 
 /**
@@ -85,12 +92,14 @@ export async function createDetector(config = {}) {
   }
   const outputs = ['scores', 'boxes'].map((key) => model.signature.outputs[key].name);
 
-  /** Frame [H, W, 3] RGB tensor -> [{x, y, w, h, score}] in frame pixels, best first. */
+  /** Frame [H, W, 3] RGB tensor -> [{x, y, w, h, score, roll}] in frame pixels, best first (roll: Detection.roll). */
   async function estimate(frame) {
     const [H, W] = frame.shape;
     const { square, scale, padX, padY } = letterbox(frame, spec.size);
     const [scoresT, boxesT] = model.execute(square, outputs);
     square.dispose();
+    // Each box: its corners, then (detectors built with them) the eyes; without eyes, roll is 0.
+    const stride = boxesT.shape[1];
     const [scores, boxes] = await Promise.all([scoresT.data(), boxesT.data()]);
     scoresT.dispose();
     boxesT.dispose();
@@ -99,16 +108,20 @@ export async function createDetector(config = {}) {
     const candidates = [];
     for (let i = 0; i < scores.length; i++) {
       if (scores[i] < minScore) continue;
-      const x0 = toFrame(boxes[i * 4], padX);
-      const y0 = toFrame(boxes[i * 4 + 1], padY);
-      candidates.push({ x: x0, y: y0, w: toFrame(boxes[i * 4 + 2], padX) - x0, h: toFrame(boxes[i * 4 + 3], padY) - y0, score: scores[i] });
+      const b = i * stride;
+      const x0 = toFrame(boxes[b], padX);
+      const y0 = toFrame(boxes[b + 1], padY);
+      const candidate = { x: x0, y: y0, w: toFrame(boxes[b + 2], padX) - x0, h: toFrame(boxes[b + 3], padY) - y0, score: scores[i] };
+      if (stride >= 8) candidate.eyes = Array.from(boxes.subarray(b + 4, b + 8));
+      candidates.push(candidate);
     }
     return weightedNms(candidates, spec.nms_iou)
       .slice(0, opts.maxFaces)
       .map((b) => {
         const x = Math.max(0, b.x);
         const y = Math.max(0, b.y);
-        return { x, y, w: Math.min(W, b.x + b.w) - x, h: Math.min(H, b.y + b.h) - y, score: b.score };
+        // The letterbox scales both axes alike, so the normalised eyes give the angle as they are.
+        return { x, y, w: Math.min(W, b.x + b.w) - x, h: Math.min(H, b.y + b.h) - y, score: b.score, roll: rollOf(b.eyes) };
       })
       .filter((b) => b.w >= opts.minFaceSize && b.h >= opts.minFaceSize);
   }

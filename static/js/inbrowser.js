@@ -102,6 +102,7 @@ export async function createBrowserEngine(config) {
       budget.record({ faces: results.length, views: results[0]?.views, classifyMs: t2 - t1, restMs: rest });
       const faces = results.map((r, i) => ({
         box: [boxes[i].x, boxes[i].y, boxes[i].w, boxes[i].h],
+        roll: ((boxes[i].roll ?? 0) * 180) / Math.PI, // degrees, as the server reports it
         label: r.label,
         confidence: r.confidence,
         probabilities: r.probabilities,
@@ -122,7 +123,7 @@ export async function createBrowserEngine(config) {
     const frame = tf.browser.fromPixels(source);
     try {
       await detector.estimate(frame);
-      await classifier.estimate(frame, [{ x: 0, y: 0, w: 96, h: 96 }]);
+      await classifier.estimate(frame, [{ x: 0, y: 0, w: 96, h: 96, roll: 0.1 }]); // a levelled crop, as BlazeFace's are
       if (gate.active) thumbnail(source, frame.shape[1], frame.shape[0]);
     } finally {
       frame.dispose();

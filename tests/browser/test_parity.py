@@ -128,3 +128,48 @@ def test_live_frames_are_cropped_on_the_backend_as_preprocessing_js_crops_them(p
         pytest.skip(f"TF.js backend {backend} does not start in this Chromium")
     for rect, error in zip(rects, worst):
         assert error < TOLERANCE, f"{rect}: the backend's crop differs from preprocessing.js's by {error:.2e}"
+
+
+LEVELLED_JS = """async ([backend, frame, boxes]) => {""" + SETUP_JS + """  const data = Uint8Array.from(atob(frame.data), (ch) => ch.charCodeAt(0));
+  const tensor = tf.tensor3d(data, [frame.height, frame.width, 3], 'int32');
+  const out = boxes.map((b) => {
+    const t = classifier.boxInput(tensor, b);
+    const got = Array.from(t.dataSync());
+    t.dispose();
+    return got;
+  });
+  tensor.dispose();
+  classifier.dispose();
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("backend", ["wasm", "cpu"])
+def test_levelled_crops_match_the_servers(parity_page, backend):
+    """A tilted face's crop turns with it (manifest level_eyes) in both modes: the page's
+    classifier.boxInput against server/crop.py's square_crop with the same box and roll, then the
+    server's preprocessing. Bilinear sampling is rounded differently (OpenCV to 1/32 pixel and to
+    whole grey levels; TF.js in floats), hence a looser bound than the plain crops'."""
+    from server.classifier import preprocess_face
+    from server.crop import framing_for, square_crop
+
+    manifest = read_manifest(DEFAULT_MODEL_DIR)
+    assert manifest["input"].get("level_eyes"), "expected the default model to level the eyes"
+    scale, offset = framing_for(manifest["input"], "blazeface")
+    frame, [(_, (x, y, w, h))] = scenes.one_face_scene()
+    boxes = [
+        {"x": round(x), "y": round(y), "w": round(w), "h": round(h), "roll": 0.35},   # the face, shrunk
+        {"x": round(x), "y": round(y), "w": round(w), "h": round(h), "roll": -0.6},
+        {"x": 300, "y": 200, "w": 30, "h": 30, "roll": 0.2},                               # enlarged
+        {"x": -40, "y": -25, "w": 140, "h": 140, "roll": 0.8},                            # partly outside: black there
+    ]
+    payload = {"width": frame.shape[1], "height": frame.shape[0], "data": base64.b64encode(frame.tobytes()).decode()}
+    got = parity_page.evaluate(LEVELLED_JS, [backend, payload, boxes])
+    if got is None:
+        pytest.skip(f"TF.js backend {backend} does not start in this Chromium")
+    for box, page_input in zip(boxes, got):
+        crop = square_crop(frame, (box["x"], box["y"], box["w"], box["h"]), scale, crop_offset=offset, roll=box["roll"])
+        server_input = preprocess_face(crop, manifest["input"])
+        error = np.abs(np.asarray(page_input, np.float32).reshape(server_input.shape) - server_input)
+        assert error.mean() < 0.002 and error.max() < 0.025, \
+            f"{box}: the page's levelled crop differs from the server's by {error.mean():.4f} mean, {error.max():.4f} max"

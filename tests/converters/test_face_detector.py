@@ -34,7 +34,10 @@ def test_tfjs_and_litert_agree_and_a_difference_is_caught(short_range):
     squares = face_detector.sample_squares(128)
     expected = face_detector.reference_outputs(PACKAGE_DIR, "short", squares)
     face_detector.check_tfjs(model_json, squares, expected)  # the export ran this too; it passes
-    scores, boxes = expected[0]
-    shifted = [(scores, boxes + np.float32(0.01))] + expected[1:]  # a box 1% of the frame off
+    scores, boxes, eyes = expected[0]
+    shifted = [(scores, boxes + np.float32(0.01), eyes)] + expected[1:]  # a box 1% of the frame off
     with pytest.raises(RuntimeError, match="differs from LiteRT"):
+        face_detector.check_tfjs(model_json, squares, shifted)
+    shifted = [(scores, boxes, eyes + np.float32(0.01))] + expected[1:]  # eyes 1% of the frame off
+    with pytest.raises(RuntimeError, match="0.01 in eyes"):
         face_detector.check_tfjs(model_json, squares, shifted)

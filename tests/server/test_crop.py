@@ -34,3 +34,35 @@ def test_framing_comes_from_the_detectors_entry_else_the_plain_crop_scale():
     assert framing_for(model_input, "blazeface_full") == (1.16, (0, -0.03))
     assert framing_for(model_input, "haar") == (1.1, (0.0, 0.0))
     assert framing_for({}, "haar") == (1.0, (0.0, 0.0))
+
+
+def turned(frame, centre, roll):
+    """The frame turned about `centre` so that what pointed along +x points at `roll` radians (towards +y)."""
+    import cv2
+    matrix = cv2.getRotationMatrix2D(centre, -np.degrees(roll), 1.0)
+    return cv2.warpAffine(frame, matrix, frame.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
+def test_a_rolled_face_is_levelled_back():
+    import skimage.data
+    frame = skimage.data.astronaut()
+    box = (180, 90, 120, 120)  # her face
+    centre = (box[0] + box[2] / 2, box[1] + box[3] / 2)
+    upright = square_crop(frame, box, 1.2, crop_offset=(0.0, -0.06)).astype(float)
+    for roll in (np.radians(20), np.radians(-35)):
+        tilted = turned(frame, centre, roll)
+        levelled = square_crop(tilted, box, 1.2, crop_offset=(0.0, -0.06), roll=roll).astype(float)
+        plain = square_crop(tilted, box, 1.2, crop_offset=(0.0, -0.06)).astype(float)
+        assert levelled.shape == upright.shape == (144, 144, 3)
+        inner = (slice(10, -10), slice(10, -10))  # the corners come from outside the turned frame's copy
+        assert np.abs(levelled - upright)[inner].mean() < 6, "expected the levelled crop to match the upright one"
+        assert np.abs(plain - upright)[inner].mean() > 20, "expected the unlevelled crop to differ"
+
+
+def test_a_levelled_crop_is_bounded_and_black_outside_the_frame():
+    frame = np.full((100, 100, 3), 200, np.uint8)
+    crop = square_crop(frame, (60, 60, 40, 40), 1.0, max_side=512, roll=np.radians(45))
+    assert crop.shape == (40, 40, 3)
+    assert crop[-1, -1].max() == 0 and crop[20, 20].min() == 200  # beyond the frame's corner: black
+    big = square_crop(frame, (0, 0, 3000, 3000), 1.0, max_side=64, roll=0.3)
+    assert big.shape == (64, 64, 3)

@@ -96,3 +96,21 @@ def test_unknown_detector_names_the_choices():
         make_detector("yolo")
     with pytest.raises(ValueError, match="variant"):
         BlazeFaceDetector("medium")
+
+
+@pytest.mark.parametrize("name", ["blazeface", "blazeface_full"])
+def test_blazeface_reads_the_roll_from_the_eyes(detectors, astronaut, name):
+    x, y, w, h = ASTRONAUT_FACE
+    rolls = {}
+    for degrees in (-20, 0, 25):
+        matrix = cv2.getRotationMatrix2D((x + w / 2, y + h / 2), -degrees, 1.0)  # clockwise on screen for degrees > 0
+        frame = cv2.warpAffine(astronaut, matrix, astronaut.shape[1::-1], borderMode=cv2.BORDER_REFLECT)
+        rolls[degrees] = np.degrees(detectors[name].detect(frame)[0].roll)
+    # Her head leans in the photo itself (about 10 degrees): each turn adds to that.
+    assert 3 < rolls[0] < 15, rolls
+    for degrees in (-20, 25):
+        assert abs(rolls[degrees] - rolls[0] - degrees) < 5, f"expected a turn of {degrees} read as one: {rolls}"
+
+
+def test_haar_has_no_eyes_and_reads_no_roll(detectors, astronaut):
+    assert detectors["haar"].detect(astronaut)[0].roll == 0.0
