@@ -48,8 +48,10 @@ class DrainingEventletWorker(EventletWorker):
         import eventlet
         from eventlet.greenio import GreenSocket
 
+        from server.memory import freeze_startup_objects
         from server.serving import drain
 
+        freeze_startup_objects()
         pools, acceptors = [], []
         for sock in self.sockets:
             listener = GreenSocket(sock)

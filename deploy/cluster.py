@@ -61,7 +61,9 @@ class Cluster:
         self.port, self.url = port, f"http://127.0.0.1:{port}"
         self.backend_ports = list(backend_ports or [first_backend_port + i for i in range(processes)])
         self.dir = Path(tempfile.mkdtemp(prefix="fer-cluster-"))
-        self.env = {**os.environ, "FER_HOST": "127.0.0.1", **(env or {})}
+        # Every connection a process gets comes from nginx, which limits each client address itself.
+        self.env = {**os.environ, "FER_HOST": "127.0.0.1", "FER_MAX_CONNECTIONS_PER_ADDRESS":
+                    os.environ.get("FER_MAX_CONNECTIONS", "4096"), **(env or {})}
         self.backends = {p: self._start_backend(p) for p in self.backend_ports}
         conf = self.dir / "nginx.conf"
         conf.write_text(render(port, self.backend_ports, host))

@@ -26,7 +26,8 @@ def main():
                                      settings["DETECTOR"], "https" if settings["CERTFILE"] else "http",
                                      settings["HOST"], settings["PORT"])
     serve(app, socketio_of(app), settings["HOST"], settings["PORT"], settings["MAX_CONNECTIONS"],
-          settings["CERTFILE"], settings["KEYFILE"], drain_timeout_s=drain_timeout_s())
+          settings["CERTFILE"], settings["KEYFILE"], drain_timeout_s=drain_timeout_s(),
+          max_per_address=settings["MAX_CONNECTIONS_PER_ADDRESS"])
 
 
 if __name__ == "__main__":

@@ -17,6 +17,10 @@ DEFAULTS = {
     "MAX_PIXELS": 4096 * 4096,                  # FER_MAX_PIXELS: declared width x height
     "MIN_FACE": 24,                             # FER_MIN_FACE: smaller faces are skipped
     "MAX_CONNECTIONS": 4096,                    # FER_MAX_CONNECTIONS: open connections `python -m server` holds
+    # FER_MAX_CONNECTIONS_PER_ADDRESS: of those, from one client address (nginx's limit_conn in
+    # deploy/nginx.conf is the same). Behind a proxy every connection comes from the proxy: set it
+    # to FER_MAX_CONNECTIONS there (deploy.cluster does).
+    "MAX_CONNECTIONS_PER_ADDRESS": 256,
     # FER_INFERENCE_THREADS: OS threads that decode, detect and classify under eventlet. The models
     # run one call at a time and hold the GIL for part of it, so a few threads keep a core busy;
     # eventlet's default 20 only fight over the GIL (bench.scale: 117 -> 150-185 results/s, one process).
@@ -52,7 +56,8 @@ def from_env(environ=None) -> dict:
         settings["DETECTOR"] = environ["FER_DETECTOR"]
     if environ.get("FER_TFLITE"):
         settings["TFLITE"] = environ["FER_TFLITE"]
-    for key in ("MAX_UPLOAD_BYTES", "MAX_PIXELS", "MIN_FACE", "MAX_CONNECTIONS", "INFERENCE_THREADS"):
+    for key in ("MAX_UPLOAD_BYTES", "MAX_PIXELS", "MIN_FACE", "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_ADDRESS",
+                "INFERENCE_THREADS"):
         if environ.get(f"FER_{key}"):
             settings[key] = _int(f"FER_{key}", environ[f"FER_{key}"])
     if environ.get("FER_ALLOWED_ORIGINS"):

@@ -11,21 +11,26 @@ loop), and a request its client cut off before the end of its headers is not ans
 
 On SIGTERM it drains (`drain`, which the Procfile's gunicorn runs too, from gunicorn.conf.py).
 """
+import collections
 import logging
 import os
 import resource
 import signal
 import socket
+import struct
 import time
 
 import eventlet
 from eventlet import hubs, wsgi
 
 from server.in_flight import IN_FLIGHT
+from server.memory import freeze_startup_objects
 
 HEADER_TIMEOUT_S = 10   # request line + headers, from the first wait to the blank line
 SOCKET_TIMEOUT_S = 60   # any one read or write once the request is under way
 DRAIN_TIMEOUT_S = 30    # SIGTERM: the longest wait for work in flight (a frame takes well under 1 s)
+REFUSALS_PER_TURN = 64  # connections refused per turn of the event loop in a burst
+WARN_EVERY_S = 60       # refused connections are logged at most this often
 ANSWER_MARGIN_S = 2     # work still running this long before the drain ends gets a 503 instead
 log = logging.getLogger("server")
 
@@ -43,6 +48,25 @@ class HeaderDeadline(wsgi.HttpProtocol):
         if not line or len(line) >= self.server.url_length_limit:  # parse_request will not run
             self._deadline.cancel()
         return line
+
+    per_address = None  # the server's ConnectionsPerAddress, set by `serve`
+
+    def setup(self):
+        try:
+            super().setup()
+        except BaseException:  # HttpProtocol calls finish() only once setup() is done
+            self._release()
+            raise
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            self._release()
+
+    def _release(self):
+        if self.per_address is not None:
+            self.per_address.release(self.client_address[0])
 
     def parse_request(self):
         self.rfile = _EndOfFileRaises(self.rfile)
@@ -74,19 +98,62 @@ class _EndOfFileRaises:
         return line
 
 
+class ConnectionsPerAddress:
+    """How many connections each client address holds, against a limit. A slowloris from one
+    address then holds at most `limit` connections: letting go of them all at once costs the event
+    loop one pass over `limit` ends of file (about 65 microseconds each), not over a thousand."""
+
+    def __init__(self, limit):
+        self.limit, self.held = limit, collections.Counter()
+
+    def admit(self, address) -> bool:
+        if self.held[address] >= self.limit:
+            return False
+        self.held[address] += 1
+        return True
+
+    def release(self, address):
+        self.held[address] -= 1
+        if self.held[address] <= 0:
+            del self.held[address]
+
+
+def refuse(connection):
+    """Close an accepted connection at once with a reset (no goodbye exchanged, nothing kept in TIME_WAIT)."""
+    try:
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    finally:
+        connection.close()
+
+
 class YieldingListener:
-    """The listening socket, giving the event loop a turn after each connection it accepts.
+    """The listening socket, giving the event loop a turn after each connection it accepts, and
+    refusing a connection from an address that already holds its limit (`per_address`).
     eventlet's server accepts in a loop that never yields while connections are waiting, so a burst
     of them waiting in the backlog (a slowloris, clients reconnecting after a restart) would hold up
     every other client for the whole burst, about 0.2 ms a connection."""
 
-    def __init__(self, sock):
-        self.sock = sock
+    def __init__(self, sock, per_address: ConnectionsPerAddress):
+        self.sock, self.per_address = sock, per_address
+        self.warned = -WARN_EVERY_S
 
     def accept(self):
-        accepted = self.sock.accept()
-        eventlet.sleep(0)
-        return accepted
+        refused = 0
+        while True:
+            connection, address = self.sock.accept()
+            if self.per_address.admit(address[0]):
+                eventlet.sleep(0)
+                return connection, address
+            # A refusal costs microseconds: a burst of them yields the loop every REFUSALS_PER_TURN,
+            # so that a new client queued behind them (the backlog is first come, first served) waits less.
+            refuse(connection)
+            refused += 1
+            if refused % REFUSALS_PER_TURN == 0:
+                eventlet.sleep(0)
+            if time.monotonic() - self.warned > WARN_EVERY_S:  # one line, not one per refused connection
+                self.warned = time.monotonic()
+                log.warning("refusing connections from %s: it holds %d already (FER_MAX_CONNECTIONS_PER_ADDRESS)",
+                            address[0], self.per_address.limit)
 
     def __getattr__(self, name):
         return getattr(self.sock, name)
@@ -157,8 +224,9 @@ def drain_on_signals(listener, socketio, timeout_s=DRAIN_TIMEOUT_S):
 
 
 def serve(app, socketio, host, port, max_connections, certfile=None, keyfile=None,
-          drain_timeout_s=DRAIN_TIMEOUT_S):
-    """Serve `app` until SIGTERM or SIGINT, then drain (for at most `drain_timeout_s`)."""
+          drain_timeout_s=DRAIN_TIMEOUT_S, max_per_address=None):
+    """Serve `app` until SIGTERM or SIGINT, then drain (for at most `drain_timeout_s`). At most
+    `max_connections` connections at once, `max_per_address` of them from one address."""
     raise_file_limit(max_connections)
     # As many connections may wait to be accepted as the server holds (the kernel caps it at
     # net.core.somaxconn). eventlet's default, 50, made a slowloris's connection attempts, and any
@@ -168,6 +236,9 @@ def serve(app, socketio, host, port, max_connections, certfile=None, keyfile=Non
     if certfile:
         listener = eventlet.wrap_ssl(listener, certfile=certfile, keyfile=keyfile, server_side=True)
     drain_on_signals(listener, socketio, drain_timeout_s)
+    freeze_startup_objects()
     # log_output=False: the access log would record every request line; frames are never logged anyway.
-    wsgi.server(YieldingListener(listener), app, protocol=HeaderDeadline, max_size=max_connections,
+    per_address = ConnectionsPerAddress(max_per_address or max_connections)
+    protocol = type("Protocol", (HeaderDeadline,), {"per_address": per_address})
+    wsgi.server(YieldingListener(listener, per_address), app, protocol=protocol, max_size=max_connections,
                 socket_timeout=SOCKET_TIMEOUT_S, keepalive=HEADER_TIMEOUT_S, log_output=False, debug=False)

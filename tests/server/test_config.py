@@ -18,11 +18,11 @@ def test_every_variable_is_read():
                          "FER_MAX_PIXELS": "2000", "FER_MIN_FACE": "30",
                          "FER_ALLOWED_ORIGINS": "https://a.test, https://b.test,", "FER_HOST": "127.0.0.1",
                          "FER_ALLOWED_HOSTS": "Fer.Example.com, b.test", "FER_MAX_CONNECTIONS": "500",
-                         "FER_INFERENCE_THREADS": "2", "FER_CERTFILE": "/c.pem", "FER_KEYFILE": "/k.pem", "PORT": "8080"})
+                         "FER_MAX_CONNECTIONS_PER_ADDRESS": "50", "FER_INFERENCE_THREADS": "2", "FER_CERTFILE": "/c.pem", "FER_KEYFILE": "/k.pem", "PORT": "8080"})
     assert settings == {"MODEL_DIR": Path("/m"), "DETECTOR": "haar", "TFLITE": "float32", "MAX_UPLOAD_BYTES": 1000, "MAX_PIXELS": 2000,
                         "MIN_FACE": 30, "ALLOWED_ORIGINS": ["https://a.test", "https://b.test"],
                         "ALLOWED_HOSTS": ["fer.example.com", "b.test"], "MAX_CONNECTIONS": 500,
-                        "INFERENCE_THREADS": 2, "HOST": "127.0.0.1", "PORT": 8080, "CERTFILE": "/c.pem", "KEYFILE": "/k.pem"}
+                        "MAX_CONNECTIONS_PER_ADDRESS": 50, "INFERENCE_THREADS": 2, "HOST": "127.0.0.1", "PORT": 8080, "CERTFILE": "/c.pem", "KEYFILE": "/k.pem"}
 
 
 def test_the_retired_message_queue_setting_is_refused_with_the_reason():
