@@ -14,7 +14,8 @@ bp = Blueprint("pages", __name__)
 NODE_MODULES = ROOT / "node_modules"
 # Only these npm packages are reachable under /vendor/; nothing else in node_modules is.
 VENDOR_PACKAGES = ("@tensorflow/tfjs-core", "@tensorflow/tfjs-converter", "@tensorflow/tfjs-backend-wasm",
-                   "@tensorflow/tfjs-backend-webgl", "@tensorflow/tfjs-backend-cpu", "socket.io-client")
+                   "@tensorflow/tfjs-backend-webgpu", "@tensorflow/tfjs-backend-webgl", "@tensorflow/tfjs-backend-cpu",
+                   "socket.io-client")
 VENDOR_MAX_AGE = 3600
 # A /vendor/ URL whose ?v= is the package's installed version names one build for good: browsers may
 # keep it a year without asking again (static/js/tfjs.js asks for TF.js so).

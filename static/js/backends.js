@@ -1,9 +1,9 @@
-// Which TF.js backend to try first, before any model is loaded. Timing WebGL against WASM costs
+// Which TF.js backend to try first, before any model is loaded. Timing WebGL (and WebGPU) against WASM costs
 // seconds on a software WebGL renderer (SwiftShader, llvmpipe: 1.4 to 2.2 s per warm-up frame, where
 // WASM takes tens of ms), so a software renderer is skipped outright, and the backend a trial
 // picked is remembered per browser so that the next visit starts on it at once.
 const STORAGE_KEY = 'realtime-fer.backend';
-const REMEMBERED = ['webgl', 'wasm'];
+const REMEMBERED = ['webgpu', 'webgl', 'wasm'];
 // Renderer names of WebGL implementations that run on the CPU.
 const SOFTWARE = /swiftshader|llvmpipe|softpipe|software|basic render driver/i;
 
@@ -21,13 +21,29 @@ export function webglRenderer() {
   }
 }
 
+/**
+ * This browser's WebGPU adapter: null where there is none (no navigator.gpu, or no adapter), else
+ * {software, name}; `software` for a fallback adapter, which runs on the CPU like software WebGL
+ * and is not worth timing either.
+ */
+export async function webgpuAdapter() {
+  try {
+    const adapter = await globalThis.navigator?.gpu?.requestAdapter();
+    if (!adapter) return null;
+    const info = adapter.info ?? {};
+    return { software: Boolean(adapter.isFallbackAdapter ?? info.isFallbackAdapter), name: info.description || info.vendor || '' };
+  } catch {
+    return null;
+  }
+}
+
 function storage() {
   try { return globalThis.localStorage ?? null; } catch { return null; } // blocked storage throws
 }
 
 /**
- * The backend to start on for the `requested` setting ('auto' | 'webgl' | 'wasm' | 'cpu').
- * @returns {{backend: string, why: string}}  backend 'auto' means: time WebGL against WASM.
+ * The backend to start on for the `requested` setting ('auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu').
+ * @returns {{backend: string, why: string}}  backend 'auto' means: time the GPU backends against WASM.
  */
 export function chooseBackend(requested) {
   if (requested !== 'auto') return { backend: requested, why: 'set in the link' };

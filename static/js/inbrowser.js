@@ -6,10 +6,11 @@
 import { createDetector } from './detector.js';
 import { createClassifier } from './classifier.js';
 import { createRedetectGate } from './redetect.js';
+import { webgpuAdapter } from './backends.js';
 import { WASM_DIR, loadTfjsBackend } from './tfjs.js';
 
 const tf = globalThis.tf;
-const BACKEND_ORDER = ['webgl', 'wasm', 'cpu'];
+const BACKEND_ORDER = ['webgpu', 'webgl', 'wasm', 'cpu'];
 const THUMBNAIL_BLOCK = 4; // the still-picture check compares frames at a quarter of their size
 const FRAME_BUDGET_MS = 1000 / 30; // the classifier's views run while a frame with them fits this
 const SMOOTHING = 0.2; // weight of the newest frame in the running cost estimates
@@ -147,6 +148,8 @@ export async function createBrowserEngine(config) {
 
 /** Switch TF.js to `name`; false when that backend cannot start here. */
 export async function useBackend(name) {
+  // Without a WebGPU adapter its backend cannot start: its script is not even downloaded.
+  if (name === 'webgpu' && (await webgpuAdapter()) === null) return false;
   try {
     await loadTfjsBackend(name);
     if (name === 'wasm' && tf.wasm) tf.wasm.setWasmPaths(WASM_DIR);
@@ -160,18 +163,23 @@ export async function useBackend(name) {
 }
 
 /**
- * Start the in-browser engine on `requested` ('auto' | 'webgl' | 'wasm' | 'cpu').
+ * Start the in-browser engine on `requested` ('auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu').
  * 'auto' loads the models on each backend that starts, times a few warm-up frames,
  * and keeps the fastest (software WebGL can be slower than WASM). Returns the engine
- * and the measured ms per backend.
+ * and the measured ms per backend (null: it did not start; 'software': a fallback WebGPU
+ * adapter, not timed).
  */
 export async function startBrowserEngine(config, requested = 'auto', warmupSource = null) {
-  // 'auto' times WebGL and WASM; CPU (far slower) only runs when neither starts.
+  // 'auto' times WebGPU, WebGL and WASM; CPU (far slower) only runs when none starts.
   const names = requested === 'auto' ? BACKEND_ORDER.filter((b) => b !== 'cpu') : [requested];
   const measured = {};
   let best = null;
   let lastError = null;
   for (const name of names) {
+    if (requested === 'auto' && name === 'webgpu' && (await webgpuAdapter())?.software) {
+      measured[name] = 'software'; // a WebGPU adapter on the CPU: WASM is faster there
+      continue;
+    }
     if (!(await useBackend(name))) { measured[name] = null; continue; }
     let engine;
     try {

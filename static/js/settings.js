@@ -2,7 +2,7 @@
 
 const CHOICES = {
   mode: ['auto', 'browser', 'server'],
-  backend: ['auto', 'webgl', 'wasm', 'cpu'],
+  backend: ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'],
 };
 // smooth: the labels' half-life in ms on live video (static/js/smoothing.js; 0 is off). 200 ms cut
 // label flips on a still face by three quarters, for 100-200 ms of lag (python -m bench.smoothing).

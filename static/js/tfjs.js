@@ -1,7 +1,7 @@
 // TensorFlow.js, loaded only when in-browser analysis starts: server mode never downloads it.
 // Only the parts the page runs are loaded: TF.js's core, the graph-model converter and the WASM
 // backend (540 kB before compression, against 1.1 MB for the whole tf.min.js, and half the time
-// to run it); the WebGL and CPU backends only when one is asked for. They are UMD builds that
+// to run it); the WebGPU, WebGL and CPU backends only when one is asked for. They are UMD builds that
 // share globalThis.tf; the modules that use tf (inbrowser.js, detector.js, classifier.js) read it
 // when first imported, so they are imported only after loadTfjs() has resolved.
 const SCRIPTS = [
@@ -11,6 +11,7 @@ const SCRIPTS = [
   ['@tensorflow/tfjs-backend-wasm', 'dist/tf-backend-wasm.es2017.min.js'],
 ];
 const BACKEND_SCRIPTS = {
+  webgpu: ['@tensorflow/tfjs-backend-webgpu', 'dist/tf-backend-webgpu.es2017.min.js'],
   webgl: ['@tensorflow/tfjs-backend-webgl', 'dist/tf-backend-webgl.es2017.min.js'],
   cpu: ['@tensorflow/tfjs-backend-cpu', 'dist/tf-backend-cpu.es2017.min.js'],
 };
@@ -75,7 +76,7 @@ export function loadTfjs() {
   return loading;
 }
 
-/** Load the script of TF.js backend `name` ('webgl' or 'cpu') once; WASM comes with loadTfjs(). */
+/** Load the script of TF.js backend `name` ('webgpu', 'webgl' or 'cpu') once; WASM comes with loadTfjs(). */
 export function loadTfjsBackend(name) {
   if (!BACKEND_SCRIPTS[name]) return Promise.resolve();
   backendsLoading[name] ??= addScript(scriptUrl(BACKEND_SCRIPTS[name]));

@@ -62,7 +62,8 @@ export function createUI(doc, labels) {
     el.backend.textContent = name;
     doc.body.dataset.backend = name;
     doc.body.dataset.threads = threads ?? '';
-    const parts = Object.entries(measured ?? {}).map(([b, ms]) => `${b}: ${ms === null ? 'unavailable' : `${ms.toFixed(1)} ms`}`);
+    const shown = (ms) => (ms === null ? 'unavailable' : typeof ms === 'number' ? `${ms.toFixed(1)} ms` : ms);
+    const parts = Object.entries(measured ?? {}).map(([b, ms]) => `${b}: ${shown(ms)}`);
     const notes = [threads ? `${threads} thread${threads > 1 ? 's' : ''}` : '', why,
       parts.length ? `warm-up per frame — ${parts.join(', ')}` : ''];
     el.backend.title = notes.filter(Boolean).join('; ');

@@ -268,3 +268,38 @@ def test_one_face_drops_the_views_when_a_frame_with_them_overruns_the_budget(pag
       return views;
     }""", [base64.b64encode(np.ascontiguousarray(picture).tobytes()).decode(), *picture.shape[:2]])
     assert out == [True, False, False, True, True, True], out
+
+
+WEBGPU_JS = """async () => {
+  const { startBrowserEngine, useBackend } = await import('/static/js/inbrowser.js');
+  const gpu = (adapter) => Object.defineProperty(navigator, 'gpu', {
+    configurable: true, value: adapter === undefined ? undefined : { requestAdapter: async () => adapter } });
+  const webgpuScript = () => performance.getEntriesByType('resource').some((e) => e.name.includes('tfjs-backend-webgpu'));
+  const out = {};
+  gpu(undefined); // no WebGPU in this browser
+  out.none = { started: await useBackend('webgpu'), script: webgpuScript() };
+  gpu({ isFallbackAdapter: true, info: { description: 'software' } }); // a WebGPU adapter on the CPU
+  const config = { modelUrl: document.body.dataset.modelUrl, manifest: JSON.parse(document.body.dataset.manifest),
+                   detector: { model: JSON.parse(document.body.dataset.detector) } };
+  const started = await startBrowserEngine(config, 'auto');
+  out.software = { measured: started.measured, backend: started.engine.backend, script: webgpuScript() };
+  started.engine.dispose();
+  // A hardware adapter that cannot give a device: the backend fails to start, and says so.
+  gpu({ isFallbackAdapter: false, info: { vendor: 'test' }, features: new Set(), limits: {},
+        requestAdapterInfo: async () => ({ vendor: 'test' }), requestDevice: async () => { throw new Error('no device'); } });
+  out.failing = { started: await useBackend('webgpu'), script: webgpuScript(), registered: Boolean(tf.findBackendFactory('webgpu')) };
+  return out;
+}"""
+
+
+def test_webgpu_is_timed_only_where_a_hardware_adapter_can_start_it(live_app, chromium):
+    """The `auto` trial's choice logic for WebGPU (Chromium here has no GPU, so adapters are stubbed):
+    no adapter, nothing downloaded; a fallback (CPU) adapter, not timed, like software WebGL; an
+    adapter that cannot start the backend, reported unavailable, and the page goes on."""
+    with cameraless_page(live_app, chromium) as page:
+        out = page.evaluate(WEBGPU_JS)
+    assert out["none"] == {"started": False, "script": False}
+    assert out["software"]["measured"]["webgpu"] == "software" and not out["software"]["script"]
+    assert out["software"]["backend"] in ("webgl", "wasm")
+    assert isinstance(out["software"]["measured"]["wasm"], (int, float)), out["software"]["measured"]
+    assert out["failing"] == {"started": False, "script": True, "registered": True}  # served, loaded, and refused
