@@ -92,12 +92,15 @@ def test_browser_matches_python_on_the_same_crops(parity_page, parity_crops, pyt
             f"{name}: probabilities differ by {np.abs(got_p - expected_p).max():.2e}: browser {got_p}, python {expected_p}"
 
 
-TENSOR_PATH_JS = """async ([backend, frame, rects]) => {""" + SETUP_JS + """  const data = Uint8Array.from(atob(frame.data), (ch) => ch.charCodeAt(0));
+TENSOR_PATH_JS = """async ([backend, frame, boxes]) => {""" + SETUP_JS + """  const data = Uint8Array.from(atob(frame.data), (ch) => ch.charCodeAt(0));
   const pixels = { data, width: frame.width, height: frame.height, channels: 3 };
   const tensor = tf.tensor3d(data, [frame.height, frame.width, 3], 'int32');
-  const out = rects.map((r) => {
+  const { cropRect } = await import('/static/js/preprocessing.js');
+  const framing = manifest.input.framing.blazeface;
+  const out = boxes.map((b) => {
+    const r = cropRect(b, framing.crop_scale, framing.crop_offset);
     const reference = preprocessFace(cropGray(pixels, r, manifest.input.gray_weights), r.h, r.w, manifest.input);
-    const t = classifier.faceInput(tensor, r);
+    const t = classifier.boxInput(tensor, b);
     const got = t.dataSync();
     t.dispose();
     let worst = 0;
@@ -112,22 +115,23 @@ TENSOR_PATH_JS = """async ([backend, frame, rects]) => {""" + SETUP_JS + """  co
 
 @pytest.mark.parametrize("backend", ["wasm", "cpu"])
 def test_live_frames_are_cropped_on_the_backend_as_preprocessing_js_crops_them(parity_page, backend):
-    """The live path (classifier.faceInput: crop, gray, INTER_AREA as matrix products, on the TF.js
-    backend) against preprocessing.js's typed arrays, which the test above holds against Python."""
+    """The live path (classifier.boxInput on a box with no roll: gray, the crop read at whole
+    pixels, INTER_AREA as matrix products, on the TF.js backend) against preprocessing.js's typed
+    arrays, which the test above holds against Python."""
     frame, [(_, (x, y, w, h))] = scenes.one_face_scene()
-    rects = [
-        {"x": round(x), "y": round(y), "w": round(w), "h": round(w)},       # the face, shrunk
-        {"x": 300, "y": 200, "w": 30, "h": 30},                               # enlarged
-        {"x": -40, "y": -25, "w": 140, "h": 140},                             # partly outside: black there
-        {"x": 600, "y": 440, "w": 97, "h": 97},                               # mostly outside
-        {"x": 100, "y": 0, "w": 480, "h": 480},                               # integer shrink (10x)
+    boxes = [
+        {"x": round(x), "y": round(y), "w": round(w), "h": round(h)},       # the face, shrunk
+        {"x": 300, "y": 200, "w": 25, "h": 25},                               # enlarged
+        {"x": -40, "y": -25, "w": 116, "h": 116},                             # partly outside: black there
+        {"x": 600, "y": 440, "w": 80, "h": 80},                               # mostly outside
+        {"x": 160, "y": 40, "w": 397, "h": 397},                              # a large shrink (10x)
     ]
     payload = {"width": frame.shape[1], "height": frame.shape[0], "data": base64.b64encode(frame.tobytes()).decode()}
-    worst = parity_page.evaluate(TENSOR_PATH_JS, [backend, payload, rects])
+    worst = parity_page.evaluate(TENSOR_PATH_JS, [backend, payload, boxes])
     if worst is None:
         pytest.skip(f"TF.js backend {backend} does not start in this Chromium")
-    for rect, error in zip(rects, worst):
-        assert error < TOLERANCE, f"{rect}: the backend's crop differs from preprocessing.js's by {error:.2e}"
+    for box, error in zip(boxes, worst):
+        assert error < TOLERANCE, f"{box}: the backend's crop differs from preprocessing.js's by {error:.2e}"
 
 
 LEVELLED_JS = """async ([backend, frame, boxes]) => {""" + SETUP_JS + """  const data = Uint8Array.from(atob(frame.data), (ch) => ch.charCodeAt(0));
