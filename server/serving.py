@@ -6,8 +6,9 @@ Without them 1,076 half-sent requests held every one of eventlet's 1,024 connect
 HEADER_TIMEOUT_S to send its request line and headers, however slowly it trickles them, and
 SOCKET_TIMEOUT_S of silence at most once connected (Engine.IO pings every 25 s, so a live
 WebSocket is never silent that long); the connection pool is larger than one attacker's burst,
-the kernel's backlog holds such a burst until it is accepted (one connection per turn of the event
-loop), and a request its client cut off before the end of its headers is not answered.
+one address holds at most its share of it (ConnectionsPerAddress), the kernel's backlog holds such
+a burst until it is accepted (one connection per turn of the event loop), and a request its client
+cut off before the end of its headers is not answered.
 
 On SIGTERM it drains (`drain`, which the Procfile's gunicorn runs too, from gunicorn.conf.py).
 """
