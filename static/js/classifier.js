@@ -141,7 +141,8 @@ export async function createClassifier(config) {
   /**
    * Frame tensor + detector boxes -> one result per box, with its crop rect. No pixel leaves the backend.
    * @param {tf.Tensor3D} frame  [height, width, 3] RGB, as tf.browser.fromPixels gives it.
-   * @param {{x: number, y: number, w: number, h: number}[]} boxes  in frame pixels.
+   * @param {{x: number, y: number, w: number, h: number, roll?: number}[]} boxes  in frame pixels
+   *   (roll: radians, the detector's; the crop turns by it when the manifest levels the eyes).
    * @param {{views?: boolean}} [options]  views: false for a single view each (default: the views
    *   for up to viewsUpTo faces).
    */
