@@ -21,7 +21,8 @@ from pathlib import Path
 from urllib.error import URLError
 from urllib.request import urlopen
 
-ROOT = Path(__file__).resolve().parents[1]
+from server.config import DEFAULTS, ROOT
+
 CONF = Path(__file__).with_name("nginx.conf")
 START_TIMEOUT_S = 120
 
@@ -63,7 +64,7 @@ class Cluster:
         self.dir = Path(tempfile.mkdtemp(prefix="fer-cluster-"))
         # Every connection a process gets comes from nginx, which limits each client address itself.
         self.env = {**os.environ, "FER_HOST": "127.0.0.1", "FER_MAX_CONNECTIONS_PER_ADDRESS":
-                    os.environ.get("FER_MAX_CONNECTIONS", "4096"), **(env or {})}
+                    os.environ.get("FER_MAX_CONNECTIONS", str(DEFAULTS["MAX_CONNECTIONS"])), **(env or {})}
         self.backends = {p: self._start_backend(p) for p in self.backend_ports}
         conf = self.dir / "nginx.conf"
         conf.write_text(render(port, self.backend_ports, host))

@@ -1,7 +1,6 @@
 """How the server's process holds its memory: frame buffers kept for the next frame, and the objects
 made at start-up kept out of the garbage collector's full passes.
 
-
 glibc serves each allocation above its mmap threshold (128 kB to start with) with fresh pages from
 the kernel and returns them on free, so the buffers of every 640x480 frame (the decoded image, its
 array, the letterbox) page-fault anew each time: 1.5 to 2 of the 7 ms a frame takes on one core.
@@ -29,8 +28,9 @@ def reuse_frame_buffers(mmap_threshold=MMAP_THRESHOLD, trim_threshold=TRIM_THRES
 
 
 def freeze_startup_objects() -> None:
-    """Move every object alive now (the app, its models, TensorFlow's and Flask's modules: about a
-    million) out of reach of the garbage collector's full passes, which otherwise walk them all:
+    """Move every object alive now (the app, its models, TensorFlow's and Flask's modules: 77,000
+    containers once the app is built) out of reach of the garbage collector's full passes, which
+    otherwise walk them all:
     60-70 ms during which no client is answered, every time a burst of new connections (1,100
     half-sent requests, say) fills the youngest generations. Call once the app is built, before serving."""
     gc.collect()

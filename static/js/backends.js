@@ -23,15 +23,14 @@ export function webglRenderer() {
 
 /**
  * This browser's WebGPU adapter: null where there is none (no navigator.gpu, or no adapter), else
- * {software, name}; `software` for a fallback adapter, which runs on the CPU like software WebGL
- * and is not worth timing either.
+ * {software}; `software` for a fallback adapter, which runs on the CPU like software WebGL and is
+ * not worth timing either.
  */
 export async function webgpuAdapter() {
   try {
     const adapter = await globalThis.navigator?.gpu?.requestAdapter();
     if (!adapter) return null;
-    const info = adapter.info ?? {};
-    return { software: Boolean(adapter.isFallbackAdapter ?? info.isFallbackAdapter), name: info.description || info.vendor || '' };
+    return { software: Boolean(adapter.isFallbackAdapter ?? adapter.info?.isFallbackAdapter) };
   } catch {
     return null;
   }
