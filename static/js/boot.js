@@ -42,7 +42,7 @@ async function loadModel(name) {
  */
 function preloadInBrowser(settings, detector) {
   preloadTfjs();
-  for (const name of ['inbrowser', 'detector', 'classifier', 'preprocessing', 'redetect']) {
+  for (const name of ['inbrowser', 'pixels', 'detector', 'classifier', 'preprocessing', 'redetect']) {
     document.head.append(Object.assign(document.createElement('link'), { rel: 'modulepreload', href: `/static/js/${name}.js` }));
   }
   const files = settings.model ? detector?.files ?? [] : JSON.parse(document.body.dataset.preload || '[]');

@@ -72,7 +72,8 @@ export async function createClassifier(config) {
     }
   }
 
-  const grayFilter = tf.tensor4d(input.gray_weights, [1, 1, 3, 1]);
+  // The gray weights as a 1x1 convolution's filter, per channel count: RGB, or RGBA (alpha weighs 0).
+  const grayFilters = [3, 4].map((c) => tf.tensor4d([...input.gray_weights, 0].slice(0, c), [1, 1, c, 1]));
 
   /** One axis of INTER_AREA taps as a [dst, src] matrix, so a resize is two matrix products. */
   function tapMatrix(taps, src) {
@@ -82,14 +83,15 @@ export async function createClassifier(config) {
   }
 
   /**
-   * The frame [height, width, 3] to gray with the manifest's weights, [1, height, width, 1]: once
-   * a frame, for all its faces. (Cutting a part of the frame out costs the WASM backend a copy of
+   * The frame [height, width, 3 or 4] (RGB or RGBA) to gray with the manifest's weights,
+   * [1, height, width, 1]: once a frame, for all its faces. (Cutting a part of the frame out costs the WASM backend a copy of
    * the whole frame each time, about 3 ms; sampling it with tf.image.transform does not.)
    */
   function grayFrame(frame) {
-    const [FH, FW] = frame.shape;
+    const [FH, FW, channels] = frame.shape;
     // A 1x1 convolution (XNNPACK's kernel on WASM): 2 ms for 640x480 where a multiply and a sum took 5 to 10.
-    return tf.tidy(() => tf.conv2d(tf.reshape(tf.cast(frame, 'float32'), [1, FH, FW, 3]), grayFilter, 1, 'valid'));
+    return tf.tidy(() => tf.conv2d(tf.reshape(frame.dtype === 'float32' ? frame : tf.cast(frame, 'float32'), [1, FH, FW, channels]),
+      grayFilters[channels - 3], 1, 'valid'));
   }
 
   /**
@@ -140,7 +142,7 @@ export async function createClassifier(config) {
 
   /**
    * Frame tensor + detector boxes -> one result per box, with its crop rect. No pixel leaves the backend.
-   * @param {tf.Tensor3D} frame  [height, width, 3] RGB, as tf.browser.fromPixels gives it.
+   * @param {tf.Tensor3D} frame  [height, width, 3] RGB as tf.browser.fromPixels gives it, or [height, width, 4] RGBA as pixels.js's frameTensor does.
    * @param {{x: number, y: number, w: number, h: number, roll?: number}[]} boxes  in frame pixels
    *   (roll: radians, the detector's; the crop turns by it when the manifest levels the eyes).
    * @param {{views?: boolean}} [options]  views: false for a single view each (default: the views
@@ -175,6 +177,6 @@ export async function createClassifier(config) {
     estimate,
     estimateCrops,
     boxInput, // for the tests: a box's input against preprocessing.js's and the server's
-    dispose: () => { model.dispose(); grayFilter.dispose(); },
+    dispose: () => { model.dispose(); grayFilters.forEach((f) => f.dispose()); },
   };
 }

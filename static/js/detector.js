@@ -13,7 +13,7 @@ const DEFAULTS = {
 };
 
 /**
- * The frame letterboxed into the detector's square: scaled to fit, centred, black around it.
+ * The frame ([H, W, 3] RGB or [H, W, 4] RGBA, 0..255) letterboxed into the detector's square: scaled to fit, centred, black around it.
  * Shrinking averages whole blocks of pixels (like the server's INTER_AREA) rather than sampling a
  * few: a 640x480 frame is shrunk 3.3 times for the full-range model, and sampling alone aliases.
  * @returns {{square: tf.Tensor4D, scale: number, padX: number, padY: number}}
@@ -26,7 +26,7 @@ export function letterbox(frame, size) {
   const padX = Math.floor((size - w) / 2);
   const padY = Math.floor((size - h) / 2);
   const square = tf.tidy(() => {
-    let x = tf.cast(frame, 'float32');
+    let x = frame.dtype === 'float32' ? frame : tf.cast(frame, 'float32');
     const block = Math.floor(Math.max(H, W) / size); // integer shrink by averaging, the rest by bilinear
     if (block > 1) {
       if (H !== h * block || W !== w * block) x = tf.image.resizeBilinear(x, [h * block, w * block], false, true);
@@ -34,6 +34,7 @@ export function letterbox(frame, size) {
     } else if (H !== h || W !== w) {
       x = tf.image.resizeBilinear(x, [h, w], false, true);
     }
+    if (x.shape[2] > 3) x = tf.slice(x, [0, 0, 0], [h, w, 3]); // an RGBA frame (pixels.js): alpha dropped once shrunk
     return tf.expandDims(tf.pad(x, [[padY, size - h - padY], [padX, size - w - padX], [0, 0]]), 0);
   });
   return { square, scale, padX, padY };
@@ -92,7 +93,7 @@ export async function createDetector(config = {}) {
   }
   const outputs = ['scores', 'boxes'].map((key) => model.signature.outputs[key].name);
 
-  /** Frame [H, W, 3] RGB tensor -> [{x, y, w, h, score, roll}] in frame pixels, best first (roll: Detection.roll). */
+  /** Frame [H, W, 3] RGB or [H, W, 4] RGBA tensor -> [{x, y, w, h, score, roll}] in frame pixels, best first (roll: Detection.roll). */
   async function estimate(frame) {
     const [H, W] = frame.shape;
     const { square, scale, padX, padY } = letterbox(frame, spec.size);

@@ -1,17 +1,17 @@
 // In-browser mode: detector + classifier on the chosen TF.js backend. No frame
-// leaves the device: pixels go from the video element straight into tensors, and stay there:
-// the detector's letterbox and the classifier's crops are tensor ops. The still-picture check
-// reads a quarter-size thumbnail that the browser's own scaling draws (0.2 ms, against 2-3 ms to
-// make it from the frame's tensor).
+// leaves the device: pixels go from the video element into one float tensor a frame (pixels.js),
+// and stay there: the detector's letterbox and the classifier's crops are tensor ops. The
+// still-picture check reads a quarter-size thumbnail that the browser's own scaling draws (0.1 ms,
+// against 2-3 ms to make it from the frame's tensor).
 import { createDetector } from './detector.js';
 import { createClassifier } from './classifier.js';
 import { createRedetectGate } from './redetect.js';
+import { frameTensor, thumbnail } from './pixels.js';
 import { webgpuAdapter } from './backends.js';
 import { WASM_DIR, loadTfjsBackend } from './tfjs.js';
 
 const tf = globalThis.tf;
 const BACKEND_ORDER = ['webgpu', 'webgl', 'wasm', 'cpu'];
-const THUMBNAIL_BLOCK = 4; // the still-picture check compares frames at a quarter of their size
 const FRAME_BUDGET_MS = 1000 / 30; // the classifier's views run while a frame with them fits this
 const SMOOTHING = 0.2; // weight of the newest frame in the running cost estimates
 
@@ -33,22 +33,6 @@ function createViewsBudget(budgetMs = FRAME_BUDGET_MS) {
       if (faces > 0) passMs = mix(passMs, classifyMs / (faces * (views ? 2 : 1)));
     },
   };
-}
-
-let thumbnailContext = null;
-
-/** A video, image or canvas of `width` x `height` -> its quarter-size RGBA thumbnail for redetect.js. */
-function thumbnail(source, width, height) {
-  const w = Math.max(1, Math.floor(width / THUMBNAIL_BLOCK));
-  const h = Math.max(1, Math.floor(height / THUMBNAIL_BLOCK));
-  if (thumbnailContext === null) {
-    const canvas = document.createElement('canvas');
-    thumbnailContext = canvas.getContext('2d', { willReadFrequently: true });
-  }
-  const { canvas } = thumbnailContext;
-  if (canvas.width !== w || canvas.height !== h) Object.assign(canvas, { width: w, height: h });
-  thumbnailContext.drawImage(source, 0, 0, w, h);
-  return { data: thumbnailContext.getImageData(0, 0, w, h).data, width: w, height: h, channels: 4, scale: width / w };
 }
 
 /**
@@ -88,7 +72,7 @@ export async function createBrowserEngine(config) {
     const t0 = performance.now();
     const period = lastStart === null ? null : t0 - lastStart; // the whole previous frame, page included
     lastStart = t0;
-    const frame = tf.browser.fromPixels(source);
+    const frame = frameTensor(source);
     try {
       const [height, width] = frame.shape;
       const { boxes, detected } = wholeFace
@@ -121,7 +105,7 @@ export async function createBrowserEngine(config) {
   /** One full frame with one forced face, so both models have run (shaders compiled) once. */
   async function warmup(source) {
     const t0 = performance.now();
-    const frame = tf.browser.fromPixels(source);
+    const frame = frameTensor(source);
     try {
       await detector.estimate(frame);
       await classifier.estimate(frame, [{ x: 0, y: 0, w: 96, h: 96, roll: 0.1 }]); // a levelled crop, as BlazeFace's are

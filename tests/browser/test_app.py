@@ -141,9 +141,10 @@ NOISY_FRAMES_JS = """() => {
     return result;
   };
   window.shownLabels = [];
+  // Once per rendered frame: the list counts them (its items are changed in place, not replaced).
   new MutationObserver(() => window.shownLabels.push(
     [...document.querySelectorAll('#faces li')].map((li) => li.dataset.label).join(','),
-  )).observe(document.getElementById('faces'), { childList: true });
+  )).observe(document.getElementById('faces'), { attributes: true, attributeFilter: ['data-frames'] });
 }"""
 
 

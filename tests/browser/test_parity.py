@@ -177,3 +177,46 @@ def test_levelled_crops_match_the_servers(parity_page, backend):
         error = np.abs(np.asarray(page_input, np.float32).reshape(server_input.shape) - server_input)
         assert error.mean() < 0.002 and error.max() < 0.025, \
             f"{box}: the page's levelled crop differs from the server's by {error.mean():.4f} mean, {error.max():.4f} max"
+
+
+FRAME_READ_JS = """async ([frame, boxes]) => {""" + SETUP_JS.replace("backend", "'wasm'") + """  const data = Uint8Array.from(atob(frame.data), (ch) => ch.charCodeAt(0));
+  const rgb = tf.tensor3d(data, [frame.height, frame.width, 3], 'int32');
+  const canvas = Object.assign(document.createElement('canvas'), { width: frame.width, height: frame.height });
+  const image = new ImageData(frame.width, frame.height);
+  for (let i = 0, j = 0; i < data.length; i += 3, j += 4) image.data.set([data[i], data[i + 1], data[i + 2], 255], j);
+  canvas.getContext('2d').putImageData(image, 0, 0);
+  const { frameTensor } = await import('/static/js/pixels.js');
+  const read = frameTensor(canvas);
+  const { createDetector } = await import('/static/js/detector.js');
+  const detector = await createDetector({ model: JSON.parse(document.body.dataset.detector) });
+  const worst = boxes.map((b) => {
+    const [a, c] = [classifier.boxInput(rgb, b), classifier.boxInput(read, b)];
+    const diff = tf.max(tf.abs(tf.sub(a, c))).dataSync()[0];
+    tf.dispose([a, c]);
+    return diff;
+  });
+  const detected = [await detector.estimate(rgb), await detector.estimate(read)];
+  const out = { shape: read.shape, dtype: read.dtype, worst, detected };
+  tf.dispose([rgb, read]);
+  classifier.dispose();
+  detector.dispose();
+  return out;
+}"""
+
+
+def test_frames_read_through_a_canvas_give_the_models_what_from_pixels_gave(parity_page):
+    """On WASM the page reads each frame through a 2D canvas into a float RGBA tensor
+    (static/js/pixels.js) rather than tf.browser.fromPixels's int32 RGB: the classifier's inputs
+    and the detector's boxes must not change."""
+    frame, [(_, (x, y, w, h))] = scenes.one_face_scene()
+    boxes = [{"x": round(x), "y": round(y), "w": round(w), "h": round(h)},
+             {"x": round(x), "y": round(y), "w": round(w), "h": round(h), "roll": 0.35},
+             {"x": -40, "y": -25, "w": 140, "h": 140}]
+    payload = {"width": frame.shape[1], "height": frame.shape[0], "data": base64.b64encode(frame.tobytes()).decode()}
+    out = parity_page.evaluate(FRAME_READ_JS, [payload, boxes])
+    assert out["shape"] == [frame.shape[0], frame.shape[1], 4] and out["dtype"] == "float32", out
+    assert max(out["worst"]) < 1e-5, f"model inputs differ by {out['worst']}"
+    from_pixels, through_canvas = out["detected"]
+    assert len(from_pixels) == 1 and len(through_canvas) == 1, out["detected"]
+    for key in ("x", "y", "w", "h", "score", "roll"):
+        assert abs(from_pixels[0][key] - through_canvas[0][key]) < 1e-3, (key, out["detected"])
