@@ -9,7 +9,7 @@ import { openCamera, closeCamera, listCameras } from './camera.js';
 import { createSmoother } from './smoothing.js';
 import { createRecorder } from './recorder.js';
 import { createTimeline } from './timeline.js';
-import { loadTfjs, preload, preloadTfjs } from './tfjs.js';
+import { loadTfjs, preloadTfjs } from './tfjs.js';
 import { chooseBackend, rememberBackend, forgetBackend } from './backends.js';
 
 const PROPOSE_AFTER_MS = 5000; // how long the in-browser rate may stay below minFps in auto mode
@@ -33,20 +33,6 @@ async function loadModel(name) {
   const res = await fetch('/api/model');
   if (!res.ok) throw new Error(`Could not read the model manifest: /api/model answered ${res.status}`);
   return { manifest: await res.json(), modelUrl };
-}
-
-/**
- * In-browser mode's files, asked for at once: TF.js and its WebAssembly, the engine's modules, and
- * the models' files (data-preload; the server's own model only, unless ?model= names another).
- * Without this each waits for the one before: TF.js, then the backend, then the models.
- */
-function preloadInBrowser(settings, detector) {
-  preloadTfjs();
-  for (const name of ['inbrowser', 'pixels', 'detector', 'classifier', 'preprocessing', 'redetect']) {
-    document.head.append(Object.assign(document.createElement('link'), { rel: 'modulepreload', href: `/static/js/${name}.js` }));
-  }
-  const files = settings.model ? detector?.files ?? [] : JSON.parse(document.body.dataset.preload || '[]');
-  files.forEach((url) => preload(url, 'fetch'));
 }
 
 const nextPaint = () => new Promise((resolve) => requestAnimationFrame(() => resolve()));
@@ -358,7 +344,9 @@ async function main() {
     }
   }
 
-  if (settings.mode !== 'server') preloadInBrowser(settings, detectorModel);
+  // TF.js and its WebAssembly, asked for now (which build depends on this browser); the page's
+  // modules and the models' files are in the page's <head> (server/pages.py's head_preloads).
+  if (settings.mode !== 'server') preloadTfjs();
   // The models load while the camera starts: neither waits for the other.
   const modeStarted = startMode(settings.mode);
   await startCamera();

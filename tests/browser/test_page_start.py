@@ -105,10 +105,12 @@ def test_tfjs_comes_compressed_and_cacheable_under_its_version(live_app, one_fac
 
 def test_in_browser_files_are_asked_for_at_once_and_fetched_once(live_app, one_face_browser, open_page):
     """TF.js, its WebAssembly and both models' files are requested together at the start (not each
-    after the one before), and each only once: the later requests take the preloaded responses."""
+    after the one before), and each only once: the later requests take the preloaded responses.
+    The page's modules are asked for before boot.js, which imports them, has even arrived."""
     page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm")
     wait_frames(page, 2)
-    preload = page.evaluate("() => JSON.parse(document.body.dataset.preload)")
+    preload = page.evaluate("() => [...document.querySelectorAll('head link[rel=preload][as=fetch]')]"
+                            ".map((l) => l.getAttribute('href'))")
     assert any("/models/" in u for u in preload) and any("/detectors/" in u for u in preload), preload
     assert any(u.endswith(".bin") for u in preload), "the weight shards are not preloaded"
     started = page.evaluate("""() => Object.fromEntries(performance.getEntriesByType('resource')
@@ -119,5 +121,10 @@ def test_in_browser_files_are_asked_for_at_once_and_fetched_once(live_app, one_f
     for url in preload + wasm:
         assert url in started, f"{url} was not requested"
         assert started[url][0] < started[tfjs][1], f"{url} waited for TF.js to load"
+        assert sum(r.split(live_app.url)[-1] == url for r in page.requests) == 1, f"{url} was fetched twice"
+    modules = [url for url in started if url.startswith("/static/js/")]
+    assert {"/static/js/ui.js", "/static/js/overlay.js", "/static/js/inbrowser.js", "/static/js/pixels.js"} <= set(modules)
+    for url in modules:
+        assert started[url][0] < started["/static/js/boot.js"][1], f"{url} waited for boot.js"
         assert sum(r.split(live_app.url)[-1] == url for r in page.requests) == 1, f"{url} was fetched twice"
     assert page.errors == []

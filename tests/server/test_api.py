@@ -241,3 +241,27 @@ def test_model_files_are_served_with_revalidation(client):
                                   "nope/manifest.json", "default/missing.bin", "..%2Fpyproject.toml/x"])
 def test_model_files_refuse_the_rest(client, path):
     assert client.get(f"/models/{path}").status_code == 404
+
+
+def test_page_head_preloads_what_its_mode_runs(client):
+    """The <head> asks for every module the page runs in its mode (found by following the imports)
+    and, in-browser, both models' files; server mode gets neither TF.js's engine nor the models."""
+    import re
+    from server.config import ROOT
+
+    def preloads(url):
+        head = client.get(url).get_data(as_text=True).split("</head>")[0]
+        return (re.findall(r'<link rel="modulepreload" href="/static/js/([\w-]+\.js)">', head),
+                re.findall(r'<link rel="preload" href="([^"]+)" as="fetch" crossorigin="anonymous">', head))
+
+    browser_modules, browser_files = preloads("/")
+    server_modules, server_files = preloads("/?mode=server")
+    _, other_model_files = preloads("/?model=mini_xception")
+    assert browser_modules[0] == "boot.js" and {"ui.js", "chart.js", "inbrowser.js", "pixels.js", "classifier.js"} <= set(browser_modules)
+    assert "socket.js" not in browser_modules and "inbrowser.js" not in server_modules and "socket.js" in server_modules
+    every_module = {p.name for p in (ROOT / "static" / "js").glob("*.js")}
+    assert set(browser_modules) | set(server_modules) == every_module, "a module of the page is not preloaded in any mode"
+    assert any(f.startswith("/models/default/") and f.endswith(".bin") for f in browser_files), browser_files
+    assert any(f.startswith("/detectors/") and f.endswith(".bin") for f in browser_files), browser_files
+    assert server_files == []
+    assert other_model_files and all(f.startswith("/detectors/") for f in other_model_files), other_model_files
