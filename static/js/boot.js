@@ -16,6 +16,7 @@ const PROPOSE_AFTER_MS = 5000; // how long the in-browser rate may stay below mi
 // Backends are timed on a small frame: the trial only has to rank them, and on software WebGL
 // each full-size warm-up frame cost seconds.
 const TRIAL_FRAME = { width: 320, height: 240 };
+const WARMUP_FRAME = { width: 640, height: 480 }; // a webcam frame's usual size
 
 /** The classifier's manifest and TF.js URL: the page's own model, or the one `?model=` names. */
 async function loadModel(name) {
@@ -56,7 +57,7 @@ async function main() {
   const app = {
     settings, modelUrl, engine: null, source: null, mirrored: false, fromFile: false, token: 0, stats: [],
     history: [], lastResult: null, fellBack: false, proposed: false, paused: false, stream: null, recorder, timeline,
-    firstResultAt: null,
+    firstResultAt: null, warmupMs: null, // warmupMs: the models' first run, when it came before the first frame
   };
   window.ferApp = app; // read-only handle for tests and the benchmark
 
@@ -153,6 +154,9 @@ async function main() {
         ui.setProgress('model', 'busy');
         started = await startBrowser();
         ({ engine } = started);
+        // Still waiting for the camera (its permission prompt)? The models' first run costs several
+        // frames' time (the WASM backend packs the weights): it is spent now, not on the first frame.
+        if (!app.source) app.warmupMs = await engine.warmup(Object.assign(document.createElement('canvas'), WARMUP_FRAME));
         ui.setProgress('model', 'done');
       }
     } catch (err) {

@@ -103,13 +103,14 @@ export async function createBrowserEngine(config) {
     }
   }
 
-  /** One full frame with one forced face, so both models have run (shaders compiled) once. */
+  /** One full frame with one forced face, so both models have run (weights packed, shaders compiled) as the first frame will. */
   async function warmup(source) {
     const t0 = performance.now();
     const frame = frameTensor(source);
     try {
       await detector.estimate(frame);
-      await classifier.estimate(frame, [{ x: 0, y: 0, w: 96, h: 96, roll: 0.1 }]); // a levelled crop, as BlazeFace's are
+      // A levelled crop, as BlazeFace's are, with a single view, as the first frame has.
+      await classifier.estimate(frame, [{ x: 0, y: 0, w: 96, h: 96, roll: 0.1 }], { views: false });
       if (gate.active) thumbnail(source, frame.shape[1], frame.shape[0]);
     } finally {
       frame.dispose();

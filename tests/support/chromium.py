@@ -24,3 +24,17 @@ def fake_camera_args(video=None, camera=True):
 def claim_hardware_concurrency(n):
     """A page init script: the page sees `n` logical CPUs, so TF.js's WASM backend runs n // 2 threads."""
     return f"Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', {{get: () => {int(n)}}});"
+
+
+def delay_camera(ms):
+    """A page init script: the camera opens `ms` after the page asks for it, as when a person reads
+    the permission prompt (the fake camera is granted at once); window.cameraOpenedAt says when."""
+    return f"""(() => {{
+  const open = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = async (constraints) => {{
+    await new Promise((resolve) => setTimeout(resolve, {float(ms)}));
+    const stream = await open(constraints);
+    window.cameraOpenedAt = performance.now();
+    return stream;
+  }};
+}})();"""
