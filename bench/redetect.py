@@ -23,7 +23,7 @@ from tests.support import scenes
 from tests.support.videos import carphone_path
 
 ROOT = Path(__file__).resolve().parents[1]
-BLOCK = 4  # static/js/inbrowser.js's THUMBNAIL_BLOCK
+BLOCK = 4  # static/js/pixels.js's THUMBNAIL_BLOCK
 
 
 def thumbnail(frame: np.ndarray) -> np.ndarray:
