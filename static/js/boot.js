@@ -155,8 +155,11 @@ async function main() {
         started = await startBrowser();
         ({ engine } = started);
         // Still waiting for the camera (its permission prompt)? The models' first run costs several
-        // frames' time (the WASM backend packs the weights): it is spent now, not on the first frame.
-        if (!app.source) app.warmupMs = await engine.warmup(Object.assign(document.createElement('canvas'), WARMUP_FRAME));
+        // frames' time (the WASM backend packs the weights): it is spent now, not on the first frame,
+        // one model after the other until the camera opens (then the first frame runs at once).
+        if (!app.source) {
+          app.warmupMs = await engine.warmup(Object.assign(document.createElement('canvas'), WARMUP_FRAME), () => app.source !== null);
+        }
         ui.setProgress('model', 'done');
       }
     } catch (err) {

@@ -103,14 +103,18 @@ export async function createBrowserEngine(config) {
     }
   }
 
-  /** One full frame with one forced face, so both models have run (weights packed, shaders compiled) as the first frame will. */
-  async function warmup(source) {
+  /**
+   * One full frame with one forced face, so both models have run (weights packed, shaders
+   * compiled) as the first frame will. `enough()`, asked after the detector has run: true skips the
+   * classifier's run (a camera that has opened meanwhile should not wait for it).
+   */
+  async function warmup(source, enough = () => false) {
     const t0 = performance.now();
     const frame = frameTensor(source);
     try {
       await detector.estimate(frame);
       // A levelled crop, as BlazeFace's are, with a single view, as the first frame has.
-      await classifier.estimate(frame, [{ x: 0, y: 0, w: 96, h: 96, roll: 0.1 }], { views: false });
+      if (!enough()) await classifier.estimate(frame, [{ x: 0, y: 0, w: 96, h: 96, roll: 0.1 }], { views: false });
       if (gate.active) thumbnail(source, frame.shape[1], frame.shape[0]);
     } finally {
       frame.dispose();
