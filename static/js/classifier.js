@@ -111,30 +111,58 @@ export async function createClassifier(config) {
   }
 
   /**
-   * The model input for one detector box. The square crop (cropRect) as it is, read at whole
-   * pixels (preprocessFace's twin in tensors); or, when the manifest levels the eyes and the box
-   * has a roll (radians, from the detector's eyes), the square turned with the face about its
-   * centre, the offset turned too: server/crop.py's levelled_crop, the same points sampled.
+   * Where one detector box's crop reads the frame: {transform, side} for sampledInput. The square
+   * crop (cropRect) as it is, read at whole pixels (preprocessFace's twin in tensors); or, when
+   * the manifest levels the eyes and the box has a roll (radians, from the detector's eyes), the
+   * square turned with the face about its centre, the offset turned too: server/crop.py's
+   * levelled_crop, the same points sampled.
    */
-  function inputFromGray(gray, box) {
+  function cropSampling(box) {
     const rect = cropRect(box, cropScale, cropOffset);
     const side = rect.w;
-    if (!(levelEyes && box.roll)) return sampledInput(gray, [1, 0, rect.x, 0, 1, rect.y], side);
+    if (!(levelEyes && box.roll)) return { transform: [1, 0, rect.x, 0, 1, rect.y], side };
     const cos = Math.cos(box.roll);
     const sin = Math.sin(box.roll);
     const [ox, oy] = [cropOffset[0] * side, cropOffset[1] * side];
     const cx = box.x + box.w / 2 + cos * ox - sin * oy;
     const cy = box.y + box.h / 2 + sin * ox + cos * oy;
     const half = side / 2 - 0.5; // output pixel (u, v) reads centre + R (u - half, v - half) - 0.5
-    return sampledInput(gray, [cos, -sin, cx - 0.5 - cos * half + sin * half,
-      sin, cos, cy - 0.5 - sin * half - cos * half], side);
+    return { transform: [cos, -sin, cx - 0.5 - cos * half + sin * half, sin, cos, cy - 0.5 - sin * half - cos * half], side };
   }
 
-  /** For the tests: one box's model input from an RGB frame tensor, as estimate() makes it. */
-  function boxInput(frame, box) {
+  /** A box's model input from the gray of a frame, or of its part whose top left is `origin` in the frame. */
+  function inputFromGray(gray, box, [x0, y0] = [0, 0]) {
+    const { transform: [a0, a1, a2, b0, b1, b2], side } = cropSampling(box);
+    return sampledInput(gray, [a0, a1, a2 - x0, b0, b1, b2 - y0], side);
+  }
+
+  /**
+   * The part of a `width` x `height` frame that the boxes' crops read: whole pixels {x, y, w, h},
+   * with a margin for bilinear sampling's neighbours. Reading only this part gives the same inputs
+   * as the whole frame (estimate's `origin`), for less reading and less gray to make.
+   */
+  function regionFor(boxes, width, height) {
+    const MARGIN = 2;
+    let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+    for (const box of boxes) {
+      const { transform: [a0, a1, a2, b0, b1, b2], side } = cropSampling(box);
+      for (const [u, v] of [[0, 0], [side - 1, 0], [0, side - 1], [side - 1, side - 1]]) {
+        const [x, y] = [a0 * u + a1 * v + a2, b0 * u + b1 * v + b2];
+        [x0, y0, x1, y1] = [Math.min(x0, x), Math.min(y0, y), Math.max(x1, x), Math.max(y1, y)];
+      }
+    }
+    const left = Math.min(width - 1, Math.max(0, Math.floor(x0) - MARGIN));
+    const top = Math.min(height - 1, Math.max(0, Math.floor(y0) - MARGIN));
+    const right = Math.max(left + 1, Math.min(width, Math.ceil(x1) + MARGIN + 1));
+    const bottom = Math.max(top + 1, Math.min(height, Math.ceil(y1) + MARGIN + 1));
+    return { x: left, y: top, w: right - left, h: bottom - top };
+  }
+
+  /** For the tests: one box's model input from a frame tensor (or its part at `origin`), as estimate() makes it. */
+  function boxInput(frame, box, origin = [0, 0]) {
     const gray = grayFrame(frame);
     try {
-      return inputFromGray(gray, box);
+      return inputFromGray(gray, box, origin);
     } finally {
       gray.dispose();
     }
@@ -145,17 +173,18 @@ export async function createClassifier(config) {
    * @param {tf.Tensor3D} frame  [height, width, 3] RGB as tf.browser.fromPixels gives it, or [height, width, 4] RGBA as pixels.js's frameTensor does.
    * @param {{x: number, y: number, w: number, h: number, roll?: number}[]} boxes  in frame pixels
    *   (roll: radians, the detector's; the crop turns by it when the manifest levels the eyes).
-   * @param {{views?: boolean}} [options]  views: false for a single view each (default: the views
-   *   for up to viewsUpTo faces).
+   * @param {{views?: boolean, origin?: number[]}} [options]  views: false for a single view each
+   *   (default: the views for up to viewsUpTo faces); origin: where `frame`'s top left is in the
+   *   frame the boxes are in, when it is only a part of it (regionFor's).
    */
-  async function estimate(frame, boxes, { views: wanted = true } = {}) {
+  async function estimate(frame, boxes, { views: wanted = true, origin = [0, 0] } = {}) {
     if (boxes.length === 0) return [];
     const rects = boxes.map((b) => cropRect(b, cropScale, cropOffset));
     const views = outputs === null || (wanted && rects.length <= viewsUpTo);
     const node = outputs === null ? undefined : outputs[views ? 'views' : 'single'];
     const probs = tf.tidy(() => {
       const gray = grayFrame(frame);
-      return model.execute(tf.stack(boxes.map((b) => inputFromGray(gray, b))), node);
+      return model.execute(tf.stack(boxes.map((b) => inputFromGray(gray, b, origin))), node);
     });
     try {
       return toResults(await probs.data()).map((res, i) => ({ ...res, crop: rects[i], views }));
@@ -176,6 +205,7 @@ export async function createClassifier(config) {
     labels,
     estimate,
     estimateCrops,
+    regionFor,
     boxInput, // for the tests: a box's input against preprocessing.js's and the server's
     dispose: () => { model.dispose(); grayFilters.forEach((f) => f.dispose()); },
   };

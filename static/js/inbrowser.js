@@ -6,7 +6,7 @@
 import { createDetector } from './detector.js';
 import { createClassifier } from './classifier.js';
 import { createRedetectGate } from './redetect.js';
-import { frameTensor, thumbnail } from './pixels.js';
+import { frameTensor, sourceSize, thumbnail } from './pixels.js';
 import { webgpuAdapter } from './backends.js';
 import { WASM_DIR, loadTfjsBackend } from './tfjs.js';
 
@@ -73,14 +73,23 @@ export async function createBrowserEngine(config) {
     const t0 = performance.now();
     const period = lastStart === null ? null : t0 - lastStart; // the whole previous frame, page included
     lastStart = t0;
-    const frame = frameTensor(source);
+    const { width, height } = sourceSize(source);
+    let whole = null; // the whole frame, read when the detector runs
+    let part = null; // else the part of it that the kept boxes' crops read (the same inputs, read faster)
     try {
-      const [height, width] = frame.shape;
       const { boxes, detected } = wholeFace
         ? { boxes: [{ x: 0, y: 0, w: width, h: height, score: 1 }], detected: null }
-        : await gate.boxesFor(gate.active ? thumbnail(source, width, height) : null, () => detector.estimate(frame), t0);
+        : await gate.boxesFor(gate.active ? thumbnail(source, width, height) : null,
+          () => detector.estimate(whole = frameTensor(source)), t0);
+      let origin = [0, 0];
+      if (whole === null && boxes.length) {
+        const region = classifier.regionFor(boxes, width, height);
+        part = frameTensor(source, region);
+        origin = [region.x, region.y];
+      }
       const t1 = performance.now();
-      const results = boxes.length ? await classifier.estimate(frame, boxes, { views: budget.fits(boxes.length) }) : [];
+      const views = budget.fits(boxes.length);
+      const results = boxes.length ? await classifier.estimate(whole ?? part, boxes, { views, origin }) : [];
       const t2 = performance.now();
       // The rest of a frame: the last period less its classifier, else (a first or a late frame) this one's detection.
       const rest = period !== null && period < 1000 && lastClassifyMs !== null ? period - lastClassifyMs : t1 - t0;
@@ -95,11 +104,12 @@ export async function createBrowserEngine(config) {
       }));
       return {
         // views: whether the classifier ran its test-time views (few faces) or a single view each.
-        faces, width: frame.shape[1], height: frame.shape[0], detected, views: results[0]?.views ?? null,
+        faces, width, height, detected, views: results[0]?.views ?? null,
         timings: { detect: t1 - t0, classify: t2 - t1, total: t2 - t0 },
       };
     } finally {
-      frame.dispose();
+      whole?.dispose();
+      part?.dispose();
     }
   }
 

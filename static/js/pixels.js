@@ -28,19 +28,24 @@ export function sourceSize(source) {
 let floats = null; // the WASM backend copies a tensor's values into its own memory at once: reused
 
 /**
- * The source's pixels as a tensor: on the WASM backend float32 [height, width, 4], R, G, B
- * (0..255) and alpha, which the models' first operations ignore (the detector's letterbox, the
- * classifier's gray weights); elsewhere tf.browser.fromPixels's int32 [height, width, 3].
+ * The source's pixels, or those of its part `region` ({x, y, w, h}, whole pixels inside it), as a
+ * tensor: on the WASM backend float32 [height, width, 4], R, G, B (0..255) and alpha, which the
+ * models' first operations ignore (the detector's letterbox, the classifier's gray weights);
+ * elsewhere tf.browser.fromPixels's int32 [height, width, 3].
  */
-export function frameTensor(source) {
-  if (tf.getBackend() !== 'wasm') return tf.browser.fromPixels(source);
+export function frameTensor(source, region = null) {
   const { width, height } = sourceSize(source);
-  const ctx = context('frame', width, height);
-  ctx.drawImage(source, 0, 0, width, height);
-  const rgba = ctx.getImageData(0, 0, width, height).data;
+  const { x, y, w, h } = region ?? { x: 0, y: 0, w: width, h: height };
+  if (tf.getBackend() !== 'wasm') {
+    if (!region) return tf.browser.fromPixels(source);
+    return tf.tidy(() => tf.slice(tf.browser.fromPixels(source), [y, x, 0], [h, w, 3]));
+  }
+  const ctx = context('frame', w, h);
+  ctx.drawImage(source, x, y, w, h, 0, 0, w, h);
+  const rgba = ctx.getImageData(0, 0, w, h).data;
   if (floats?.length !== rgba.length) floats = new Float32Array(rgba.length);
   floats.set(rgba);
-  return tf.tensor3d(floats, [height, width, 4], 'float32');
+  return tf.tensor3d(floats, [h, w, 4], 'float32');
 }
 
 /** A source of `width` x `height` -> its quarter-size RGBA thumbnail for redetect.js (0.1 ms). */

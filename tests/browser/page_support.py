@@ -12,12 +12,13 @@ SOCKET_URL = "/socket.io/"
 
 @pytest.fixture()
 def open_page():
-    """open_page(browser, url, init_script=None, route=None, **context) -> page, in a fresh context
-    closed after the test. page.errors: uncaught errors; page.requests: URLs requested;
-    page.sockets: WebSocket URLs opened."""
+    """open_page(browser, url, init_script=None, route=None, on_page=None, **context) -> page, in a
+    fresh context closed after the test. page.errors: uncaught errors; page.requests: URLs
+    requested; page.sockets: WebSocket URLs opened. on_page(page) runs before the page is opened
+    (to listen from its first request on)."""
     contexts = []
 
-    def open_(browser, url, init_script=None, route=None, **context):
+    def open_(browser, url, init_script=None, route=None, on_page=None, **context):
         ctx = browser.new_context(**{"viewport": {"width": 1200, "height": 820}, **context})
         contexts.append(ctx)
         if init_script:
@@ -29,6 +30,8 @@ def open_page():
         page.on("websocket", lambda ws: page.sockets.append(ws.url))
         if route:
             page.route(*route)
+        if on_page:
+            on_page(page)
         page.goto(url)
         return page
     yield open_

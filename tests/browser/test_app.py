@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 
+from tests.browser.page_support import open_page, wait_frames  # noqa: F401 (fixture)
 from tests.support import scenes
 from tests.support.chromium import claim_hardware_concurrency
 from tests.support.live_server import LiveServer
@@ -19,39 +20,6 @@ FACES_JS = """() => [...document.querySelectorAll('#faces li')].map(li => ({
 # size, and data-scale is its pixels per source pixel.
 ALPHA_JS = """([x, y]) => { const c = document.getElementById('overlay'); const k = Number(c.dataset.scale);
     return c.getContext('2d').getImageData(Math.round(x * k), Math.round(y * k), 1, 1).data[3] }"""
-FRAMES_JS = "() => Number(document.getElementById('faces').dataset.frames || 0)"
-
-
-@pytest.fixture()
-def open_page():
-    """open_page(browser, url, route=None, init_script=None, **context): a fresh context and page at
-    `url` (closed after the test, so no page keeps analysing in the background); page.errors collects
-    uncaught errors; init_script runs before the page's own scripts."""
-    contexts = []
-
-    def open_(browser, url, route=None, init_script=None, **context):
-        ctx = browser.new_context(**{"viewport": {"width": 1200, "height": 820}, **context})
-        contexts.append(ctx)
-        if init_script:
-            ctx.add_init_script(init_script)
-        page = ctx.new_page()
-        page.errors = []
-        page.on("pageerror", lambda error: page.errors.append(str(error)))
-        if route:
-            page.route(*route)
-        page.goto(url)
-        return page
-    yield open_
-    for ctx in contexts:
-        ctx.close()
-
-
-def wait_frames(page, count, timeout_s=60):
-    """Wait until the page has rendered `count` more results; returns the faces of the last one."""
-    start = page.evaluate(FRAMES_JS)
-    page.wait_for_function(f"() => Number(document.getElementById('faces').dataset.frames || 0) >= {start + count}",
-                           timeout=timeout_s * 1000)
-    return page.evaluate(FACES_JS)
 
 
 def match(faces, expected):
@@ -80,9 +48,11 @@ def one_face_browser(chromium, videos):
 def test_in_browser_mode_boxes_the_face_and_sends_no_frame(live_app, one_face_browser, videos, artifacts, open_page):
     _, expected, _ = videos("one")
     requests, sockets = [], []
-    page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm")
-    page.on("request", lambda r: requests.append((r.method, r.url, len(r.post_data_buffer or b""))))
-    page.on("websocket", lambda ws: sockets.append(ws.url))
+
+    def listen(page):  # from the first request on
+        page.on("request", lambda r: requests.append((r.method, r.url, len(r.post_data_buffer or b""))))
+        page.on("websocket", lambda ws: sockets.append(ws.url))
+    page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm", on_page=listen)
     faces = wait_frames(page, 5)
     (face,) = match(faces, expected)
     assert face is not None, f"expected a box on the astronaut's face {expected[0][1]}, got {faces}"
@@ -203,9 +173,11 @@ def test_server_mode_sends_frames_over_socketio_and_draws_the_boxes(live_app, on
 
     def watch(ws):
         ws.on("framesent", lambda payload: sent.append(len(payload)) if isinstance(payload, bytes) else None)
-    page = open_page(one_face_browser, f"{live_app.url}/?mode=server&backend=wasm", permissions=["clipboard-read", "clipboard-write"])
-    page.on("websocket", watch)
-    page.on("request", lambda r: sent.append(len(r.post_data_buffer or b"")) if r.method == "POST" else None)
+    def listen(page):  # from the start: the page connects as soon as its modules are in
+        page.on("websocket", watch)
+        page.on("request", lambda r: sent.append(len(r.post_data_buffer or b"")) if r.method == "POST" else None)
+    page = open_page(one_face_browser, f"{live_app.url}/?mode=server&backend=wasm", on_page=listen,
+                     permissions=["clipboard-read", "clipboard-write"])
     faces = wait_frames(page, 5)
     (face,) = match(faces, expected)
     assert face is not None, f"expected the server's box on the astronaut's face {expected[0][1]}, got {faces}"

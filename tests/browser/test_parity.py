@@ -189,14 +189,17 @@ FRAME_READ_JS = """async ([frame, boxes]) => {""" + SETUP_JS.replace("backend", 
   const read = frameTensor(canvas);
   const { createDetector } = await import('/static/js/detector.js');
   const detector = await createDetector({ model: JSON.parse(document.body.dataset.detector) });
+  const region = classifier.regionFor(boxes, frame.width, frame.height);
+  const part = frameTensor(canvas, region);
   const worst = boxes.map((b) => {
-    const [a, c] = [classifier.boxInput(rgb, b), classifier.boxInput(read, b)];
-    const diff = tf.max(tf.abs(tf.sub(a, c))).dataSync()[0];
-    tf.dispose([a, c]);
+    const inputs = [classifier.boxInput(rgb, b), classifier.boxInput(read, b), classifier.boxInput(part, b, [region.x, region.y])];
+    const diff = inputs.slice(1).map((c) => tf.max(tf.abs(tf.sub(inputs[0], c))).dataSync()[0]);
+    tf.dispose(inputs);
     return diff;
   });
+  part.dispose();
   const detected = [await detector.estimate(rgb), await detector.estimate(read)];
-  const out = { shape: read.shape, dtype: read.dtype, worst, detected };
+  const out = { shape: read.shape, dtype: read.dtype, worst, detected, region };
   tf.dispose([rgb, read]);
   classifier.dispose();
   detector.dispose();
@@ -206,8 +209,9 @@ FRAME_READ_JS = """async ([frame, boxes]) => {""" + SETUP_JS.replace("backend", 
 
 def test_frames_read_through_a_canvas_give_the_models_what_from_pixels_gave(parity_page):
     """On WASM the page reads each frame through a 2D canvas into a float RGBA tensor
-    (static/js/pixels.js) rather than tf.browser.fromPixels's int32 RGB: the classifier's inputs
-    and the detector's boxes must not change."""
+    (static/js/pixels.js) rather than tf.browser.fromPixels's int32 RGB, and on frames that keep
+    the last boxes only the part of the frame their crops read (classifier.regionFor): the
+    classifier's inputs and the detector's boxes must not change."""
     frame, [(_, (x, y, w, h))] = scenes.one_face_scene()
     boxes = [{"x": round(x), "y": round(y), "w": round(w), "h": round(h)},
              {"x": round(x), "y": round(y), "w": round(w), "h": round(h), "roll": 0.35},
@@ -215,7 +219,9 @@ def test_frames_read_through_a_canvas_give_the_models_what_from_pixels_gave(pari
     payload = {"width": frame.shape[1], "height": frame.shape[0], "data": base64.b64encode(frame.tobytes()).decode()}
     out = parity_page.evaluate(FRAME_READ_JS, [payload, boxes])
     assert out["shape"] == [frame.shape[0], frame.shape[1], 4] and out["dtype"] == "float32", out
-    assert max(out["worst"]) < 1e-5, f"model inputs differ by {out['worst']}"
+    assert max(max(w) for w in out["worst"]) < 1e-5, f"model inputs differ by {out['worst']} (whole frame, region)"
+    region = out["region"]
+    assert region["x"] == 0 and region["y"] == 0 and region["w"] < frame.shape[1] and region["h"] < frame.shape[0], region
     from_pixels, through_canvas = out["detected"]
     assert len(from_pixels) == 1 and len(through_canvas) == 1, out["detected"]
     for key in ("x", "y", "w", "h", "score", "roll"):
