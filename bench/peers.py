@@ -218,6 +218,10 @@ def summarize(history, start):
         values = [h[key] for h in window if h.get(key) is not None]
         if values:
             ours[f"{key}_ms"] = statistics.median(values)
+    # The page's own time a frame outside analysis: drawing the result, and waiting for the next paint.
+    outside = [b["t"] - a["t"] - b["total"] for a, b in zip(window, window[1:]) if b.get("total") is not None]
+    if outside:
+        ours["page_ms"] = statistics.median(outside)
     flags = [h["detected"] for h in window if h.get("detected") is not None]
     if flags:
         ours["detected_pct"] = 100 * sum(flags) / len(flags)
@@ -271,7 +275,7 @@ def describe(row):
             f"isolated {row['isolated']}, {row['video']}")
     if "detect_ms" in row:  # our page's own split
         line += (f"; detect {fmt(row['detect_ms'])} ms ({fmt(row.get('detected_pct'), 0)}% of frames), "
-                 f"classify {fmt(row.get('classify_ms'))} ms")
+                 f"classify {fmt(row.get('classify_ms'))} ms, page {fmt(row.get('page_ms'))} ms")
     return line
 
 

@@ -19,6 +19,14 @@ def test_summarize_takes_the_median_gap_after_warm_up_and_the_first_labelled_fac
     assert row["first_face_ms"] == 900
 
 
+def test_summarize_gives_our_pages_own_time_a_frame_outside_analysis():
+    # Results 100 ms apart, each after an analysis of 70 ms: the page spent 30 ms drawing and waiting.
+    rows = [{"t": t, "faces": 1, "labelled": 1, "detect": 10, "classify": 60, "total": 70, "detected": False}
+            for t in (0, 100, 200, 300)]
+    row = summarize(rows, start=0)
+    assert row["page_ms"] == 30 and row["detect_ms"] == 10 and row["classify_ms"] == 60
+
+
 def test_summarize_says_none_when_no_face_is_ever_labelled():
     row = summarize(history([0, 50, 100], [0, 0, 0]), start=0)
     assert row["first_face_ms"] is None and row["faces"] == 0 and row["fps"] == pytest.approx(20.0)
