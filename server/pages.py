@@ -63,8 +63,7 @@ def module_graph(entry: str) -> tuple:
 
 def head_preloads(args, config) -> dict:
     """What the page's <head> has the browser fetch at once, before any script runs: without it each
-    module waits for the one that imports it, and the models' files for the scripts (they started
-    200 ms after navigation, now 30). {modules: the page's modules and its mode's engine's, files:
+    module waits for the one that imports it, and the models' files for the scripts. {modules: the page's modules and its mode's engine's, files:
     unless the URL asks for server mode (static/js/settings.js reads the same ?mode), both models'
     TF.js files, or the detector's alone when ?model= names another classifier}."""
     server_mode = args.get("mode") == "server"

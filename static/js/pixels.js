@@ -1,10 +1,10 @@
 // Reading a video, image or canvas's pixels for in-browser mode: the whole frame as one tensor for
 // the models, and a quarter-size thumbnail for the still-picture check (redetect.js).
-// On the WASM backend the frame goes through a 2D canvas: the browser draws and reads back a
-// 640x480 frame in 1.4 ms, and copying it into a reused float array takes 1.2 ms, where
-// tf.browser.fromPixels took 9 ms (it drops the alpha channel in a JavaScript loop into an int32
-// tensor) and each cast to float another 3.6 ms. The GPU backends' fromPixels uploads the frame
-// as a texture without reading it back, so they keep it.
+// On the WASM backend the frame goes through a 2D canvas, which the browser draws and reads back,
+// into a reused float array: 2 to 3 ms for a 640x480 frame, where tf.browser.fromPixels (which
+// drops the alpha channel in a JavaScript loop into an int32 tensor) and a cast to float took 7 to
+// 10 (python -m bench.frame_read). The GPU backends' fromPixels uploads the frame as a texture
+// without reading it back, so they keep it.
 
 const tf = globalThis.tf;
 const THUMBNAIL_BLOCK = 4; // the still-picture check compares frames at a quarter of their size
