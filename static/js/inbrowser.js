@@ -88,8 +88,8 @@ export async function createBrowserEngine(config) {
         origin = [region.x, region.y];
       }
       const t1 = performance.now();
-      const views = budget.fits(boxes.length);
-      const results = boxes.length ? await classifier.estimate(whole ?? part, boxes, { views, origin }) : [];
+      const results = boxes.length
+        ? await classifier.estimate(whole ?? part, boxes, { views: budget.fits(boxes.length), origin }) : [];
       const t2 = performance.now();
       // The rest of a frame: the last period less its classifier, else (a first or a late frame) this one's detection.
       const rest = period !== null && period < 1000 && lastClassifyMs !== null ? period - lastClassifyMs : t1 - t0;

@@ -8,14 +8,11 @@ import sys
 import numpy as np
 import pytest
 
-from tests.browser.page_support import open_page, wait_frames  # noqa: F401 (fixture)
+from tests.browser.page_support import FACES_JS, open_page, wait_frames  # noqa: F401 (fixture)
 from tests.support import scenes
 from tests.support.chromium import claim_hardware_concurrency
 from tests.support.live_server import LiveServer
 
-FACES_JS = """() => [...document.querySelectorAll('#faces li')].map(li => ({
-    label: li.dataset.label, confidence: Number(li.dataset.confidence),
-    box: li.dataset.box.split(',').map(Number), text: li.textContent}))"""
 # Alpha of the overlay canvas at (x, y) in source pixels: the canvas is drawn at its on-screen
 # size, and data-scale is its pixels per source pixel.
 ALPHA_JS = """([x, y]) => { const c = document.getElementById('overlay'); const k = Number(c.dataset.scale);
