@@ -26,9 +26,19 @@ export function webglRenderer() {
  * {software}; `software` for a fallback adapter, which runs on the CPU like software WebGL and is
  * not worth timing either.
  */
-export async function webgpuAdapter() {
+export function webgpuAdapter() {
+  const gpu = globalThis.navigator?.gpu;
+  if (!gpu) return Promise.resolve(null);
+  // Asked once per page: asking takes a GPU driver tens of ms, and the `auto` trial needs the answer twice.
+  if (!adapters.has(gpu)) adapters.set(gpu, describeAdapter(gpu));
+  return adapters.get(gpu);
+}
+
+const adapters = new WeakMap(); // navigator.gpu -> the promise of its adapter's description
+
+async function describeAdapter(gpu) {
   try {
-    const adapter = await globalThis.navigator?.gpu?.requestAdapter();
+    const adapter = await gpu.requestAdapter();
     if (!adapter) return null;
     return { software: Boolean(adapter.isFallbackAdapter ?? adapter.info?.isFallbackAdapter) };
   } catch {

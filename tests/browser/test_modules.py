@@ -273,8 +273,11 @@ def test_one_face_drops_the_views_when_a_frame_with_them_overruns_the_budget(pag
 
 WEBGPU_JS = """async () => {
   const { startBrowserEngine, useBackend } = await import('/static/js/inbrowser.js');
+  const { webgpuAdapter } = await import('/static/js/backends.js');
+  let asked = 0; // the page's own requests for an adapter (TF.js's backend makes its own, with options)
   const gpu = (adapter) => Object.defineProperty(navigator, 'gpu', {
-    configurable: true, value: adapter === undefined ? undefined : { requestAdapter: async () => adapter } });
+    configurable: true,
+    value: adapter === undefined ? undefined : { requestAdapter: async (...options) => { asked += options.length === 0; return adapter; } } });
   const webgpuScript = () => performance.getEntriesByType('resource').some((e) => e.name.includes('tfjs-backend-webgpu'));
   const out = {};
   gpu(undefined); // no WebGPU in this browser
@@ -288,7 +291,10 @@ WEBGPU_JS = """async () => {
   // A hardware adapter that cannot give a device: the backend fails to start, and says so.
   gpu({ isFallbackAdapter: false, info: { vendor: 'test' }, features: new Set(), limits: {},
         requestAdapterInfo: async () => ({ vendor: 'test' }), requestDevice: async () => { throw new Error('no device'); } });
-  out.failing = { started: await useBackend('webgpu'), script: webgpuScript(), registered: Boolean(tf.findBackendFactory('webgpu')) };
+  asked = 0;
+  const hardware = await webgpuAdapter();
+  out.failing = { started: await useBackend('webgpu'), script: webgpuScript(), registered: Boolean(tf.findBackendFactory('webgpu')),
+                  software: hardware.software, asked };
   return out;
 }"""
 
@@ -296,11 +302,13 @@ WEBGPU_JS = """async () => {
 def test_webgpu_is_timed_only_where_a_hardware_adapter_can_start_it(live_app, chromium):
     """The `auto` trial's choice logic for WebGPU (Chromium here has no GPU, so adapters are stubbed):
     no adapter, nothing downloaded; a fallback (CPU) adapter, not timed, like software WebGL; an
-    adapter that cannot start the backend, reported unavailable, and the page goes on."""
+    adapter that cannot start the backend, reported unavailable, and the page goes on. The page asks
+    for the adapter once, however often it needs it."""
     with cameraless_page(live_app, chromium) as page:
         out = page.evaluate(WEBGPU_JS)
     assert out["none"] == {"started": False, "script": False}
     assert out["software"]["measured"]["webgpu"] == "software" and not out["software"]["script"]
     assert out["software"]["backend"] in ("webgl", "wasm")
     assert isinstance(out["software"]["measured"]["wasm"], (int, float)), out["software"]["measured"]
-    assert out["failing"] == {"started": False, "script": True, "registered": True}  # served, loaded, and refused
+    # Served, loaded and refused; the adapter asked for once, though the page wanted its answer twice.
+    assert out["failing"] == {"started": False, "script": True, "registered": True, "software": False, "asked": 1}
