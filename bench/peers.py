@@ -29,7 +29,9 @@ skimage's astronaut still, "four faces" is the astronaut with three FER2013 face
 the dataset is absent), the videos that bench.browser builds. Per page and scene: fps is 1000 /
 the median time between results over --seconds after WARMUP_FRAMES results; faces is the median
 faces per frame; first face is ms from navigation start to the first result with a labelled
-face. Each configuration runs --repeats times, interleaved, and the tables give the medians.
+face, and for our page each step of its start before it (static/js/boot.js's User Timing marks:
+TF.js loaded, models loaded, warmed up, camera open, first result). Each configuration runs
+--repeats times, interleaved, and the tables give the medians.
 """
 import argparse
 import http.server
@@ -164,14 +166,22 @@ def build_scenes(folder, wanted):
     return out
 
 
+# static/js/boot.js's marks of the page's start (fer:<step>), in the order they usually come.
+STEPS = {"tfjs-loaded": "TF.js loaded", "models-loaded": "models loaded", "warmed-up": "warmed up",
+         "camera-open": "camera open", "first-result": "first result"}
+
 # Per kind of page: the script that reads its results, its thread count, and why it stopped.
 READ = {
     "ours": {"history": "() => window.ferApp ? window.ferApp.history.map(h => ({...h, labelled: h.faces})) : []",
              "threads": "() => Number(document.body.dataset.threads) || null",
              "backend": "() => document.querySelector('#backend-name')?.innerText ?? null",
+             # static/js/boot.js's marks of its start, ms from navigation start
+             "steps": "() => Object.fromEntries(performance.getEntriesByType('mark')"
+                      ".filter((m) => m.name.startsWith('fer:')).map((m) => [m.name.slice(4), m.startTime]))",
              "error": "() => null"},
     "peer": {"history": "() => window.bench ? window.bench.history : []",
              "threads": "() => window.bench.threads", "backend": "() => window.bench.backend",
+             "steps": "() => ({})",
              "error": "() => window.bench && window.bench.error"},
 }
 
@@ -202,10 +212,11 @@ def measure(playwright, url, kind, video, seconds, timeout_s=90):
         info = page.evaluate("() => ({isolated: crossOriginIsolated, w: document.querySelector('video')?.videoWidth,"
                              " h: document.querySelector('video')?.videoHeight})")
         threads, backend = page.evaluate(read["threads"]), page.evaluate(read["backend"])
+        steps = page.evaluate(read["steps"])
     finally:
         browser.close()
     return summarize(history, start) | {"threads": threads, "backend": backend, "isolated": info["isolated"],
-                                        "video": f"{info['w']}x{info['h']}"}
+                                        "video": f"{info['w']}x{info['h']}", "steps": steps}
 
 
 def summarize(history, start):
@@ -276,7 +287,19 @@ def describe(row):
     if "detect_ms" in row:  # our page's own split
         line += (f"; detect {fmt(row['detect_ms'])} ms ({fmt(row.get('detected_pct'), 0)}% of frames), "
                  f"classify {fmt(row.get('classify_ms'))} ms, page {fmt(row.get('page_ms'))} ms")
+    if row.get("steps"):  # our page's start, step by step
+        line += "; start: " + ", ".join(f"{STEPS.get(k, k)} {v:.0f}" for k, v in sorted(row["steps"].items(), key=lambda kv: kv[1])) + " ms"
     return line
+
+
+def steps_table(rows, scenes):
+    """Our page's start step by step (static/js/boot.js's marks): medians of ms from navigation start."""
+    lines = ["| scene | " + " | ".join(STEPS.values()) + " |", "|---|" + "---:|" * len(STEPS)]
+    for scene in scenes:
+        ours = [r["steps"] for r in rows if r["page"] == "ours" and r["scene"] == scene and r.get("steps")]
+        cells = [statistics.median(s[k] for s in ours if k in s) if any(k in s for s in ours) else None for k in STEPS]
+        lines.append(f"| {scene} | " + " | ".join(fmt(c, 0) for c in cells) + " |")
+    return "\n".join(lines)
 
 
 def main(argv=None):
@@ -317,6 +340,10 @@ def main(argv=None):
           f"after {WARMUP_FRAMES} warm-up frames. fps (median faces per frame):")
     print()
     print(tables(rows, list(scenes)))
+    if any(r.get("steps") for r in rows):
+        print("\nOur page's start, ms from navigation start (medians; warmed up: the models' first run while the camera"
+              " was not yet open, skipped when it was):\n")
+        print(steps_table(rows, list(scenes)))
 
 
 def run(args, pages, ours, modules, folder, wanted):

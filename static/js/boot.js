@@ -36,6 +36,10 @@ async function loadModel(name) {
   return { manifest: await res.json(), modelUrl };
 }
 
+// The page's start, step by step, as User Timing marks (DevTools' Performance panel shows them;
+// bench.peers reports them): TF.js loaded, both models loaded, their warm-up run, camera open, first result.
+const mark = (step, at = performance.now()) => performance.mark(`fer:${step}`, { startTime: at });
+
 const nextPaint = () => new Promise((resolve) => requestAnimationFrame(() => resolve()));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -96,6 +100,7 @@ async function main() {
 
   async function startBrowser() {
     await loadTfjs();
+    mark('tfjs-loaded');
     // Imported only now: these modules read globalThis.tf when they load.
     const { startBrowserEngine } = await import('./inbrowser.js');
     // The detector is the server's own; its threshold too unless the settings name one.
@@ -154,11 +159,13 @@ async function main() {
         ui.setProgress('model', 'busy');
         started = await startBrowser();
         ({ engine } = started);
+        mark('models-loaded');
         // Still waiting for the camera (its permission prompt)? The models' first run costs several
         // frames' time (the WASM backend packs the weights): it is spent now, not on the first frame,
         // one model after the other until the camera opens (then the first frame runs at once).
         if (!app.source) {
           app.warmupMs = await engine.warmup(Object.assign(document.createElement('canvas'), WARMUP_FRAME), () => app.source !== null);
+          mark('warmed-up');
         }
         ui.setProgress('model', 'done');
       }
@@ -243,6 +250,7 @@ async function main() {
       if (recorder.recording()) ui.setRecording(true, recorder.rows().length);
       if (app.firstResultAt === null) {
         app.firstResultAt = now;
+        mark('first-result', now);
         ui.setProgress('first', 'done');
       }
       app.stats.push({ t: now, ...result.timings });
@@ -324,6 +332,7 @@ async function main() {
       ui.setCameraState({ on: false, paused: app.paused });
       return;
     }
+    mark('camera-open');
     ui.showVideo(true);
     app.source = ui.video;
     app.mirrored = true;

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.peers import PEER_PAGE, PeerHandler, summarize, tables
+from bench.peers import PEER_PAGE, PeerHandler, steps_table, summarize, tables
 
 
 def history(times, faces):
@@ -40,6 +40,18 @@ def test_tables_give_medians_over_repeats_and_ratios_against_each_peer():
     fps_table, first_table = tables(rows, ["one face"]).split("\n\n")
     assert fps_table.splitlines()[-1] == "| one face | 12.0 (1) | 24.0 (1) | 6.0 (1) | 10.0 (1) | 0.50 | 2.00 | 1.20 |"
     assert first_table.splitlines()[-1] == "| one face | 1600 | 1000 | 1100 | 800 | 1.60 |"
+
+
+def test_steps_table_gives_our_pages_start_as_medians_and_a_dash_for_a_step_it_skipped():
+    steps = [{"tfjs-loaded": 300, "models-loaded": 400, "camera-open": 380, "first-result": 450},
+             {"tfjs-loaded": 340, "models-loaded": 420, "warmed-up": 500, "camera-open": 510, "first-result": 560},
+             {"tfjs-loaded": 320, "models-loaded": 460, "camera-open": 420, "first-result": 520}]
+    rows = [{"scene": "one face", "page": "ours", "steps": s} for s in steps]
+    rows.append({"scene": "one face", "page": "Human", "steps": {}})
+    table = steps_table(rows, ["one face", "four faces"])
+    assert table.splitlines()[0] == "| scene | TF.js loaded | models loaded | warmed up | camera open | first result |"
+    assert table.splitlines()[2] == "| one face | 320 | 420 | 500 | 420 | 520 |"
+    assert table.splitlines()[3] == "| four faces | - | - | - | - | - |"
 
 
 def test_a_page_that_failed_everywhere_is_a_dash_not_a_crash():

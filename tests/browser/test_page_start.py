@@ -134,10 +134,16 @@ def test_in_browser_files_are_asked_for_at_once_and_fetched_once(live_app, one_f
 def test_the_models_run_once_while_the_camera_is_still_opening(live_app, one_face_browser, open_page):
     """While a person reads the camera prompt (here the camera is held back 2 s), the models run
     once on a blank frame, so their first-run costs (the WASM backend packing the weights) are not
-    paid by the first frame. bench.page_load --camera-delay-ms measures what it saves."""
+    paid by the first frame. bench.page_load --camera-delay-ms measures what it saves. The page
+    marks each step of its start (User Timing, which bench.peers reports), in the order they came."""
     page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm", init_script=delay_camera(2000))
     wait_frames(page, 1)
     warmup_ms, camera_at, first_at = page.evaluate("() => [ferApp.warmupMs, window.cameraOpenedAt, ferApp.firstResultAt]")
     assert warmup_ms is not None and warmup_ms > 0, "the models did not run before the camera opened"
     assert first_at > camera_at
+    steps = page.evaluate("() => performance.getEntriesByType('mark').filter((m) => m.name.startsWith('fer:'))"
+                          ".map((m) => [m.name, m.startTime])")
+    assert [name for name, _ in steps] == ["fer:tfjs-loaded", "fer:models-loaded", "fer:warmed-up", "fer:camera-open",
+                                           "fer:first-result"], steps
+    assert steps[-1][1] == first_at and steps[3][1] >= camera_at
     assert page.errors == []
