@@ -54,8 +54,11 @@ def parse_args(argv=None):
     p.add_argument("--mixup", type=float, default=0.0, help="mixup's Beta(alpha, alpha); 0 turns it off")
     p.add_argument("--teacher", default="",
                    help="a .npy of teacher probabilities for the Training faces (python -m training.distill)")
+    p.add_argument("--teacher-model", default="",
+                   help="a model folder or .keras file whose probabilities (with the test-time views in its graph) "
+                        "for every training face, --extra and --ferplus ones included, join that face's target")
     p.add_argument("--distill", type=float, default=0.5,
-                   help="with --teacher, the teacher's share of each target; the label has the rest")
+                   help="with --teacher or --teacher-model, the teacher's share of each target; the label has the rest")
     p.add_argument("--ferplus", default="",
                    help="FER+ votes (ferplus.csv, aligned with --data): Training learns the raters' vote "
                         "distributions (FER2013's label where FER+ has none); PublicTest selects and PrivateTest "
@@ -151,6 +154,8 @@ def training_stream(args, train, initial_epoch=0, targets=None):
             raise SystemExit("--teacher gives targets for FER2013's Training faces alone; it does not mix with "
                              "--ferplus or --extra")
         targets = distillation_targets(args.teacher, args.distill, train)
+    if args.teacher_model:
+        targets = with_teacher_model(args.teacher_model, args.distill, train, targets)
     photometric = make_photometric(seed, args.photometric) if args.photometric else None
     return make_dataset(train, args.batch_size, augmenter, shuffle_seed=seed, mixup=mixup, targets=targets,
                         photometric=photometric)
@@ -167,6 +172,22 @@ def distillation_targets(teacher_path, teacher_share, train):
                          f"for these Training faces, got {teacher.shape}")
     one_hot = np.eye(NUM_CLASSES, dtype=np.float32)[train.y]
     return (teacher_share * teacher + (1 - teacher_share) * one_hot).astype(np.float32)
+
+
+def with_teacher_model(model_path, teacher_share, train, targets=None):
+    """`targets` (else the one-hot labels) with `teacher_share` of them replaced by the probabilities
+    that the model at `model_path` gives each training face, unaugmented."""
+    from training.distill import teacher_probabilities
+    from training.evaluate import load_keras_model
+
+    try:
+        teacher = teacher_probabilities([load_keras_model(model_path)], train.x)
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"--teacher-model {model_path}: cannot load: {e}") from e
+    labels = np.eye(NUM_CLASSES, dtype=np.float32)[train.y] if targets is None else targets
+    print(f"teacher {model_path}: agrees with the training targets' top label on "
+          f"{100 * (teacher.argmax(1) == labels.argmax(1)).mean():.1f}% of {len(train)} faces")
+    return (teacher_share * teacher + (1 - teacher_share) * labels).astype(np.float32)
 
 
 def make_dataset(split, batch_size, augmenter=None, shuffle_seed=None, mixup=None, targets=None, photometric=None):
