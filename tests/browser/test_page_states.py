@@ -114,14 +114,30 @@ def test_the_camera_stops_starts_and_pauses(live_app, one_face_browser, open_pag
 def test_the_layout_has_no_overlap(live_app, one_face_browser, open_page, artifacts, name, viewport):
     page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm", viewport=viewport)
     wait_frames(page, 2)
-    boxes = {sel: page.locator(sel).bounding_box() for sel in ("header", "#stage", ".stage-column .controls", ".side")}
+    # Every part's box read in one go, once per animation frame for two seconds of results: the
+    # stats line changes every frame, and the layout must not move with it.
+    samples = page.evaluate("""async (selectors) => {
+        const samples = [];
+        const end = performance.now() + 2000;
+        while (performance.now() < end) {
+            await new Promise((resolve) => requestAnimationFrame(resolve));
+            samples.push(Object.fromEntries(selectors.map((sel) => {
+                const r = document.querySelector(sel).getBoundingClientRect();
+                return [sel, { x: r.x, y: r.y, width: r.width, height: r.height }];
+            })));
+        }
+        return samples;
+    }""", ["header", "#stage", ".stage-column .controls", ".side"])
 
     def overlap(a, b):
         return a["x"] < b["x"] + b["width"] - 1 and b["x"] < a["x"] + a["width"] - 1 \
             and a["y"] < b["y"] + b["height"] - 1 and b["y"] < a["y"] + a["height"] - 1
-    names = list(boxes)
-    for i, a in enumerate(names):
-        for b in names[i + 1:]:
-            assert not overlap(boxes[a], boxes[b]), f"{a} {boxes[a]} overlaps {b} {boxes[b]} at {viewport}"
+    for boxes in samples:
+        names = list(boxes)
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                assert not overlap(boxes[a], boxes[b]), f"{a} {boxes[a]} overlaps {b} {boxes[b]} at {viewport}"
+    assert len({round(boxes["header"]["height"]) for boxes in samples}) == 1, "the header's height changed between frames"
+    assert len({round(boxes["#stage"]["y"]) for boxes in samples}) == 1, "the picture moved between frames"
     assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"], "sideways scrolling"
     page.screenshot(path=str(artifacts / f"page-{name}.png"), full_page=True)
