@@ -32,18 +32,25 @@ ENSEMBLE_RECIPE := --teachers 2 --teacher-epochs 50 --student-epochs 60 --studen
 # The last stage, for faces from anywhere (docs/real-faces.md): original pixels, FER+ vote
 # distributions as targets, SFEW and NimStim beside them, camera-like looks; one epoch from 0.02,
 # then 10 more from 0.015, from the ensemble's student.
-REAL_FACES_RECIPE := --arch resnet --batch-size 64 --optimizer sgd --schedule cosine --l2 2.5e-4 --erase 0.25 \
+REAL_FACES_STAGE := --batch-size 64 --optimizer sgd --schedule cosine --l2 2.5e-4 --erase 0.25 \
   --ferplus $(FERPLUS) --extra $(EXTRA) --photometric 1
+REAL_FACES_RECIPE := --arch resnet $(REAL_FACES_STAGE)
 # Blended targets (docs/real-faces.md, "Blended targets"): the same stage, from the shipped default, on
 # 0.7 of the FER+ vote distribution and 0.3 of FER2013's own label, keeping the epoch with the best mean
 # of PublicTest's two accuracies (FER+ majority and FER2013's labels); `make train-blend`.
 REAL_FACES_BLEND_RECIPE := $(REAL_FACES_RECIPE) --ferplus-weight 0.7 --select-on mean
 BLEND_EPOCHS ?= 8
 BLEND_LR ?= 0.002
+# The slim model (models/resnet_slim, `make train-slim`, then `make export RUN=runs/slim
+# EXPORT_DIR=models/resnet_slim`): SLIM_FROM pruned to half its widths by its batch-norm scales
+# (training/prune.py), then the real-faces stage, 8 epochs from 0.01, then 12 more from 0.006 with
+# SLIM_FROM's probabilities as half of every face's target (--teacher-model).
+SLIM_FROM ?= models/default
+SLIM_RECIPE := --arch resnet_slim $(REAL_FACES_STAGE)
 # The seed's mini-Xception (models/mini_xception): train.py's own defaults.
 BASELINE_RECIPE := --arch mini_xception --precision float32
 
-.PHONY: setup run cluster nginx test test-fast test-js train train-blend train-baseline export export-baseline bench browser clean
+.PHONY: setup run cluster nginx test test-fast test-js train train-blend train-slim train-baseline export export-baseline bench browser clean
 
 DETECTORS_STAMP := models/face_detectors/.built
 
@@ -119,6 +126,13 @@ train: $(PY_STAMP)
 train-blend: $(PY_STAMP)
 	$(PY) -m training.train --data $(ORIGINAL) --run-dir $(RUNS)/real_faces_blend $(REAL_FACES_BLEND_RECIPE) \
 	  --epochs $(BLEND_EPOCHS) --lr $(BLEND_LR) --init-from $(EXPORT_DIR)/model.keras
+
+train-slim: $(PY_STAMP)
+	$(PY) -m training.prune --model $(SLIM_FROM) --arch resnet_slim --out $(RUNS)/slim_pruned.keras
+	$(PY) -m training.train --data $(ORIGINAL) --run-dir $(RUNS)/slim_fine_tune $(SLIM_RECIPE) \
+	  --epochs 8 --lr 0.01 --init-from $(RUNS)/slim_pruned.keras
+	$(PY) -m training.train --data $(ORIGINAL) --run-dir $(RUNS)/slim $(SLIM_RECIPE) \
+	  --epochs 12 --lr 0.006 --init-from $(RUNS)/slim_fine_tune/best.keras --teacher-model $(SLIM_FROM) --distill 0.5 --seed 1
 
 train-baseline: $(PY_STAMP)
 	$(PY) -m training.train --data $(DATA) --run-dir runs/mini_xception $(BASELINE_RECIPE)

@@ -39,7 +39,8 @@ def make_mini_xception(input_shape, num_classes, l2=0.01, filters=(16, 32, 64, 1
     return keras.Model(inputs, outputs, name="mini_xception")
 
 
-def make_resnet(input_shape, num_classes, l2=1e-4, widths=(32, 64, 128, 256), blocks=(1, 1, 1), dropout=0.3):
+def make_resnet(input_shape, num_classes, l2=1e-4, widths=(32, 64, 128, 256), blocks=(1, 1, 1), dropout=0.3,
+                name="resnet"):
     """A compact ResNet: a 3x3 stem at full resolution, then one stage per halving of the image.
 
     Plain 3x3 convolutions rather than separable ones: on a CPU with oneDNN (and AMX in bfloat16)
@@ -76,7 +77,7 @@ def make_resnet(input_shape, num_classes, l2=1e-4, widths=(32, 64, 128, 256), bl
     x = layers.Dropout(dropout)(x)
     x = layers.Dense(num_classes, kernel_regularizer=reg)(x)
     outputs = layers.Activation("softmax", name="probabilities", dtype="float32")(x)
-    return keras.Model(inputs, outputs, name="resnet")
+    return keras.Model(inputs, outputs, name=name)
 
 
 def to_float32(model):
@@ -95,7 +96,7 @@ def to_float32(model):
 def make_resnet_slim(input_shape, num_classes, **options):
     """make_resnet at half the widths: a quarter of the multiply-adds, for the page on slow devices
     (training.prune narrows a trained resnet into it, to fine-tune)."""
-    return make_resnet(input_shape, num_classes, widths=(16, 32, 64, 128), **options)
+    return make_resnet(input_shape, num_classes, widths=(16, 32, 64, 128), name="resnet_slim", **options)
 
 
 ARCHITECTURES = {

@@ -61,3 +61,23 @@ def test_make_train_then_export_runs_end_to_end(small_data, small_votes, small_f
     assert all("skipped" in result for result in manifest["benchmarks"].values())  # no datasets in tmp_path
     for entry in manifest["formats"].values():
         assert (out / entry["path"]).exists(), entry
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_make_train_slim_then_export_prunes_the_default_and_distils_it(small_data, small_votes, small_face_set,
+                                                                       tmp_path):
+    runs, out = tmp_path / "runs", tmp_path / "slim"
+    commands = recipe_commands("train-slim", "export", f"DATA={small_data}", f"ORIGINAL={small_data}",
+                               f"FERPLUS={small_votes}", f"EXTRA={small_face_set}:2", f"DATASETS={tmp_path}",
+                               f"RUNS={runs}", f"RUN={runs}/slim", f"EXPORT_DIR={out}")
+    assert [cmd[2] for cmd in commands] == ["training.prune", "training.train", "training.train", "converters.export"]
+    assert commands[0][commands[0].index("--model") + 1] == "models/default"  # SLIM_FROM: the shipped default
+    for command in map(shortened, commands):
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+        assert done.returncode == 0, f"{shlex.join(command)} failed:\n{done.stderr[-3000:]}"
+
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["architecture"].startswith("resnet_slim")  # then its test-time views
+    assert json.loads((runs / "slim" / "args.json").read_text())["teacher_model"] == "models/default"
+    assert (out / manifest["formats"]["tfjs_uint8"]["path"]).exists()
