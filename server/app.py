@@ -1,10 +1,8 @@
 """The app factory: `create_app(config=None)` builds the Flask app with its Socket.IO server."""
-from pathlib import Path
 
 from flask import Flask
 from flask_socketio import SocketIO
 
-from converters.manifest import page_format
 from server import analyze_api, api, model_files, pages, socket_limits, websocket_mask
 from server.concurrency import size_thread_pool, waiting_room
 from server.config import ROOT, from_env
@@ -55,14 +53,10 @@ def create_app(config=None) -> Flask:
     # Uploads to /api/analyze can take seconds each: they may hold all but one inference thread, so
     # the live streams always have one.
     app.extensions["fer_analyses"] = waiting_room(socketio.async_mode, max(1, settings["INFERENCE_THREADS"] - 1))
-    model_name = Path(settings["MODEL_DIR"]).resolve().name
-    model_json = engine.manifest["formats"][page_format(engine.manifest)]["path"]
-    settings["MODEL_URL"] = f"/models/{model_name}/{model_json}"
-    # What the page names for in-browser mode, read once: the detector it runs, and the files it
-    # asks for as soon as it opens (the classifier's and the detector's model.json and shards).
+    # What the page names for in-browser mode, read once: the classifier (its manifest, its model.json
+    # URL and the files it asks for as soon as it opens) and the detector it runs.
+    settings["PAGE_MODEL"] = model_files.page_model(settings["MODEL_DIR"])
     settings["PAGE_DETECTOR"] = model_files.page_detector(settings["DETECTOR"])
-    settings["PRELOAD"] = model_files.tfjs_urls(settings["MODEL_DIR"], model_json, f"/models/{model_name}") + \
-        (settings["PAGE_DETECTOR"]["files"] if settings["PAGE_DETECTOR"] else [])
 
     app.register_blueprint(pages.bp)
     pages.compress(app)

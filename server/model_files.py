@@ -11,7 +11,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, send_from_directory
 
-from converters.manifest import MANIFEST_NAME, read_manifest
+from converters.manifest import MANIFEST_NAME, page_format, read_manifest
 from server.config import DEFAULTS, ROOT
 
 bp = Blueprint("model_files", __name__)
@@ -61,6 +61,30 @@ def tfjs_urls(folder: Path, model_json: str, url_base: str) -> list:
     shards = [p for group in json.loads((Path(folder) / model_json).read_text())["weightsManifest"] for p in group["paths"]]
     folder_url = f"{url_base}/{model_json.rsplit('/', 1)[0]}" if "/" in model_json else url_base
     return [f"{url_base}/{model_json}", *(f"{folder_url}/{shard}" for shard in shards)]
+
+
+def page_model(folder: Path) -> dict:
+    """What the page needs to run a served model in the browser, read from its manifest: {name (the
+    folder's, as /models/ and ?model= name it), manifest, url (its TF.js model.json), files (that
+    model.json and its shards, for the page's <head> to preload)}."""
+    folder = Path(folder).resolve()
+    manifest = read_manifest(folder)
+    model_json = manifest["formats"][page_format(manifest)]["path"]
+    url_base = f"/models/{folder.name}"
+    return {"name": folder.name, "manifest": manifest, "url": f"{url_base}/{model_json}",
+            "files": tfjs_urls(folder, model_json, url_base)}
+
+
+def requested_page_model(name: str):
+    """page_model() of the served model that `?model=name` names, or None when none is called so (the
+    page then asks /models/<name>/manifest.json itself, and shows the server's answer)."""
+    folder = model_dirs().get(name) if NAME.match(name or "") else None
+    if folder is None:
+        return None
+    try:
+        return page_model(folder)
+    except (OSError, KeyError, ValueError):  # no TF.js format, or a manifest that does not parse
+        return None
 
 
 def send_public_file(folder: Path, path: str, what: str):

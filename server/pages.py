@@ -8,6 +8,7 @@ import re
 from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
 from flask_compress import Compress
 
+from server import model_files
 from server.config import ROOT
 
 bp = Blueprint("pages", __name__)
@@ -61,28 +62,27 @@ def module_graph(entry: str) -> tuple:
     return tuple(found)
 
 
-def head_preloads(args, config) -> dict:
+def head_preloads(args, config, model) -> dict:
     """What the page's <head> has the browser fetch at once, before any script runs: without it each
-    module waits for the one that imports it, and the models' files for the scripts. {modules: the page's modules and its mode's engine's, files:
-    unless the URL asks for server mode (static/js/settings.js reads the same ?mode), both models'
-    TF.js files, or the detector's alone when ?model= names another classifier}."""
+    module waits for the one that imports it, and the models' files for the scripts. {modules: the
+    page's modules and its mode's engine's, files: unless the URL asks for server mode
+    (static/js/settings.js reads the same ?mode), the classifier's TF.js files (`model`, a
+    model_files.page_model(), or None when the page must look for its model itself) and the detector's}."""
     server_mode = args.get("mode") == "server"
     modules = module_graph("boot.js") + module_graph(ENGINE_MODULES["server" if server_mode else "browser"])
-    if server_mode:
-        files = []
-    elif args.get("model"):
-        files = (config["PAGE_DETECTOR"] or {}).get("files", [])
-    else:
-        files = config["PRELOAD"]
+    files = [] if server_mode else \
+        (model["files"] if model else []) + (config["PAGE_DETECTOR"] or {}).get("files", [])
     return {"modules": [f"/static/js/{m}" for m in dict.fromkeys(modules)], "files": files}
 
 
 @bp.get("/")
 def index():
     config = current_app.config
-    return render_template("index.html", manifest=current_app.extensions["fer"].manifest, model_url=config["MODEL_URL"],
-                           detector=config["PAGE_DETECTOR"], preloads=head_preloads(request.args, config),
-                           vendor_versions=vendor_versions())
+    # ?model= names another served model for in-browser mode: the page gets it as it gets the
+    # server's own (manifest inline, files preloaded), so it starts as soon.
+    model = model_files.requested_page_model(request.args["model"]) if request.args.get("model") else config["PAGE_MODEL"]
+    return render_template("index.html", model=model or config["PAGE_MODEL"], detector=config["PAGE_DETECTOR"],
+                           preloads=head_preloads(request.args, config, model), vendor_versions=vendor_versions())
 
 
 @bp.get("/vendor/<path:path>")

@@ -18,9 +18,13 @@ const PROPOSE_AFTER_MS = 5000; // how long the in-browser rate may stay below mi
 const TRIAL_FRAME = { width: 320, height: 240 };
 const WARMUP_FRAME = { width: 640, height: 480 }; // a webcam frame's usual size
 
-/** The classifier's manifest and TF.js URL: the page's own model, or the one `?model=` names. */
+/**
+ * The classifier's manifest and TF.js URL: the server's model, or the one `?model=` names. The server
+ * writes the model it knows the page will run into the page (data-model-name, its manifest and URL);
+ * another is asked for here.
+ */
 async function loadModel(name) {
-  if (name) {
+  if (name && name !== document.body.dataset.modelName) {
     const res = await fetch(`/models/${name}/manifest.json`);
     if (res.status === 404) throw new Error(`this server has no model called "${name}"`);
     if (!res.ok) throw new Error(`/models/${name}/manifest.json answered ${res.status}`);

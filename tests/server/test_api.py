@@ -159,9 +159,9 @@ def test_page_context_has_manifest_and_model_url(make_app):
         seen.update(context)
     with flask.template_rendered.connected_to(record, app):
         app.test_client().get("/")
-    assert seen["manifest"] == MANIFEST
-    assert seen["model_url"] == "/models/default/tfjs_uint8/model.json"  # the manifest's browser_format
-    assert app.test_client().get(seen["model_url"]).status_code == 200
+    assert seen["model"]["manifest"] == MANIFEST and seen["model"]["name"] == "default"
+    assert seen["model"]["url"] == "/models/default/tfjs_uint8/model.json"  # the manifest's browser_format
+    assert app.test_client().get(seen["model"]["url"]).status_code == 200
 
 
 def test_cors_only_for_configured_origins(make_app, astronaut_jpeg):
@@ -257,6 +257,7 @@ def test_page_head_preloads_what_its_mode_runs(client):
     browser_modules, browser_files = preloads("/")
     server_modules, server_files = preloads("/?mode=server")
     _, other_model_files = preloads("/?model=mini_xception")
+    _, unknown_model_files = preloads("/?model=nope")
     assert browser_modules[0] == "boot.js" and {"ui.js", "chart.js", "inbrowser.js", "pixels.js", "classifier.js"} <= set(browser_modules)
     assert "socket.js" not in browser_modules and "inbrowser.js" not in server_modules and "socket.js" in server_modules
     every_module = {p.name for p in (ROOT / "static" / "js").glob("*.js")}
@@ -264,4 +265,24 @@ def test_page_head_preloads_what_its_mode_runs(client):
     assert any(f.startswith("/models/default/") and f.endswith(".bin") for f in browser_files), browser_files
     assert any(f.startswith("/detectors/") and f.endswith(".bin") for f in browser_files), browser_files
     assert server_files == []
-    assert other_model_files and all(f.startswith("/detectors/") for f in other_model_files), other_model_files
+    # ?model= names another served model: its files instead of the default's; an unknown one, none.
+    assert any(f.startswith("/models/mini_xception/") and f.endswith(".bin") for f in other_model_files), other_model_files
+    assert not any(f.startswith("/models/default/") for f in other_model_files), other_model_files
+    assert unknown_model_files and all(f.startswith("/detectors/") for f in unknown_model_files), unknown_model_files
+
+
+@pytest.mark.parametrize("query, name", [("", "default"), ("?model=mini_xception", "mini_xception"),
+                                         ("?model=nope", "default"), ("?model=..%2Fdefault", "default")])
+def test_page_carries_the_manifest_of_the_model_it_runs(client, query, name):
+    """The page gets the manifest and model.json URL of the model it will run, so it need not ask for
+    them; a name the server has no model for leaves the server's own there (the page then asks, and
+    shows the 404)."""
+    import html
+    import re
+
+    body = client.get(f"/{query}").get_data(as_text=True)
+    inline = json.loads(html.unescape(re.search(r'data-manifest="([^"]*)"', body).group(1)))
+    assert re.search(r'data-model-name="([^"]*)"', body).group(1) == name
+    assert inline["name"] == json.loads((ROOT / "models" / name / "manifest.json").read_text())["name"]
+    url = re.search(r'data-model-url="([^"]*)"', body).group(1)
+    assert url.startswith(f"/models/{name}/") and client.get(url).status_code == 200
