@@ -300,12 +300,14 @@ def describe(row):
 
 
 def steps_table(rows, scenes):
-    """Our page's start step by step (static/js/boot.js's marks): medians of ms from navigation start."""
-    lines = ["| scene | " + " | ".join(STEPS.values()) + " |", "|---|" + "---:|" * len(STEPS)]
+    """Our pages' start step by step (static/js/boot.js's marks): medians of ms from navigation start,
+    a row per scene and page of ours that ran there."""
+    lines = ["| scene | page | " + " | ".join(STEPS.values()) + " |", "|---|---|" + "---:|" * len(STEPS)]
     for scene in scenes:
-        ours = [r["steps"] for r in rows if r["page"] == "ours" and r["scene"] == scene and r.get("steps")]
-        cells = [statistics.median(s[k] for s in ours if k in s) if any(k in s for s in ours) else None for k in STEPS]
-        lines.append(f"| {scene} | " + " | ".join(fmt(c, 0) for c in cells) + " |")
+        for page in dict.fromkeys(r["page"] for r in rows if r["scene"] == scene and r.get("steps")) or ["ours"]:
+            ours = [r["steps"] for r in rows if r["page"] == page and r["scene"] == scene and r.get("steps")]
+            cells = [statistics.median(s[k] for s in ours if k in s) if any(k in s for s in ours) else None for k in STEPS]
+            lines.append(f"| {scene} | {page} | " + " | ".join(fmt(c, 0) for c in cells) + " |")
     return "\n".join(lines)
 
 
@@ -348,7 +350,7 @@ def main(argv=None):
     print()
     print(tables(rows, list(scenes)))
     if any(r.get("steps") for r in rows):
-        print("\nOur page's start, ms from navigation start (medians; warmed up: the models' first run while the camera"
+        print("\nOur pages' start, ms from navigation start (medians; warmed up: the models' first run while the camera"
               " was not yet open, skipped when it was):\n")
         print(steps_table(rows, list(scenes)))
 
