@@ -69,7 +69,8 @@ def head_preloads(args, config, model) -> dict:
     (static/js/settings.js reads the same ?mode), the classifier's TF.js files (`model`, a
     model_files.page_model(), or None when the page must look for its model itself) and the detector's}."""
     server_mode = args.get("mode") == "server"
-    modules = module_graph("boot.js") + module_graph(ENGINE_MODULES["server" if server_mode else "browser"])
+    engine = ENGINE_MODULES["server" if server_mode else "browser"]
+    modules = module_graph("start.js") + module_graph("boot.js") + module_graph(engine)
     files = [] if server_mode else \
         (model["files"] if model else []) + (config["PAGE_DETECTOR"] or {}).get("files", [])
     return {"modules": [f"/static/js/{m}" for m in dict.fromkeys(modules)], "files": files}

@@ -5,11 +5,11 @@
 // connection to the server is opened, before the person agrees or chooses server mode.
 import { readSettings, shareLink } from './settings.js';
 import { createUI } from './ui.js';
-import { openCamera, closeCamera, listCameras } from './camera.js';
+import { openCamera, closeCamera, listCameras, dropCameraRequest } from './camera.js';
 import { createSmoother } from './smoothing.js';
 import { createRecorder } from './recorder.js';
 import { createTimeline } from './timeline.js';
-import { loadTfjs, preloadTfjs } from './tfjs.js';
+import { loadTfjs } from './tfjs.js';
 import { chooseBackend, rememberBackend, forgetBackend } from './backends.js';
 
 const PROPOSE_AFTER_MS = 5000; // how long the in-browser rate may stay below minFps in auto mode
@@ -54,6 +54,7 @@ async function main() {
   try {
     ({ manifest, modelUrl } = await loadModel(settings.model));
   } catch (err) {
+    dropCameraRequest(); // start.js asked for the camera; the page cannot use it now
     createUI(document, []).showMessage('error', `The model description could not be loaded: ${err.message}`);
     return;
   }
@@ -364,10 +365,9 @@ async function main() {
     }
   }
 
-  // TF.js and its WebAssembly, asked for now (which build depends on this browser); the page's
-  // modules and the models' files are in the page's <head> (server/pages.py's head_preloads).
-  if (settings.mode !== 'server') preloadTfjs();
-  // The models load while the camera starts: neither waits for the other.
+  // The models load while the camera starts: neither waits for the other. start.js has already
+  // asked for both the camera and TF.js; the page's modules and the models' files are in the
+  // page's <head> (server/pages.py's head_preloads).
   const modeStarted = startMode(settings.mode);
   await startCamera();
   await modeStarted;

@@ -1,22 +1,51 @@
 // The webcam, and what went wrong when there is none: each failure becomes a
 // message a person can act on.
 
+// The camera's usual frame (most webcams give it at once, and the models need no more).
+const FRAME = { width: 640, height: 480 };
+
+function constraints({ width = FRAME.width, height = FRAME.height, deviceId = '' } = {}) {
+  const which = deviceId ? { deviceId: { exact: deviceId } } : { facingMode: 'user' };
+  return { video: { width, height, ...which }, audio: false };
+}
+
+// The front camera asked for by requestCamera() and not yet taken by openCamera().
+let requested = null;
+
+/**
+ * Ask for the front camera now, before the page can show it: opening a camera takes a few hundred
+ * ms (and the person's answer to the prompt), which then run while the rest of the page loads
+ * (static/js/start.js). The next openCamera() without a deviceId takes this request.
+ */
+export function requestCamera() {
+  if (requested || !navigator.mediaDevices?.getUserMedia) return;
+  requested = navigator.mediaDevices.getUserMedia(constraints());
+  requested.catch(() => {}); // openCamera() reports the error
+}
+
+/** Give up the request requestCamera() made, if openCamera() has not taken it: its camera goes off. */
+export function dropCameraRequest() {
+  requested?.then((stream) => stream.getTracks().forEach((track) => track.stop()), () => {});
+  requested = null;
+}
+
 /**
  * Open a camera into `video`; resolves to its MediaStream when frames flow. Throws Error with a
  * user-facing message.
  * @param {HTMLVideoElement} video
  * @param {{width?: number, height?: number, deviceId?: string}} [options]  deviceId: a camera from
- *   listCameras(); without it, the front camera.
+ *   listCameras(); without it, the front camera (the request requestCamera() made, if it made one).
  */
-export async function openCamera(video, { width = 640, height = 480, deviceId = '' } = {}) {
+export async function openCamera(video, options = {}) {
   if (!navigator.mediaDevices?.getUserMedia) {
     throw new Error('This page cannot use a camera here: browsers only allow cameras on HTTPS or on localhost. '
       + 'Open the app over HTTPS, or analyse a file instead.');
   }
+  const early = options.deviceId ? null : requested;
+  requested = null; // taken, or superseded by another camera's request
   let stream;
   try {
-    const which = deviceId ? { deviceId: { exact: deviceId } } : { facingMode: 'user' };
-    stream = await navigator.mediaDevices.getUserMedia({ video: { width, height, ...which }, audio: false });
+    stream = await (early ?? navigator.mediaDevices.getUserMedia(constraints(options)));
   } catch (err) {
     throw new Error(describeCameraError(err));
   }

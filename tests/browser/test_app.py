@@ -183,6 +183,7 @@ def test_server_mode_sends_frames_over_socketio_and_draws_the_boxes(live_app, on
     assert max(sent, default=0) > 5000, f"expected JPEG frames over Socket.IO, saw payloads of {sent[:10]} bytes"
     assert_box_drawn_mirrored(page, face["box"])
     assert "JPEG" in page.inner_text("#detail")
+    assert not any("/vendor/@tensorflow/" in url for url in page.requests), "server mode loaded TF.js"
     # The share control gives a link that reopens server mode.
     page.click("#share")
     link = page.input_value("#share-link")

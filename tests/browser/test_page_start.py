@@ -1,6 +1,8 @@
 """A fast first label with progress: the models load while the camera starts, the getting-ready
 list says what is happening until the first result, software WebGL is not timed, a backend trial's
 choice is remembered per browser, and with no camera the models are ready before a file is chosen."""
+import time
+
 import cv2
 import pytest
 
@@ -128,6 +130,33 @@ def test_in_browser_files_are_asked_for_at_once_and_fetched_once(live_app, one_f
     for url in modules:
         assert started[url][0] < started["/static/js/boot.js"][1], f"{url} waited for boot.js"
         assert sum(r.split(live_app.url)[-1] == url for r in page.requests) == 1, f"{url} was fetched twice"
+    assert page.errors == []
+
+
+# When the page asks for a camera (window.cameraAskedAt, ms from navigation start).
+RECORD_CAMERA_ASK = """(() => {
+  const open = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = (constraints) => { window.cameraAskedAt ??= performance.now(); return open(constraints); };
+})();"""
+
+
+def test_the_camera_and_tfjs_do_not_wait_for_the_pages_modules(live_app, one_face_browser, open_page):
+    """start.js asks for the camera and starts TF.js as soon as it arrives, not once boot.js and all
+    it imports have: with one of boot.js's modules held back a second, both were asked for long
+    before it came, the camera only once, and the page then starts as usual."""
+    def late(route):
+        time.sleep(1.0)
+        route.continue_()
+    page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm", init_script=RECORD_CAMERA_ASK,
+                     route=("**/static/js/chart.js", late))
+    wait_frames(page, 1)
+    asked, started = page.evaluate("""() => [window.cameraAskedAt, Object.fromEntries(performance.getEntriesByType('resource')
+        .map((r) => [r.name.replace(location.origin, '').split('?')[0], [r.startTime, r.responseEnd]]))]""")
+    held_back_until = started["/static/js/chart.js"][1]
+    assert asked < held_back_until - 500, (asked, held_back_until)
+    tfjs = started["/vendor/@tensorflow/tfjs-core/dist/tf-core.es2017.min.js"]
+    assert tfjs[1] < held_back_until - 500, (tfjs, held_back_until)
+    assert page.evaluate("() => document.body.dataset.camera") == "on"
     assert page.errors == []
 
 
