@@ -3,6 +3,7 @@ found per frame, and time to the first labelled face, per scene.
 
     .venv/bin/python -m bench.peers [--seconds 8] [--repeats 3] [--scenes talking,one,four]
                                     [--ours-at REV] [--ours-query QUERY] [--peers runs/peers] [--json FILE]
+                                    [--trace]
 
 Every page runs TF.js 4.22's WASM backend on exactly one thread (each page is told the machine
 has two logical CPUs; TF.js runs half of them, and each page reports the count its backend
@@ -30,9 +31,12 @@ skimage's astronaut still, "four faces" is the astronaut with three FER2013 face
 the dataset is absent), the videos that bench.browser builds. Per page and scene: fps is 1000 /
 the median time between results over --seconds after WARMUP_FRAMES results; faces is the median
 faces per frame; first face is ms from navigation start to the first result with a labelled
-face, and for our page each step of its start before it (static/js/boot.js's User Timing marks:
-TF.js loaded, models loaded, warmed up, camera open, first result). Each configuration runs
---repeats times, interleaved, and the tables give the medians.
+face, and for our page each step of its start before it (static/js/start.js's and boot.js's User
+Timing marks: camera asked, TF.js loaded, models loaded, warmed up, camera open, first result).
+Each configuration runs --repeats times, interleaved, and the tables give the medians. With --trace each run also records
+a Chromium trace, and a third table says how much of the time to the first labelled face each
+page's main thread was busy (bench/main_thread.py); tracing slows pages a little, so compare
+first labels from runs without it.
 """
 import argparse
 import http.server
@@ -47,6 +51,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
+from bench import main_thread
 from tests.support.chromium import CHROMIUM, claim_hardware_concurrency, fake_camera_args
 from tests.support.live_server import ROOT, LiveServer
 
@@ -171,8 +176,8 @@ def build_scenes(folder, wanted):
 
 
 # static/js/boot.js's marks of the page's start (fer:<step>), in the order they usually come.
-STEPS = {"tfjs-loaded": "TF.js loaded", "models-loaded": "models loaded", "warmed-up": "warmed up",
-         "camera-open": "camera open", "first-result": "first result"}
+STEPS = {"camera-asked": "camera asked", "tfjs-loaded": "TF.js loaded", "models-loaded": "models loaded",
+         "warmed-up": "warmed up", "camera-open": "camera open", "first-result": "first result"}
 
 # Per kind of page: the script that reads its results, its thread count, and why it stopped.
 READ = {
@@ -190,8 +195,10 @@ READ = {
 }
 
 
-def measure(playwright, url, kind, video, seconds, timeout_s=90):
-    """One run of one page on one scene, in a fresh browser: a row of fps, faces, first face (ms)."""
+def measure(playwright, url, kind, video, seconds, timeout_s=90, trace=None):
+    """One run of one page on one scene, in a fresh browser: a row of fps, faces, first face (ms).
+    With `trace` (a file path), also how busy the page's main thread was up to its first labelled
+    face (bench.main_thread)."""
     read = READ[kind]
     browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=fake_camera_args(video))
     try:
@@ -200,6 +207,8 @@ def measure(playwright, url, kind, video, seconds, timeout_s=90):
         page = context.new_page()
         errors = []  # the page's uncaught errors, to say why it gave no results
         page.on("pageerror", lambda error: errors.append(str(error).splitlines()[0]))
+        if trace:
+            browser.start_tracing(page=page, path=str(trace), categories=main_thread.CATEGORIES)
         page.goto(url)
         deadline = time.monotonic() + timeout_s
         while len(page.evaluate(read["history"])) < WARMUP_FRAMES:
@@ -217,10 +226,19 @@ def measure(playwright, url, kind, video, seconds, timeout_s=90):
                              " h: document.querySelector('video')?.videoHeight})")
         threads, backend = page.evaluate(read["threads"]), page.evaluate(read["backend"])
         steps = page.evaluate(read["steps"])
+        row = summarize(history, start)
+        if trace:
+            if row["first_face_ms"] is not None:
+                page.evaluate(main_thread.mark_script(row["first_face_ms"]))
+            browser.stop_tracing()
+            busy = main_thread.busy_until(trace)
+            Path(trace).unlink()
+            if busy:
+                row |= {f"{key}_to_first": value for key, value in busy.items()}
     finally:
         browser.close()
-    return summarize(history, start) | {"threads": threads, "backend": backend, "isolated": info["isolated"],
-                                        "video": f"{info['w']}x{info['h']}", "steps": steps}
+    return row | {"threads": threads, "backend": backend, "isolated": info["isolated"],
+                  "video": f"{info['w']}x{info['h']}", "steps": steps}
 
 
 def summarize(history, start):
@@ -284,6 +302,19 @@ def tables(rows, scenes):
     return "\n".join(lines)
 
 
+def busy_table(rows, scenes):
+    """How busy each page's main thread was up to its first labelled face (--trace)."""
+    names = [name for name, _, _ in PAGES if any(r["page"] == name and r.get("busy_ms_to_first") is not None for r in rows)]
+    lines = ["| scene | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    for scene in scenes:
+        cells = []
+        for n in names:
+            busy, span, long = (medians(rows, n, scene, f"{k}_to_first") for k in ("busy_ms", "span_ms", "long_tasks_ms"))
+            cells.append("-" if busy is None else f"{busy:.0f} of {span:.0f} ({100 * busy / span:.0f}%), long {long:.0f}")
+        lines.append(f"| {scene} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def describe(row):
     """One run's row as a progress line."""
     if "error" in row:
@@ -294,6 +325,8 @@ def describe(row):
     if "detect_ms" in row:  # our page's own split
         line += (f"; detect {fmt(row['detect_ms'])} ms ({fmt(row.get('detected_pct'), 0)}% of frames), "
                  f"classify {fmt(row.get('classify_ms'))} ms, page {fmt(row.get('page_ms'))} ms")
+    if row.get("busy_ms_to_first") is not None:
+        line += f"; main thread busy {row['busy_ms_to_first']:.0f} of {row['span_ms_to_first']:.0f} ms to the first label"
     if row.get("steps"):  # our page's start, step by step
         line += "; start: " + ", ".join(f"{STEPS.get(k, k)} {v:.0f}" for k, v in sorted(row["steps"].items(), key=lambda kv: kv[1])) + " ms"
     return line
@@ -324,6 +357,8 @@ def main(argv=None):
     parser.add_argument("--ours-at", metavar="REV",
                         help="measure our page as committed at this git revision (e.g. HEAD), not the working tree")
     parser.add_argument("--json", help="write every run's row to this file")
+    parser.add_argument("--trace", action="store_true",
+                        help="record a Chromium trace per run: how busy each page's main thread was up to its first label")
     args = parser.parse_args(argv)
     wanted = [s for s in args.scenes.split(",") if s]
     unknown = set(wanted) - set(SCENES)
@@ -349,6 +384,10 @@ def main(argv=None):
           f"after {WARMUP_FRAMES} warm-up frames. fps (median faces per frame):")
     print()
     print(tables(rows, list(scenes)))
+    if any(r.get("busy_ms_to_first") is not None for r in rows):
+        print("\nMain thread up to the first labelled face (--trace; medians): busy ms of the ms from navigation"
+              " start, and ms in tasks of 50 ms or more:\n")
+        print(busy_table(rows, list(scenes)))
     if any(r.get("steps") for r in rows):
         print("\nOur pages' start, ms from navigation start (medians; warmed up: the models' first run while the camera"
               " was not yet open, skipped when it was):\n")
@@ -370,7 +409,8 @@ def run(args, pages, ours, modules, folder, wanted):
                     for name, kind, path in pages:
                         url = (ours.url if kind == "ours" else peers_url) + path
                         try:
-                            row = measure(playwright, url, kind, video, args.seconds)
+                            row = measure(playwright, url, kind, video, args.seconds,
+                                          trace=folder / "trace.json" if args.trace else None)
                         except Exception as error:  # one page failing is a row, not a crash
                             row = {"error": str(error).splitlines()[0][:200]}
                         rows.append({"repeat": repeat, "scene": scene, "page": name, **row})

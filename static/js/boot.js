@@ -41,7 +41,8 @@ async function loadModel(name) {
 }
 
 // The page's start, step by step, as User Timing marks (DevTools' Performance panel shows them;
-// bench.peers reports them): TF.js loaded, both models loaded, their warm-up run, camera open, first result.
+// bench.peers reports them): TF.js loaded, both models loaded, their warm-up run, camera open, first result
+// (start.js marks when it asked for the camera).
 const mark = (step, at = performance.now()) => performance.mark(`fer:${step}`, { startTime: at });
 
 const nextPaint = () => new Promise((resolve) => requestAnimationFrame(() => resolve()));

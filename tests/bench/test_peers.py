@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.peers import PEER_PAGE, PeerHandler, steps_table, summarize, tables
+from bench.peers import PEER_PAGE, PeerHandler, busy_table, steps_table, summarize, tables
 
 
 def history(times, faces):
@@ -44,17 +44,18 @@ def test_tables_give_medians_over_repeats_and_ratios_against_each_peer():
 
 
 def test_steps_table_gives_our_pages_start_as_medians_and_a_dash_for_a_step_it_skipped():
-    steps = [{"tfjs-loaded": 300, "models-loaded": 400, "camera-open": 380, "first-result": 450},
-             {"tfjs-loaded": 340, "models-loaded": 420, "warmed-up": 500, "camera-open": 510, "first-result": 560},
-             {"tfjs-loaded": 320, "models-loaded": 460, "camera-open": 420, "first-result": 520}]
+    steps = [{"camera-asked": 120, "tfjs-loaded": 300, "models-loaded": 400, "camera-open": 380, "first-result": 450},
+             {"camera-asked": 140, "tfjs-loaded": 340, "models-loaded": 420, "warmed-up": 500, "camera-open": 510, "first-result": 560},
+             {"camera-asked": 130, "tfjs-loaded": 320, "models-loaded": 460, "camera-open": 420, "first-result": 520}]
     rows = [{"scene": "one face", "page": "ours", "steps": s} for s in steps]
     rows.append({"scene": "one face", "page": "Human", "steps": {}})
     rows.append({"scene": "one face", "page": "ours slim", "steps": {"tfjs-loaded": 310, "first-result": 480}})
     table = steps_table(rows, ["one face", "four faces"])
-    assert table.splitlines()[0] == "| scene | page | TF.js loaded | models loaded | warmed up | camera open | first result |"
-    assert table.splitlines()[2:] == ["| one face | ours | 320 | 420 | 500 | 420 | 520 |",
-                                      "| one face | ours slim | 310 | - | - | - | 480 |",
-                                      "| four faces | ours | - | - | - | - | - |"]
+    assert table.splitlines()[0] == ("| scene | page | camera asked | TF.js loaded | models loaded | warmed up | camera open"
+                                     " | first result |")
+    assert table.splitlines()[2:] == ["| one face | ours | 130 | 320 | 420 | 500 | 420 | 520 |",
+                                      "| one face | ours slim | - | 310 | - | - | - | 480 |",
+                                      "| four faces | ours | - | - | - | - | - | - |"]
 
 
 def test_a_page_that_failed_everywhere_is_a_dash_not_a_crash():
@@ -71,3 +72,14 @@ def test_the_static_server_maps_the_page_and_node_modules_and_nothing_outside(tm
         tmp_path / "@vladmandic/human/models/emotion.json"
     assert translate("/node_modules/../../../etc/passwd").parent == tmp_path
     assert PEER_PAGE.resolve() in translate("/../../server/app.py").parents
+
+
+def test_busy_table_gives_each_traced_pages_median_share_of_main_thread_time():
+    rows = [{"scene": "one face", "page": page, "busy_ms_to_first": busy, "span_ms_to_first": span,
+             "long_tasks_ms_to_first": long}
+            for page, busy, span, long in [("ours", 400, 500, 100), ("ours", 600, 800, 300), ("ours", 500, 600, 200),
+                                           ("face-api tiny 224", 300, 450, 100)]]
+    rows.append({"scene": "one face", "page": "Human"})  # not traced: no column
+    lines = busy_table(rows, ["one face"]).splitlines()
+    assert lines[0] == "| scene | ours | face-api tiny 224 |"
+    assert lines[2] == "| one face | 500 of 600 (83%), long 200 | 300 of 450 (67%), long 100 |"
