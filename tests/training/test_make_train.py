@@ -70,8 +70,8 @@ def test_make_train_slim_then_export_prunes_the_default_and_distils_it(small_dat
     runs, out = tmp_path / "runs", tmp_path / "slim"
     commands = recipe_commands("train-slim", "export", f"DATA={small_data}", f"ORIGINAL={small_data}",
                                f"FERPLUS={small_votes}", f"EXTRA={small_face_set}:2", f"DATASETS={tmp_path}",
-                               f"RUNS={runs}", f"RUN={runs}/slim", f"EXPORT_DIR={out}")
-    assert [cmd[2] for cmd in commands] == ["training.prune", "training.train", "training.train", "converters.export"]
+                               f"RUNS={runs}", f"RUN={runs}/slim_long2", f"EXPORT_DIR={out}")
+    assert [cmd[2] for cmd in commands] == ["training.prune"] + ["training.train"] * 4 + ["converters.export"]
     assert commands[0][commands[0].index("--model") + 1] == "models/default"  # SLIM_FROM: the shipped default
     for command in map(shortened, commands):
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
@@ -79,5 +79,7 @@ def test_make_train_slim_then_export_prunes_the_default_and_distils_it(small_dat
 
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["architecture"].startswith("resnet_slim")  # then its test-time views
-    assert json.loads((runs / "slim" / "args.json").read_text())["teacher_model"] == "models/default"
+    for stage, weight in [("slim", 0.5), ("slim_long", 0.7), ("slim_long2", 0.7)]:
+        args = json.loads((runs / stage / "args.json").read_text())
+        assert args["teacher_model"] == "models/default" and args["distill"] == weight, (stage, args)
     assert (out / manifest["formats"]["tfjs_uint8"]["path"]).exists()
