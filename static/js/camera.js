@@ -42,7 +42,8 @@ export async function openCamera(video, options = {}) {
       + 'Open the app over HTTPS, or analyse a file instead.');
   }
   const early = options.deviceId ? null : requested;
-  requested = null; // taken, or superseded by another camera's request
+  if (early) requested = null; // taken
+  else dropCameraRequest(); // another camera asked for: the early one, if any, goes off
   let stream;
   try {
     stream = await (early ?? navigator.mediaDevices.getUserMedia(constraints(options)));

@@ -160,6 +160,36 @@ def test_the_camera_and_tfjs_do_not_wait_for_the_pages_modules(live_app, one_fac
     assert page.errors == []
 
 
+# Every camera stream the page gets, in the order they open (window.streams).
+RECORD_STREAMS = """(() => {
+  window.streams = [];
+  const open = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = async (constraints) => { const s = await open(constraints); window.streams.push(s); return s; };
+})();"""
+
+
+def test_an_early_camera_request_goes_off_when_another_camera_is_opened_instead(live_app, one_face_browser, open_page):
+    """The page's camera is start.js's request, taken by boot.js (one request, not two); a request
+    passed over for a camera picked by name is stopped, so no camera stays on unseen."""
+    page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm", init_script=RECORD_STREAMS)
+    wait_frames(page, 1)
+    assert page.evaluate("() => window.streams.length") == 1
+    states = page.evaluate("""async () => {
+      const { requestCamera, openCamera } = await import('/static/js/camera.js');
+      requestCamera();
+      const [camera] = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput');
+      const stream = await openCamera(Object.assign(document.createElement('video'), { muted: true }), { deviceId: camera.deviceId });
+      while (window.streams.length < 3) await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const [pageStream] = window.streams;
+      const passedOver = window.streams.find((s) => s !== pageStream && s !== stream);
+      const states = [pageStream, passedOver, stream].map((s) => s.getVideoTracks()[0].readyState);
+      stream.getTracks().forEach((track) => track.stop());
+      return states;
+    }""")
+    assert states == ["live", "ended", "live"], states
+    assert page.errors == []
+
 def test_the_models_run_once_while_the_camera_is_still_opening(live_app, one_face_browser, open_page):
     """While a person reads the camera prompt (here the camera is held back 2 s), the models run
     once on a blank frame, so their first-run costs (the WASM backend packing the weights) are not
