@@ -11,6 +11,13 @@ function constraints({ width = FRAME.width, height = FRAME.height, deviceId = ''
 
 // The front camera asked for by requestCamera() and not yet taken by openCamera().
 let requested = null;
+let asked = false; // whether the page has asked for a camera yet, either way
+
+function ask(options) {
+  if (!asked) performance.mark('fer:camera-asked'); // the page's start, as boot.js marks its other steps
+  asked = true;
+  return navigator.mediaDevices.getUserMedia(constraints(options));
+}
 
 /**
  * Ask for the front camera now, before the page can show it: opening a camera takes a few hundred
@@ -18,8 +25,9 @@ let requested = null;
  * (static/js/start.js). The next openCamera() without a deviceId takes this request.
  */
 export function requestCamera() {
-  if (requested || !navigator.mediaDevices?.getUserMedia) return;
-  requested = navigator.mediaDevices.getUserMedia(constraints());
+  // Modules run in no fixed order: boot.js may have opened the camera already.
+  if (asked || !navigator.mediaDevices?.getUserMedia) return;
+  requested = ask();
   requested.catch(() => {}); // openCamera() reports the error
 }
 
@@ -46,7 +54,7 @@ export async function openCamera(video, options = {}) {
   else dropCameraRequest(); // another camera asked for: the early one, if any, goes off
   let stream;
   try {
-    stream = await (early ?? navigator.mediaDevices.getUserMedia(constraints(options)));
+    stream = await (early ?? ask(options));
   } catch (err) {
     throw new Error(describeCameraError(err));
   }

@@ -8,7 +8,6 @@ import { requestCamera } from './camera.js';
 import { loadTfjs, preloadTfjs } from './tfjs.js';
 
 requestCamera();
-performance.mark('fer:camera-asked'); // boot.js marks the later steps
 if (readSettings(location.search).mode !== 'server') {
   preloadTfjs(); // the WebAssembly binary too, which loadTfjs() only asks for when the backend starts
   loadTfjs().catch(() => {}); // boot.js loads it again and says what went wrong

@@ -168,27 +168,25 @@ RECORD_STREAMS = """(() => {
 })();"""
 
 
-def test_an_early_camera_request_goes_off_when_another_camera_is_opened_instead(live_app, one_face_browser, open_page):
-    """The page's camera is start.js's request, taken by boot.js (one request, not two); a request
-    passed over for a camera picked by name is stopped, so no camera stays on unseen."""
-    page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm", init_script=RECORD_STREAMS)
-    wait_frames(page, 1)
-    assert page.evaluate("() => window.streams.length") == 1
-    states = page.evaluate("""async () => {
-      const { requestCamera, openCamera } = await import('/static/js/camera.js');
-      requestCamera();
-      const [camera] = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput');
-      const stream = await openCamera(Object.assign(document.createElement('video'), { muted: true }), { deviceId: camera.deviceId });
-      while (window.streams.length < 3) await new Promise((resolve) => setTimeout(resolve, 50));
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const [pageStream] = window.streams;
-      const passedOver = window.streams.find((s) => s !== pageStream && s !== stream);
-      const states = [pageStream, passedOver, stream].map((s) => s.getVideoTracks()[0].readyState);
-      stream.getTracks().forEach((track) => track.stop());
-      return states;
-    }""")
-    assert states == ["live", "ended", "live"], states
+@pytest.mark.parametrize("held_back", [None, "start.js", "boot.js"])
+def test_the_page_asks_for_its_camera_once_whichever_module_runs_first(live_app, one_face_browser, open_page,
+                                                                       held_back):
+    """start.js and boot.js both open the camera if they are first (modules run in no fixed order):
+    whichever runs first asks, the other takes its request or finds the camera open, so one camera
+    stream opens, and stays open, and the page marks when it asked."""
+    def late(route):
+        time.sleep(0.5)
+        route.continue_()
+    route = (f"**/static/js/{held_back}", late) if held_back else None
+    page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm", init_script=RECORD_STREAMS,
+                     route=route)
+    wait_frames(page, 2)
+    page.wait_for_timeout(300)  # both modules have run by now
+    states = page.evaluate("() => window.streams.map((s) => s.getVideoTracks()[0].readyState)")
+    assert states == ["live"], states
+    assert page.evaluate("() => performance.getEntriesByName('fer:camera-asked').length") == 1
     assert page.errors == []
+
 
 def test_the_models_run_once_while_the_camera_is_still_opening(live_app, one_face_browser, open_page):
     """While a person reads the camera prompt (here the camera is held back 2 s), the models run
