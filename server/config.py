@@ -13,6 +13,11 @@ DEFAULTS = {
     # FER_TFLITE: which of the model's TFLite files the server runs: int8 | float16 | float32.
     # int8 is the default's fastest at the same accuracy (bench.models); mini_xception is faster in float32.
     "TFLITE": "int8",
+    # FER_LIGHT_MODEL: a model served beside FER_MODEL_DIR that the page's `auto` mode switches to
+    # when the browser runs the server's model below `minFps`, before it proposes server mode (frames
+    # stay in the browser); empty for none. resnet_slim: level with the default on FER+, 1.2 to 2.3
+    # times its frame rate in the page (docs/benchmarks.md).
+    "LIGHT_MODEL": "resnet_slim",
     "MAX_UPLOAD_BYTES": 2 * 1024 * 1024,        # FER_MAX_UPLOAD_BYTES: one frame or upload
     "MAX_PIXELS": 4096 * 4096,                  # FER_MAX_PIXELS: declared width x height
     "MIN_FACE": 24,                             # FER_MIN_FACE: smaller faces are skipped
@@ -56,6 +61,8 @@ def from_env(environ=None) -> dict:
         settings["DETECTOR"] = environ["FER_DETECTOR"]
     if environ.get("FER_TFLITE"):
         settings["TFLITE"] = environ["FER_TFLITE"]
+    if "FER_LIGHT_MODEL" in environ:  # set but empty: no lighter model
+        settings["LIGHT_MODEL"] = environ["FER_LIGHT_MODEL"].strip()
     for key in ("MAX_UPLOAD_BYTES", "MAX_PIXELS", "MIN_FACE", "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_ADDRESS",
                 "INFERENCE_THREADS"):
         if environ.get(f"FER_{key}"):

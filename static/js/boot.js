@@ -42,7 +42,7 @@ async function loadModel(name) {
 
 // The page's start, step by step, as User Timing marks (DevTools' Performance panel shows them;
 // bench.peers reports them): TF.js loaded, both models loaded, their warm-up run, camera open, first result
-// (start.js marks when it asked for the camera).
+// (camera.js marks when the page first asked for a camera).
 const mark = (step, at = performance.now()) => performance.mark(`fer:${step}`, { startTime: at });
 
 const nextPaint = () => new Promise((resolve) => requestAnimationFrame(() => resolve()));
@@ -66,7 +66,8 @@ async function main() {
   const timeline = createTimeline({ labels: manifest.labels });
   const app = {
     settings, modelUrl, engine: null, source: null, mirrored: false, fromFile: false, token: 0, stats: [],
-    history: [], lastResult: null, fellBack: false, proposed: false, paused: false, stream: null, recorder, timeline,
+    history: [], lastResult: null, fellBack: false, proposed: false, switchingModel: false, paused: false, stream: null,
+    recorder, timeline,
     firstResultAt: null, warmupMs: null, // warmupMs: the models' first run, when it came before the first frame
   };
   window.ferApp = app; // read-only handle for tests and the benchmark
@@ -214,6 +215,39 @@ async function main() {
     }
   }
 
+  /** The lighter model the server offers (data-light-model), when the page runs the server's own. */
+  function lightModel() {
+    return settings.model ? '' : document.body.dataset.lightModel || '';
+  }
+
+  /** Run in-browser analysis again with the lighter model; the link then names it. */
+  async function useLightModel(why) {
+    const name = lightModel();
+    const token = app.token;
+    app.switchingModel = true; // analysis goes on meanwhile, and must not ask again
+    try {
+      let loaded;
+      try {
+        loaded = await loadModel(name);
+      } catch (err) {
+        document.body.dataset.lightModel = ''; // not to be tried again
+        if (token === app.token) proposeServer(why, token);
+        return;
+      }
+      if (token !== app.token) return; // the person changed the mode or the source meanwhile
+      ({ manifest, modelUrl } = loaded);
+      settings.model = name;
+      app.modelUrl = modelUrl;
+      history.replaceState(null, '', shareLink(settings, location));
+      ui.setShareLink(shareLink(settings, location));
+      ui.showAbout(manifest);
+      await startMode(settings.mode);
+      ui.showMessage('info', `${why}: it now runs the lighter model “${name}”, still in this browser.`);
+    } finally {
+      app.switchingModel = false;
+    }
+  }
+
   /** What the page says when a result has no face. */
   function noFaceHint(still) {
     if (app.fromFile && !ui.wholeFace()) {
@@ -272,10 +306,13 @@ async function main() {
       if (result.views === false) parts.push('single view'); // the classifier's views did not fit the frame
       ui.setStats({ fps, latency: result.timings.total, detail: [...parts, sent].filter(Boolean).join(' · ') });
       if (still) return; // a still image is analysed once
-      if (settings.mode === 'auto' && app.engine.kind === 'browser' && !app.proposed
+      if (settings.mode === 'auto' && app.engine.kind === 'browser' && !app.proposed && !app.switchingModel
           && now - started > PROPOSE_AFTER_MS && app.stats.length > 2 && fps < settings.minFps) {
-        // Analysis goes on in this browser while the proposal waits for an answer.
-        proposeServer(`In-browser analysis runs at ${fps.toFixed(1)} fps here, below ${settings.minFps}`, token);
+        const why = `In-browser analysis runs at ${fps.toFixed(1)} fps here, below ${settings.minFps}`;
+        // First the lighter model, which keeps every frame here; then, if still too slow, the
+        // server, while analysis goes on in this browser until the person answers.
+        if (lightModel()) useLightModel(why);
+        else proposeServer(why, token);
       }
       await nextPaint();
     }

@@ -1,6 +1,7 @@
-"""Nothing leaves the device before the person agrees: `auto` mode proposes server mode and waits
-for button#allow-server; no Socket.IO request or WebSocket before that click, and every text on
-the page says where frames go. Server mode chosen in the link sends frames and never loads TF.js."""
+"""Nothing leaves the device before the person agrees: `auto` mode turns to a lighter model when the
+browser is too slow, then proposes server mode and waits for button#allow-server; no Socket.IO
+request or WebSocket before that click, and every text on the page says where frames go. Server
+mode chosen in the link sends frames and never loads TF.js."""
 import pytest
 
 from tests.browser.page_support import FACES_JS, open_page, server_traffic, wait_frames  # noqa: F401 (fixture)
@@ -34,10 +35,19 @@ def test_auto_mode_asks_before_sending_frames_when_in_browser_cannot_start(live_
     assert page.errors == []
 
 
-def test_a_slow_browser_is_offered_the_server_and_keeps_analysing_here_when_the_person_declines(
+def test_a_slow_browser_gets_the_lighter_model_then_is_offered_the_server_and_keeps_analysing_here_if_declined(
         live_app, one_face_browser, open_page):
-    # minFps=120 (the highest the link takes): any machine is "too slow", so the proposal comes after the 5 s the page waits.
+    # minFps=120 (the highest the link takes): any machine is "too slow". After the 5 s the page
+    # waits, it turns to the server's lighter model (FER_LIGHT_MODEL) in this browser; 5 s later,
+    # still too slow, it proposes the server.
     page = open_page(one_face_browser, f"{live_app.url}/?backend=wasm&minFps=120")
+    page.wait_for_function("() => document.getElementById('message').textContent.includes('lighter model')",
+                           timeout=60000)
+    assert "resnet_slim" in page.inner_text("#message") and "still in this browser" in page.inner_text("#message")
+    assert "model=resnet_slim" in page.url
+    assert any("/models/resnet_slim/" in url and url.endswith(".bin") for url in page.requests), "the slim weights"
+    assert page.is_hidden("#consent") and server_traffic(page) == []
+    wait_frames(page, 3)
     page.wait_for_selector("#allow-server", state="visible", timeout=60000)
     assert "below 120" in page.inner_text("#consent")
     wait_frames(page, 3)  # still analysing in this browser while the question is open
@@ -49,6 +59,14 @@ def test_a_slow_browser_is_offered_the_server_and_keeps_analysing_here_when_the_
     assert server_traffic(page) == [], "declined, yet the page contacted the Socket.IO endpoint"
     assert page.errors == []
 
+
+def test_a_model_named_in_the_link_is_kept_when_the_browser_is_slow(live_app, one_face_browser, open_page):
+    """The person chose the model: a slow browser is offered the server, not another model."""
+    page = open_page(one_face_browser, f"{live_app.url}/?backend=wasm&minFps=120&model=default")
+    page.wait_for_selector("#allow-server", state="visible", timeout=60000)
+    assert "model=default" in page.url and "lighter model" not in page.inner_text("#message")
+    assert not any("/models/resnet_slim/" in url for url in page.requests)
+    assert page.errors == []
 
 def test_server_mode_from_the_link_sends_frames_and_loads_no_tfjs(live_app, one_face_browser, open_page, artifacts):
     page = open_page(one_face_browser, f"{live_app.url}/?mode=server")

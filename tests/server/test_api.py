@@ -288,3 +288,26 @@ def test_page_carries_the_manifest_of_the_model_it_runs(client, query, name):
     assert inline["name"] == json.loads((ROOT / "models" / name / "manifest.json").read_text())["name"]
     url = re.search(r'data-model-url="([^"]*)"', body).group(1)
     assert url.startswith(f"/models/{name}/") and client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("light, model_dir, expected", [
+    ("resnet_slim", None, "resnet_slim"),          # the shipped pair: the default's page may turn to the slim model
+    ("", None, ""),                                # FER_LIGHT_MODEL set empty: none
+    ("nope", None, ""),                            # not a served model
+    ("resnet_slim", "resnet_slim", ""),            # the server's own model already
+])
+def test_page_names_the_lighter_model_auto_mode_may_turn_to(make_app, light, model_dir, expected):
+    import re
+
+    config = {"LIGHT_MODEL": light} | ({"MODEL_DIR": ROOT / "models" / model_dir} if model_dir else {})
+    body = make_app(**config).test_client().get("/").get_data(as_text=True)
+    assert re.search(r'data-light-model="([^"]*)"', body).group(1) == expected
+
+
+def test_light_model_setting_reads_an_empty_value_as_none():
+    from server.config import DEFAULTS, from_env
+
+    assert DEFAULTS["LIGHT_MODEL"] == "resnet_slim"
+    assert from_env({"FER_LIGHT_MODEL": ""})["LIGHT_MODEL"] == ""
+    assert from_env({"FER_LIGHT_MODEL": "mini_xception"})["LIGHT_MODEL"] == "mini_xception"
+    assert from_env({})["LIGHT_MODEL"] == "resnet_slim"
