@@ -17,16 +17,16 @@ EXTRA ?= $(DATASETS)/sfew/sfew.npz:3 $(DATASETS)/nimstim_subset/nimstim_subset.n
 # Where make train writes its runs (a test runs the whole recipe, shortened, into a temporary folder).
 RUNS ?= runs
 RUN ?= $(RUNS)/real_faces
-EXPORT_DIR ?= models/default
-# The shipped default (models/default): a compact ResNet, SGD + cosine, erasing, trained in cosine
-# cycles, each starting at the previous one's best: 45 epochs from 0.05, 36 from 0.02 and 36 from
-# 0.01 with mixup 0.2 (label smoothing 0.1); then 16 from 0.003 sparing 30% of faces the resampling
+EXPORT_DIR ?= models/resnet
+# The wider model (models/resnet, `make train` then `make export`), the slim default's teacher: a
+# compact ResNet, SGD + cosine, erasing, trained in cosine cycles, each starting at the previous
+# one's best: 45 epochs from 0.05, 36 from 0.02 and 36 from 0.01 with mixup 0.2 (label smoothing 0.1); then 16 from 0.003 sparing 30% of faces the resampling
 # (--sharp 0.3); then 16 more distilled from the third and fourth cycles' models (with their
 # test-time views); then 60 more, taught consistently by two wide ResNets (11 M parameters, 50
 # epochs each) trained beside it (training/ensemble_distill.py: minutes on a GPU, days on 2 cores);
 # exported with smooth+flip test-time augmentation (training/tta.py).
-DEFAULT_RECIPE := --arch resnet --batch-size 64 --optimizer sgd --schedule cosine --l2 2.5e-4 --erase 0.5
-FINE_TUNE := $(DEFAULT_RECIPE) --epochs 16 --lr 0.003 --mixup 0.2 --sharp 0.3 --keep-epochs
+RESNET_RECIPE := --arch resnet --batch-size 64 --optimizer sgd --schedule cosine --l2 2.5e-4 --erase 0.5
+FINE_TUNE := $(RESNET_RECIPE) --epochs 16 --lr 0.003 --mixup 0.2 --sharp 0.3 --keep-epochs
 # What runs/ensemble ran on an H200 with KERAS_BACKEND=jax: --time-budget 490 chose these epochs.
 ENSEMBLE_RECIPE := --teachers 2 --teacher-epochs 50 --student-epochs 60 --student-lr 0.1 0.01
 # The last stage, for faces from anywhere (docs/real-faces.md): original pixels, FER+ vote
@@ -35,23 +35,24 @@ ENSEMBLE_RECIPE := --teachers 2 --teacher-epochs 50 --student-epochs 60 --studen
 REAL_FACES_STAGE := --batch-size 64 --optimizer sgd --schedule cosine --l2 2.5e-4 --erase 0.25 \
   --ferplus $(FERPLUS) --extra $(EXTRA) --photometric 1
 REAL_FACES_RECIPE := --arch resnet $(REAL_FACES_STAGE)
-# Blended targets (docs/real-faces.md, "Blended targets"): the same stage, from the shipped default, on
+# Blended targets (docs/real-faces.md, "Blended targets"): the same stage, from the wider models/resnet, on
 # 0.7 of the FER+ vote distribution and 0.3 of FER2013's own label, keeping the epoch with the best mean
 # of PublicTest's two accuracies (FER+ majority and FER2013's labels); `make train-blend`.
 REAL_FACES_BLEND_RECIPE := $(REAL_FACES_RECIPE) --ferplus-weight 0.7 --select-on mean
 BLEND_EPOCHS ?= 8
 BLEND_LR ?= 0.002
-# The slim model (models/resnet_slim, `make train-slim`, then `make export RUN=runs/slim_long2
-# EXPORT_DIR=models/resnet_slim`): SLIM_FROM pruned to half its widths by its batch-norm scales
-# (training/prune.py), then the real-faces stage, 8 epochs from 0.01, then 12 more from 0.006 with
-# SLIM_FROM's probabilities as half of every face's target (--teacher-model), then two cycles of 20
-# from 0.005 and 0.003 with them as 70% of it.
-SLIM_FROM ?= models/default
+# The shipped default (models/resnet_slim, `make train-slim` then `make export-slim`): SLIM_FROM
+# pruned to half its widths by its batch-norm scales (training/prune.py), then the real-faces stage,
+# 8 epochs from 0.01, then 12 more from 0.006 with SLIM_FROM's probabilities as half of every face's
+# target (--teacher-model), then two cycles of 20 from 0.005 and 0.003 with them as 70% of it.
+SLIM_FROM ?= models/resnet
+SLIM_RUN ?= $(RUNS)/slim_long2
+SLIM_EXPORT_DIR ?= models/resnet_slim
 SLIM_RECIPE := --arch resnet_slim $(REAL_FACES_STAGE)
 # The seed's mini-Xception (models/mini_xception): train.py's own defaults.
 BASELINE_RECIPE := --arch mini_xception --precision float32
 
-.PHONY: setup run cluster nginx test test-fast test-js train train-blend train-slim train-baseline export export-baseline bench browser clean
+.PHONY: setup run cluster nginx test test-fast test-js train train-blend train-slim train-baseline export export-slim export-baseline bench browser clean
 
 DETECTORS_STAMP := models/face_detectors/.built
 
@@ -105,11 +106,11 @@ test-js:
 	node --test --test-reporter=dot tests/js/*.test.mjs
 
 train: $(PY_STAMP)
-	$(PY) -m training.train --data $(DATA) --run-dir $(RUNS)/resnet $(DEFAULT_RECIPE) --label-smoothing 0.1 \
+	$(PY) -m training.train --data $(DATA) --run-dir $(RUNS)/resnet $(RESNET_RECIPE) --label-smoothing 0.1 \
 	  --epochs 45 --lr 0.05
-	$(PY) -m training.train --data $(DATA) --run-dir $(RUNS)/resnet_restart $(DEFAULT_RECIPE) --label-smoothing 0.1 \
+	$(PY) -m training.train --data $(DATA) --run-dir $(RUNS)/resnet_restart $(RESNET_RECIPE) --label-smoothing 0.1 \
 	  --epochs 36 --lr 0.02 --init-from $(RUNS)/resnet/best.keras
-	$(PY) -m training.train --data $(DATA) --run-dir $(RUNS)/resnet_cycle3 $(DEFAULT_RECIPE) --label-smoothing 0.1 \
+	$(PY) -m training.train --data $(DATA) --run-dir $(RUNS)/resnet_cycle3 $(RESNET_RECIPE) --label-smoothing 0.1 \
 	  --epochs 36 --lr 0.01 --mixup 0.2 --init-from $(RUNS)/resnet_restart/best.keras
 	$(PY) -m training.train --data $(DATA) --run-dir $(RUNS)/resnet_sharp $(FINE_TUNE) --label-smoothing 0.1 \
 	  --init-from $(RUNS)/resnet_cycle3/best.keras
@@ -142,10 +143,15 @@ train-slim: $(PY_STAMP)
 train-baseline: $(PY_STAMP)
 	$(PY) -m training.train --data $(DATA) --run-dir runs/mini_xception $(BASELINE_RECIPE)
 
-# Export runs Node to check the TF.js model against Keras, hence the full setup.
+# Export runs Node to check the TF.js model against Keras, hence the full setup. Both ResNets export
+# alike: test-time views, a temperature fitted on FER+, every benchmark in the manifest.
+EXPORT_REAL_FACES := $(PY) -m converters.export --data $(ORIGINAL) --tta smooth_flip --calibrate --ferplus $(FERPLUS) \
+  --benchmarks $(DATASETS)
 export: setup
-	$(PY) -m converters.export --model $(RUN)/best.keras --run-dir $(RUN) --data $(ORIGINAL) --tta smooth_flip \
-	  --calibrate --ferplus $(FERPLUS) --benchmarks $(DATASETS) --out $(EXPORT_DIR)
+	$(EXPORT_REAL_FACES) --model $(RUN)/best.keras --run-dir $(RUN) --out $(EXPORT_DIR)
+
+export-slim: setup
+	$(EXPORT_REAL_FACES) --model $(SLIM_RUN)/best.keras --run-dir $(SLIM_RUN) --out $(SLIM_EXPORT_DIR)
 
 export-baseline: setup
 	$(PY) -m converters.export --model runs/mini_xception/best.keras --run-dir runs/mini_xception --data $(DATA) \

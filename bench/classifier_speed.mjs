@@ -4,7 +4,7 @@
 //
 //   node bench/classifier_speed.mjs [MODEL_DIR] [--format tfjs_uint8] [--batches 1,4] [--rounds 200]
 //
-// MODEL_DIR defaults to models/default, --format to its manifest's browser_format. The faces are
+// MODEL_DIR defaults to models/resnet_slim, --format to its manifest's browser_format. The faces are
 // random values on the model's input scale (the time does not depend on them). Prints one JSON
 // object: per output and batch, the median and quartiles of the time per call and per face.
 import { readFileSync } from "node:fs";
@@ -14,7 +14,7 @@ import { setThreadsCount, getThreadsCount } from "@tensorflow/tfjs-backend-wasm"
 import { fileHandler } from "../converters/tfjs_files.mjs";
 
 function parseArgs(argv) {
-  const options = { modelDir: "models/default", format: undefined, batches: "1,4", rounds: "200", warmup: "20" };
+  const options = { modelDir: "models/resnet_slim", format: undefined, batches: "1,4", rounds: "200", warmup: "20" };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i].startsWith("--")) options[argv[i].slice(2)] = argv[++i];
     else options.modelDir = argv[i];

@@ -88,7 +88,7 @@ def main(argv=None):
     p.add_argument("--detectors", nargs="+", default=sorted(DETECTORS))
     p.add_argument("--accuracy", action="store_true",
                    help="also score --model on the next --faces faces (not those measured), plain crop vs framed")
-    p.add_argument("--model", default=str(ROOT / "models" / "default"))
+    p.add_argument("--model", default=str(ROOT / "models" / "resnet_slim"))
     args = p.parse_args(argv)
     split = load_split(args.data, args.split)
     order = np.random.default_rng(0).permutation(len(split))

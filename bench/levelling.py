@@ -43,7 +43,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--faces", type=int, default=500)
     p.add_argument("--angles", type=float, nargs="+", default=[0, 10, 20, 30])
-    p.add_argument("--model", default=str(ROOT / "models" / "default"))
+    p.add_argument("--model", default=str(ROOT / "models" / "resnet_slim"))
     p.add_argument("--detector", default="blazeface")
     p.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS)
     args = p.parse_args(argv)

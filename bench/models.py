@@ -1,7 +1,7 @@
 """Benchmark every exported format of a model: size, ms per face at batch 1, PublicTest accuracy,
 and how often its top label is the Keras model's.
 
-    python -m bench.models [--model models/default] [--runs 200] [--split PrivateTest]
+    python -m bench.models [--model models/resnet_slim] [--runs 200] [--split PrivateTest]
 
 Times are medians over --runs single-face calls after a warm-up, all measured in this run, on
 this machine; compare rows with each other rather than quoting them as absolute truths. The last

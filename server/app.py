@@ -57,6 +57,7 @@ def create_app(config=None) -> Flask:
     # URL and the files it asks for as soon as it opens) and the detector it runs.
     settings["PAGE_MODEL"] = model_files.page_model(settings["MODEL_DIR"])
     settings["PAGE_DETECTOR"] = model_files.page_detector(settings["DETECTOR"])
+    settings["PAGE_LIGHT_MODEL"] = pages.light_model(settings)  # what `auto` may turn to, or ''
 
     app.register_blueprint(pages.bp)
     pages.compress(app)

@@ -5,7 +5,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULTS = {
-    "MODEL_DIR": ROOT / "models" / "default",   # FER_MODEL_DIR: the exported model to serve
+    "MODEL_DIR": ROOT / "models" / "resnet_slim",  # FER_MODEL_DIR: the exported model to serve
     # FER_DETECTOR: blazeface (MediaPipe short range: faces within about 1.5 m of a webcam, twice as
     # fast) | blazeface_full (full range: far faces too) | haar. The page runs the same BlazeFace
     # (docs/architecture.md, "Face detectors"; python -m bench.detectors, bench.browser).
@@ -15,9 +15,10 @@ DEFAULTS = {
     "TFLITE": "int8",
     # FER_LIGHT_MODEL: a model served beside FER_MODEL_DIR that the page's `auto` mode switches to
     # when the browser runs the server's model below `minFps`, before it proposes server mode (frames
-    # stay in the browser); empty for none. resnet_slim: level with the default on FER+, 1.2 to 2.3
-    # times its frame rate in the page (docs/benchmarks.md).
-    "LIGHT_MODEL": "resnet_slim",
+    # stay in the browser); empty (the default) for none. With FER_MODEL_DIR=models/resnet (the wider
+    # teacher), resnet_slim: level with it on FER+, 1.2 to 2.3 times its frame rate in the page
+    # (docs/benchmarks.md). The default model is resnet_slim already, and nothing as accurate is lighter.
+    "LIGHT_MODEL": "",
     "MAX_UPLOAD_BYTES": 2 * 1024 * 1024,        # FER_MAX_UPLOAD_BYTES: one frame or upload
     "MAX_PIXELS": 4096 * 4096,                  # FER_MAX_PIXELS: declared width x height
     "MIN_FACE": 24,                             # FER_MIN_FACE: smaller faces are skipped

@@ -24,9 +24,10 @@ FACE_DETECTORS_DIR = ROOT / "models" / "face_detectors"
 PAGE_DEFAULT_DETECTOR = DEFAULTS["DETECTOR"]
 
 
-def model_dirs() -> dict:
-    """{name: folder} of servable models: the folders beside the served one, and the served one."""
-    served = Path(current_app.config["MODEL_DIR"]).resolve()
+def model_dirs(served_dir=None) -> dict:
+    """{name: folder} of servable models: the folders beside the served one (`served_dir`, else the
+    app's MODEL_DIR), and the served one."""
+    served = Path(served_dir or current_app.config["MODEL_DIR"]).resolve()
     dirs = {p.name: p for p in served.parent.iterdir() if (p / MANIFEST_NAME).is_file()}
     dirs[served.name] = served
     return dirs

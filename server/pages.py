@@ -83,15 +83,15 @@ def index():
     # server's own (manifest inline, files preloaded), so it starts as soon.
     model = model_files.requested_page_model(request.args["model"]) if request.args.get("model") else config["PAGE_MODEL"]
     return render_template("index.html", model=model or config["PAGE_MODEL"], detector=config["PAGE_DETECTOR"],
-                           light_model=light_model(config), preloads=head_preloads(request.args, config, model),
+                           light_model=config["PAGE_LIGHT_MODEL"], preloads=head_preloads(request.args, config, model),
                            vendor_versions=vendor_versions())
 
 
 def light_model(config) -> str:
     """The served model the page's `auto` mode turns to when the browser is too slow for the server's
-    (FER_LIGHT_MODEL), or '' when there is none to turn to."""
+    (FER_LIGHT_MODEL), or '' when there is none to turn to. Read once, at start-up (create_app)."""
     name = config["LIGHT_MODEL"]
-    served = name in model_files.model_dirs() if model_files.NAME.match(name or "") else False
+    served = name in model_files.model_dirs(config["MODEL_DIR"]) if model_files.NAME.match(name or "") else False
     return name if served and name != config["PAGE_MODEL"]["name"] else ""
 
 

@@ -8,7 +8,8 @@ from training.data import DEFAULT_DATA
 
 ROOT = Path(__file__).resolve().parents[1]
 FER2013_CSV = DEFAULT_DATA
-DEFAULT_MODEL_DIR = ROOT / "models" / "default"
+DEFAULT_MODEL_DIR = ROOT / "models" / "resnet_slim"  # what the server serves unless told otherwise
+RESNET_MODEL_DIR = ROOT / "models" / "resnet"  # the default's teacher, what `make train` builds
 # Fixtures that start a server process (tests/server/conftest.py, tests/browser/conftest.py).
 LIVE_FIXTURES = {"live", "live_haar", "live_servers", "live_app"}
 

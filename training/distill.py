@@ -1,6 +1,6 @@
 """Teacher probabilities for the Training faces, for distillation (`training.train --teacher`).
 
-    python -m training.distill --models models/default runs/x/best.keras --tta smooth_flip --out runs/teacher.npy
+    python -m training.distill --models models/resnet runs/x/best.keras --tta smooth_flip --out runs/teacher.npy
 
 The teacher is the mean of the models' probabilities, each with its test-time augmentation (a
 model exported with one in its graph uses that one). A student trained towards these soft

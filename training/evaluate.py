@@ -21,7 +21,7 @@ from training.predict import mean_probabilities  # noqa: E402
 from training.tta import SINGLE_VIEWS, TTA_CHOICES, graph_tta, single_view  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_MODEL = ROOT / "models" / "default"
+DEFAULT_MODEL = ROOT / "models" / "resnet_slim"
 KERAS_FILE = "model.keras"  # the Keras model inside an exported model folder
 
 

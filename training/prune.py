@@ -1,6 +1,6 @@
 """A narrower copy of a trained ResNet, to fine-tune into a faster model (`training.train --init-from`).
 
-    python -m training.prune --model models/default --arch resnet_slim --out runs/slim/init.keras
+    python -m training.prune --model models/resnet --arch resnet_slim --out runs/slim/init.keras
 
 Each convolution keeps the output channels whose batch normalisation scales them most (|gamma|);
 channels that meet in a residual sum are chosen together, by the sum of both branches' |gamma|,

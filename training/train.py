@@ -275,7 +275,7 @@ def fit(args, run_dir, train_ds, select_ds, initial_epoch, log_path, last_path, 
         model = make_model(args.arch, INPUT_SHAPE, NUM_CLASSES, l2=args.l2)
         if args.init_from:
             # Built fresh and given the weights, so the run's own precision, L2 and optimizer apply.
-            # An exported model (models/default/model.keras) may hold a calibration layer: registered here.
+            # An exported model (models/resnet/model.keras) may hold a calibration layer: registered here.
             import training.calibration  # noqa: F401
             start = inner_network(keras.models.load_model(args.init_from, compile=False))
             try:

@@ -32,7 +32,7 @@ async function loadModel(name) {
     // The manifest names the TF.js files for the page (float16 weights where the export has them).
     return { manifest, modelUrl: `/models/${name}/${manifest.formats[manifest.browser_format ?? 'tfjs'].path}` };
   }
-  const modelUrl = document.body.dataset.modelUrl || '/models/default/tfjs/model.json';
+  const modelUrl = document.body.dataset.modelUrl;
   const inline = document.body.dataset.manifest;
   if (inline) return { manifest: JSON.parse(inline), modelUrl };
   const res = await fetch('/api/model');

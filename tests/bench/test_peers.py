@@ -35,7 +35,7 @@ def test_summarize_says_none_when_no_face_is_ever_labelled():
 def test_tables_give_medians_over_repeats_and_ratios_against_each_peer():
     rows = [{"scene": "one face", "page": page, "fps": fps, "faces": 1, "first_face_ms": first}
             for page, fps, first in [("ours", 10, 1500), ("ours", 12, 1700), ("ours", 30, 1600),
-                                     ("ours slim", 48, 900), ("ours slim", 48, 1100),
+                                     ("ours resnet", 48, 900), ("ours resnet", 48, 1100),
                                      ("face-api tiny 224", 24, 1000), ("face-api tiny 416", 6, 1100),
                                      ("Human", 10, 800)]]
     fps_table, first_table = tables(rows, ["one face"]).split("\n\n")
@@ -49,12 +49,12 @@ def test_steps_table_gives_our_pages_start_as_medians_and_a_dash_for_a_step_it_s
              {"camera-asked": 130, "tfjs-loaded": 320, "models-loaded": 460, "camera-open": 420, "first-result": 520}]
     rows = [{"scene": "one face", "page": "ours", "steps": s} for s in steps]
     rows.append({"scene": "one face", "page": "Human", "steps": {}})
-    rows.append({"scene": "one face", "page": "ours slim", "steps": {"tfjs-loaded": 310, "first-result": 480}})
+    rows.append({"scene": "one face", "page": "ours resnet", "steps": {"tfjs-loaded": 310, "first-result": 480}})
     table = steps_table(rows, ["one face", "four faces"])
     assert table.splitlines()[0] == ("| scene | page | camera asked | TF.js loaded | models loaded | warmed up | camera open"
                                      " | first result |")
     assert table.splitlines()[2:] == ["| one face | ours | 130 | 320 | 420 | 500 | 420 | 520 |",
-                                      "| one face | ours slim | - | 310 | - | - | - | 480 |",
+                                      "| one face | ours resnet | - | 310 | - | - | - | 480 |",
                                       "| four faces | ours | - | - | - | - | - | - |"]
 
 

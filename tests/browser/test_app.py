@@ -1,7 +1,7 @@
 """The page in headless Chromium with a fake camera: in-browser mode, server mode, errors.
 
 Each test opens the real page from the live server. Labels are asserted in separate
-`real_model` tests, which hold for the shipped models/default (a retrained model may label otherwise).
+`real_model` tests, which hold for the shipped default, models/resnet_slim (a retrained model may label otherwise).
 """
 import sys
 
@@ -235,7 +235,7 @@ def test_an_uploaded_face_crop_is_classified_whole_when_the_user_says_so(live_ap
 
 def test_model_load_failure_is_reported(live_app, one_face_browser, open_page):
     page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm",
-                     route=("**/models/default/**/model.json", lambda route: route.fulfill(status=404, body="gone")))
+                     route=("**/models/resnet_slim/**/model.json", lambda route: route.fulfill(status=404, body="gone")))
     page.wait_for_function("() => /could not be loaded/.test(document.getElementById('message').textContent)",
                            timeout=30000)
     assert "expression model" in page.inner_text("#message")

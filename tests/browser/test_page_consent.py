@@ -2,14 +2,30 @@
 browser is too slow, then proposes server mode and waits for button#allow-server; no Socket.IO
 request or WebSocket before that click, and every text on the page says where frames go. Server
 mode chosen in the link sends frames and never loads TF.js."""
+import sys
+
 import pytest
 
 from tests.browser.page_support import FACES_JS, open_page, server_traffic, wait_frames  # noqa: F401 (fixture)
+from tests.conftest import ROOT
+from tests.support.live_server import LiveServer
 
 
 @pytest.fixture(scope="module")
 def one_face_browser(chromium, videos):
     return chromium(videos("one")[0])
+
+
+@pytest.fixture(scope="module")
+def wider_model_app(live_app):
+    """The server with the wider models/resnet, and resnet_slim as the model `auto` turns to
+    (FER_LIGHT_MODEL): the default serves resnet_slim itself and has no lighter one."""
+    server = LiveServer([sys.executable, "-m", "server"],
+                        {"FER_MODEL_DIR": str(ROOT / "models" / "resnet"), "FER_LIGHT_MODEL": "resnet_slim"})
+    try:
+        yield server.wait()
+    finally:
+        server.stop()
 
 
 def test_auto_mode_asks_before_sending_frames_when_in_browser_cannot_start(live_app, one_face_browser, open_page,
@@ -36,11 +52,11 @@ def test_auto_mode_asks_before_sending_frames_when_in_browser_cannot_start(live_
 
 
 def test_a_slow_browser_gets_the_lighter_model_then_is_offered_the_server_and_keeps_analysing_here_if_declined(
-        live_app, one_face_browser, open_page):
+        wider_model_app, one_face_browser, open_page):
     # minFps=120 (the highest the link takes): any machine is "too slow". After the 5 s the page
     # waits, it turns to the server's lighter model (FER_LIGHT_MODEL) in this browser; 5 s later,
     # still too slow, it proposes the server.
-    page = open_page(one_face_browser, f"{live_app.url}/?backend=wasm&minFps=120")
+    page = open_page(one_face_browser, f"{wider_model_app.url}/?backend=wasm&minFps=120")
     page.wait_for_function("() => document.getElementById('message').textContent.includes('lighter model')",
                            timeout=60000)
     assert "resnet_slim" in page.inner_text("#message") and "still in this browser" in page.inner_text("#message")
@@ -60,11 +76,11 @@ def test_a_slow_browser_gets_the_lighter_model_then_is_offered_the_server_and_ke
     assert page.errors == []
 
 
-def test_a_model_named_in_the_link_is_kept_when_the_browser_is_slow(live_app, one_face_browser, open_page):
+def test_a_model_named_in_the_link_is_kept_when_the_browser_is_slow(wider_model_app, one_face_browser, open_page):
     """The person chose the model: a slow browser is offered the server, not another model."""
-    page = open_page(one_face_browser, f"{live_app.url}/?backend=wasm&minFps=120&model=default")
+    page = open_page(one_face_browser, f"{wider_model_app.url}/?backend=wasm&minFps=120&model=resnet")
     page.wait_for_selector("#allow-server", state="visible", timeout=60000)
-    assert "model=default" in page.url and "lighter model" not in page.inner_text("#message")
+    assert "model=resnet" in page.url and "lighter model" not in page.inner_text("#message")
     assert not any("/models/resnet_slim/" in url for url in page.requests)
     assert page.errors == []
 

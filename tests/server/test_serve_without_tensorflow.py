@@ -34,6 +34,6 @@ def test_the_app_answers_a_prediction_with_no_tensorflow_importable():
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["status"] == 200, result["body"]
     assert len(result["body"]["faces"]) == 1
-    assert result["body"]["faces"][0]["label"] in json.loads((ROOT / "models" / "default" / "manifest.json").read_text())["labels"]
+    assert result["body"]["faces"][0]["label"] in json.loads((ROOT / "models" / "resnet_slim" / "manifest.json").read_text())["labels"]
     assert result["interpreter"].startswith("ai_edge_litert")
     assert result["loaded"] == []

@@ -11,7 +11,7 @@ import pytest
 
 from training.tta import inner_network
 
-from tests.conftest import DEFAULT_MODEL_DIR, ROOT
+from tests.conftest import RESNET_MODEL_DIR, ROOT
 from training import ensemble_distill as ed
 from training.augment import make_augmenter
 from training.data import load
@@ -58,7 +58,7 @@ def test_predict_pads_to_whole_batches_and_flip_averages_the_mirror():
 
 
 def test_students_fit_the_teachers_view_of_the_very_faces_they_see():
-    trained = load_keras_model(DEFAULT_MODEL_DIR)
+    trained = load_keras_model(RESNET_MODEL_DIR)
     teachers = [make_model("resnet", (48, 48, 1), 7, widths=(8, 16, 32, 64)), inner_network(trained)]
     rng = np.random.default_rng(0)
     views = rng.uniform(-1, 1, (6, 48, 48, 1)).astype(np.float32)
@@ -132,15 +132,15 @@ def test_teacher_weights_come_back_from_their_shards(tmp_path):
 @pytest.mark.slow
 def test_a_run_writes_teachers_probabilities_and_students_with_their_reports(small_data, tmp_path, capsys):
     out = tmp_path / "ensemble"
-    # The second student starts from the shipped default's network; at learning rate 0 its kernels stay put.
+    # The second student starts from the shipped resnet's network; at learning rate 0 its kernels stay put.
     assert ed.main(["--data", str(small_data), "--out", str(out), "--teachers", "2", *TINY_TEACHERS,
                     "--teacher-epochs", "2", "--student-epochs", "1", "--batch-size", "32",
-                    "--student-init", "scratch", str(DEFAULT_MODEL_DIR / "model.keras"),
+                    "--student-init", "scratch", str(RESNET_MODEL_DIR / "model.keras"),
                     "--student-lr", "0.1", "0"]) == 0
     data = load(small_data)
     plan = json.loads((out / "plan.json").read_text())
     assert plan["teacher_epochs_run"] == 2 and plan["student_epochs_run"] == 1
-    assert plan["params"]["student"] == 1_211_815  # the default's architecture, whatever the teachers are
+    assert plan["params"]["student"] == 1_211_815  # resnet's architecture, whatever the teachers are
     log = (out / "log.csv").read_text().splitlines()
     assert [line.split(",")[:2] for line in log[1:]] == [
         ["teacher1", "1"], ["teacher1", "2"], ["teacher2", "1"], ["teacher2", "2"], ["student1", "1"], ["student2", "1"]]
@@ -151,7 +151,7 @@ def test_a_run_writes_teachers_probabilities_and_students_with_their_reports(sma
     public = np.load(out / "teacher_public.npz")
     np.testing.assert_allclose(public["ensemble"], (public["teacher1"] + public["teacher2"]) / 2, atol=1e-6)
 
-    default = load_keras_model(DEFAULT_MODEL_DIR)
+    default = load_keras_model(RESNET_MODEL_DIR)
     kept = keras.models.load_model(out / "student2.keras")
     assert kept.dtype_policy.name == "float32"
     first_conv = [w for w in kept.weights if "kernel" in w.path][0]

@@ -90,7 +90,7 @@ def test_several_models_are_scored_on_their_averaged_probabilities(tmp_path, cap
         (folder / label).mkdir(parents=True)
         for i in range(4):
             cv2.imwrite(str(folder / label / f"{i}.png"), rng.integers(0, 256, (48, 48), dtype=np.uint8))
-    default_dir = evaluate.ROOT / "models" / "default"
+    default_dir = evaluate.ROOT / "models" / "resnet_slim"
     assert evaluate.main(["--data", str(folder), "--model", str(MINI_XCEPTION_DIR), str(default_dir)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["model"] == [str(MINI_XCEPTION_DIR), str(default_dir)]

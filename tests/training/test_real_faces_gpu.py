@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import pytest
 
-from tests.conftest import DEFAULT_MODEL_DIR
+from tests.conftest import RESNET_MODEL_DIR
 from training import ensemble_distill as ed
 from training.data import load
 from training.extra_data import ferplus_soft_targets, ferplus_votes_for, load_face_npz
@@ -95,7 +95,7 @@ def test_bundle_extras_carries_the_votes_and_the_face_sets_at_48x48(small_votes,
 
 
 @pytest.mark.slow
-def test_train_real_faces_fine_tunes_the_default_on_blended_labels_and_hands_it_back(small_data, small_votes,
+def test_train_real_faces_fine_tunes_resnet_on_blended_labels_and_hands_it_back(small_data, small_votes,
                                                                                      small_face_set, tmp_path):
     from scripts.data_chunks import pack
 
@@ -109,7 +109,7 @@ def test_train_real_faces_fine_tunes_the_default_on_blended_labels_and_hands_it_
     out = tmp_path / "OUT"
     out.mkdir()
     env = {**os.environ, "OUT": str(out), "PYTHON": sys.executable, "FER_OFFLINE_DIR": str(tmp_path / "machine"),
-           "START": str(DEFAULT_MODEL_DIR / "model.keras"), "KERAS_BACKEND": "jax"}
+           "START": str(RESNET_MODEL_DIR / "model.keras"), "KERAS_BACKEND": "jax"}
     done = subprocess.run(["bash", str(SCRIPT), "train-real-faces", "--ferplus-weight", "0.7", "--student-epochs",
                            "1", "--student-lr", "0.001"], cwd=tree, env=env, capture_output=True, text=True,
                           timeout=600)
