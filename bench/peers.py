@@ -33,6 +33,10 @@ the median time between results over --seconds after WARMUP_FRAMES results; face
 faces per frame; first face is ms from navigation start to the first result with a labelled
 face, and for our page each step of its start before it (static/js/start.js's and boot.js's User
 Timing marks: camera asked, TF.js loaded, models loaded, warmed up, camera open, first result).
+Headless Chromium paints at 60 Hz and every page waits for a paint between frames, so no page shows
+more than about 60 fps, however fast it is; a second table gives what each page's main thread
+spent per result over the same seconds (DevTools' TaskDuration), and ours against each peer as
+the rates those times allow, which are not held to the paint rate.
 Each configuration runs --repeats times, interleaved, and the tables give the medians. With --trace each run also records
 a Chromium trace, and a third table says how much of the time to the first labelled face each
 page's main thread was busy (bench/main_thread.py); tracing slows pages a little, so compare
@@ -219,14 +223,20 @@ def measure(playwright, url, kind, video, seconds, timeout_s=90, trace=None):
                 raise TimeoutError(f"fewer than {WARMUP_FRAMES} results after {timeout_s} s"
                                    + (f"; page error: {errors[-1]}" if errors else ""))
             time.sleep(0.25)
+        cdp = context.new_cdp_session(page)
+        cdp.send("Performance.enable")
         start = len(page.evaluate(read["history"]))
+        busy_before = main_thread_seconds(cdp)
         time.sleep(seconds)
         history = page.evaluate(read["history"])
+        busy = main_thread_seconds(cdp) - busy_before
         info = page.evaluate("() => ({isolated: crossOriginIsolated, w: document.querySelector('video')?.videoWidth,"
                              " h: document.querySelector('video')?.videoHeight})")
         threads, backend = page.evaluate(read["threads"]), page.evaluate(read["backend"])
         steps = page.evaluate(read["steps"])
         row = summarize(history, start)
+        if len(history) > start:
+            row["busy_ms"] = 1000 * busy / (len(history) - start)
         if trace:
             if row["first_face_ms"] is not None:
                 page.evaluate(main_thread.mark_script(row["first_face_ms"]))
@@ -239,6 +249,12 @@ def measure(playwright, url, kind, video, seconds, timeout_s=90, trace=None):
         browser.close()
     return row | {"threads": threads, "backend": backend, "isolated": info["isolated"],
                   "video": f"{info['w']}x{info['h']}", "steps": steps}
+
+
+def main_thread_seconds(cdp):
+    """Seconds the page's main thread has spent in tasks so far (DevTools' Performance.getMetrics
+    TaskDuration): analysis, drawing, everything but waiting."""
+    return next(m["value"] for m in cdp.send("Performance.getMetrics")["metrics"] if m["name"] == "TaskDuration")
 
 
 def summarize(history, start):
@@ -299,6 +315,22 @@ def tables(rows, scenes):
         lines.append(f"| {scene} | " + " | ".join(fmt(first[n], 0) for n in names)
                      + f" | {ratio(first['ours'], first['face-api tiny 224'])}"
                      + f" | {ratio(first['ours resnet'], first['face-api tiny 224'])} |")
+    return "\n".join(lines)
+
+
+def capacity_table(rows, scenes):
+    """Main-thread ms per result while measuring, and the results per second that would allow
+    (1000 / ms): what each page could reach where its loop is not held to the screen's refresh
+    (headless Chromium paints at 60 Hz, and a page that keeps up with it shows no more than 60 fps)."""
+    names = [name for name, _, _ in PAGES if any(r["page"] == name and r.get("busy_ms") is not None for r in rows)]
+    peers = [n for n in ("face-api tiny 224", "Human") if n in names]
+    header = ["scene", *(f"{n} ms" for n in names), *(f"ours/{p}" for p in peers)]
+    lines = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
+    for scene in scenes:
+        busy = {n: medians(rows, n, scene, "busy_ms") for n in names}
+        capacity = {n: 1000 / busy[n] if busy[n] else None for n in names}
+        lines.append(f"| {scene} | " + " | ".join(fmt(busy[n]) for n in names)
+                     + "".join(f" | {ratio(capacity.get('ours'), capacity[p])}" for p in peers) + " |")
     return "\n".join(lines)
 
 
@@ -384,6 +416,10 @@ def main(argv=None):
           f"after {WARMUP_FRAMES} warm-up frames. fps (median faces per frame):")
     print()
     print(tables(rows, list(scenes)))
+    if any(r.get("busy_ms") is not None for r in rows):
+        print("\nMain-thread ms per result while measuring (DevTools' TaskDuration over the results; medians), and"
+              " ours/peer as the results per second that allows (the inverse ratio of the ms):\n")
+        print(capacity_table(rows, list(scenes)))
     if any(r.get("busy_ms_to_first") is not None for r in rows):
         print("\nMain thread up to the first labelled face (--trace; medians): busy ms of the ms from navigation"
               " start, and ms in tasks of 50 ms or more:\n")

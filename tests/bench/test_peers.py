@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.peers import PEER_PAGE, PeerHandler, busy_table, steps_table, summarize, tables
+from bench.peers import PEER_PAGE, PeerHandler, busy_table, capacity_table, main_thread_seconds, steps_table, summarize, tables
 
 
 def history(times, faces):
@@ -41,6 +41,23 @@ def test_tables_give_medians_over_repeats_and_ratios_against_each_peer():
     fps_table, first_table = tables(rows, ["one face"]).split("\n\n")
     assert fps_table.splitlines()[-1] == "| one face | 12.0 (1) | 48.0 (1) | 24.0 (1) | 6.0 (1) | 10.0 (1) | 0.50 | 2.00 | 1.20 | 2.00 | 4.80 |"
     assert first_table.splitlines()[-1] == "| one face | 1600 | 1000 | 1000 | 1100 | 800 | 1.60 | 1.00 |"
+
+
+def test_capacity_table_gives_main_thread_ms_per_result_and_ours_against_each_peer_as_results_per_second():
+    rows = [{"scene": "four faces", "page": page, "busy_ms": ms}
+            for page, ms in [("ours", 10), ("ours", 12), ("ours", 30), ("face-api tiny 224", 18), ("Human", 48)]]
+    rows.append({"scene": "four faces", "page": "face-api tiny 416"})  # no figure: left out
+    table = capacity_table(rows, ["four faces"]).splitlines()
+    assert table[0] == "| scene | ours ms | face-api tiny 224 ms | Human ms | ours/face-api tiny 224 | ours/Human |"
+    assert table[2] == "| four faces | 12.0 | 18.0 | 48.0 | 1.50 | 4.00 |"  # 12 ms a result: 1.5 times 18 ms's rate
+
+
+def test_main_thread_seconds_reads_devtools_task_duration():
+    class Session:
+        def send(self, method):
+            assert method == "Performance.getMetrics"
+            return {"metrics": [{"name": "ScriptDuration", "value": 0.5}, {"name": "TaskDuration", "value": 1.25}]}
+    assert main_thread_seconds(Session()) == 1.25
 
 
 def test_steps_table_gives_our_pages_start_as_medians_and_a_dash_for_a_step_it_skipped():
