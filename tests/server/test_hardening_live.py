@@ -30,15 +30,24 @@ def healthz_ms(server):
 
 def half_sent_requests(server, count, source="127.0.0.1"):
     """`count` connections from `source` that each send a request line and one header, then nothing
-    more (a connection the server has refused already may fail to send: it is kept all the same)."""
+    more (a connection the server has refused already may fail to send: it is kept all the same;
+    one it resets while it is being opened, as a server at its limit may, is not)."""
     sockets = []
-    for _ in range(count):
-        s = socket.create_connection(("127.0.0.1", server.port), timeout=5, source_address=(source, 0))
-        try:
-            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-        except OSError:
-            pass
-        sockets.append(s)
+    try:
+        for _ in range(count):
+            try:
+                s = socket.create_connection(("127.0.0.1", server.port), timeout=5, source_address=(source, 0))
+            except (ConnectionResetError, ConnectionRefusedError):
+                continue
+            try:
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            except OSError:
+                pass
+            sockets.append(s)
+    except BaseException:
+        for s in sockets:  # else they would hold the server's limit for the tests that follow
+            s.close()
+        raise
     return sockets
 
 
