@@ -3,7 +3,7 @@
 from flask import Flask
 from flask_socketio import SocketIO
 
-from server import analyze_api, api, model_files, pages, socket_limits, websocket_mask
+from server import analyze_api, api, compression, model_files, pages, socket_limits, websocket_mask
 from server.concurrency import size_thread_pool, waiting_room
 from server.config import ROOT, from_env
 from server.in_flight import CountRequests
@@ -60,7 +60,7 @@ def create_app(config=None) -> Flask:
     settings["PAGE_LIGHT_MODEL"] = pages.light_model(settings)  # what `auto` may turn to, or ''
 
     app.register_blueprint(pages.bp)
-    pages.compress(app)
+    compression.compress(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(analyze_api.bp)
     app.register_blueprint(model_files.bp)

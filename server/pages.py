@@ -6,7 +6,6 @@ import posixpath
 import re
 
 from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
-from flask_compress import Compress
 
 from server import model_files
 from server.config import ROOT
@@ -27,12 +26,6 @@ VENDOR_MAX_AGE = 3600
 # A /vendor/ URL whose ?v= is the package's installed version names one build for good: browsers may
 # keep it a year without asking again (static/js/tfjs.js asks for TF.js so).
 VERSIONED_MAX_AGE = 365 * 24 * 3600
-
-# Compressed on the way out (brotli where the browser takes it, else gzip): the page's scripts,
-# TF.js and its WebAssembly shrink to about a quarter. The models' weight files are left alone:
-# quantised weights barely compress.
-COMPRESSED_TYPES = ["text/html", "text/css", "text/javascript", "application/javascript", "application/json",
-                    "application/wasm"]
 
 # Browsers refuse to stream-compile WebAssembly served with any other type.
 mimetypes.add_type("application/wasm", ".wasm")
@@ -107,11 +100,3 @@ def vendor(path):
     if versioned:
         response.cache_control.immutable = True
     return response
-
-
-def compress(app):
-    """Compress the page's text, scripts and WebAssembly in responses (Flask-Compress)."""
-    app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSED_TYPES)
-    app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
-    app.config.setdefault("COMPRESS_ALGORITHM_STREAMING", ["br", "deflate"])  # files are sent as streams
-    Compress(app)
