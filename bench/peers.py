@@ -328,9 +328,9 @@ def capacity_table(rows, scenes):
     lines = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
     for scene in scenes:
         busy = {n: medians(rows, n, scene, "busy_ms") for n in names}
-        capacity = {n: 1000 / busy[n] if busy[n] else None for n in names}
+        # Results per second are 1000 / ms, so ours/peer in them is peer/ours in ms.
         lines.append(f"| {scene} | " + " | ".join(fmt(busy[n]) for n in names)
-                     + "".join(f" | {ratio(capacity.get('ours'), capacity[p])}" for p in peers) + " |")
+                     + "".join(f" | {ratio(busy[p], busy.get('ours'))}" for p in peers) + " |")
     return "\n".join(lines)
 
 

@@ -19,7 +19,8 @@ def one_face_browser(chromium, videos):
 @pytest.fixture(scope="module")
 def wider_model_app(live_app):
     """The server with the wider models/resnet, and resnet_slim as the model `auto` turns to
-    (FER_LIGHT_MODEL): the default serves resnet_slim itself and has no lighter one."""
+    (FER_LIGHT_MODEL): the default serves resnet_slim itself and has no lighter one. (live_app:
+    skips, as every test here does, where Chromium is missing.)"""
     server = LiveServer([sys.executable, "-m", "server"],
                         {"FER_MODEL_DIR": str(ROOT / "models" / "resnet"), "FER_LIGHT_MODEL": "resnet_slim"})
     try:
