@@ -49,10 +49,19 @@ SLIM_FROM ?= models/resnet
 SLIM_RUN ?= $(RUNS)/slim_long2
 SLIM_EXPORT_DIR ?= models/resnet_slim
 SLIM_RECIPE := --arch resnet_slim $(REAL_FACES_STAGE)
+# The crowd model (models/resnet_tiny, `make train-tiny` then `make export-tiny`), which the page runs
+# when three or more faces are in view: TINY_FROM pruned to half its widths again, then the
+# real-faces stage, 10 epochs from 0.01 with TINY_FROM's probabilities as half of every face's
+# target, then 20 more from 0.005 with them as 70% of it.
+TINY_FROM ?= models/resnet_slim
+TINY_RUN ?= $(RUNS)/tiny_b
+TINY_EXPORT_DIR ?= models/resnet_tiny
+TINY_RECIPE := --arch resnet_tiny $(REAL_FACES_STAGE)
 # The seed's mini-Xception (models/mini_xception): train.py's own defaults.
 BASELINE_RECIPE := --arch mini_xception --precision float32
 
-.PHONY: setup run cluster nginx test test-fast test-js train train-blend train-slim train-baseline export export-slim export-baseline bench browser clean
+.PHONY: setup run cluster nginx test test-fast test-js train train-blend train-slim train-tiny train-baseline export export-slim \
+  export-tiny export-baseline bench browser clean
 
 DETECTORS_STAMP := models/face_detectors/.built
 
@@ -140,6 +149,13 @@ train-slim: $(PY_STAMP)
 	$(PY) -m training.train --data $(ORIGINAL) --run-dir $(RUNS)/slim_long2 $(SLIM_RECIPE) \
 	  --epochs 20 --lr 0.003 --init-from $(RUNS)/slim_long/best.keras --teacher-model $(SLIM_FROM) --distill 0.7 --seed 3
 
+train-tiny: $(PY_STAMP)
+	$(PY) -m training.prune --model $(TINY_FROM) --arch resnet_tiny --out $(RUNS)/tiny_pruned.keras
+	$(PY) -m training.train --data $(ORIGINAL) --run-dir $(RUNS)/tiny_a $(TINY_RECIPE) \
+	  --epochs 10 --lr 0.01 --init-from $(RUNS)/tiny_pruned.keras --teacher-model $(TINY_FROM) --distill 0.5 --seed 1
+	$(PY) -m training.train --data $(ORIGINAL) --run-dir $(RUNS)/tiny_b $(TINY_RECIPE) \
+	  --epochs 20 --lr 0.005 --init-from $(RUNS)/tiny_a/best.keras --teacher-model $(TINY_FROM) --distill 0.7 --seed 2
+
 train-baseline: $(PY_STAMP)
 	$(PY) -m training.train --data $(DATA) --run-dir runs/mini_xception $(BASELINE_RECIPE)
 
@@ -152,6 +168,9 @@ export: setup
 
 export-slim: setup
 	$(EXPORT_REAL_FACES) --model $(SLIM_RUN)/best.keras --run-dir $(SLIM_RUN) --out $(SLIM_EXPORT_DIR)
+
+export-tiny: setup
+	$(EXPORT_REAL_FACES) --model $(TINY_RUN)/best.keras --run-dir $(TINY_RUN) --out $(TINY_EXPORT_DIR)
 
 export-baseline: setup
 	$(PY) -m converters.export --model runs/mini_xception/best.keras --run-dir runs/mini_xception --data $(DATA) \

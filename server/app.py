@@ -57,7 +57,8 @@ def create_app(config=None) -> Flask:
     # URL and the files it asks for as soon as it opens) and the detector it runs.
     settings["PAGE_MODEL"] = model_files.page_model(settings["MODEL_DIR"])
     settings["PAGE_DETECTOR"] = model_files.page_detector(settings["DETECTOR"])
-    settings["PAGE_LIGHT_MODEL"] = pages.light_model(settings)  # what `auto` may turn to, or ''
+    settings["PAGE_LIGHT_MODEL"] = pages.other_model(settings, "LIGHT_MODEL")  # what `auto` may turn to, or ''
+    settings["PAGE_CROWD_MODEL"] = pages.other_model(settings, "CROWD_MODEL")  # for many faces, or ''
 
     app.register_blueprint(pages.bp)
     compression.compress(app)

@@ -19,6 +19,12 @@ DEFAULTS = {
     # teacher), resnet_slim: level with it on FER+, 1.2 to 2.3 times its frame rate in the page
     # (docs/benchmarks.md). The default model is resnet_slim already, and nothing as accurate is lighter.
     "LIGHT_MODEL": "",
+    # FER_CROWD_MODEL: a smaller model served beside FER_MODEL_DIR that the page's in-browser mode
+    # classifies with while FER_CROWD_FACES or more faces are in view, so a group keeps the frame
+    # rate of one face; it loads the first time that many faces show. Empty for none. resnet_tiny:
+    # a quarter of resnet_slim's multiply-adds (docs/benchmarks.md, "Several faces").
+    "CROWD_MODEL": "resnet_tiny",
+    "CROWD_FACES": 3,
     "MAX_UPLOAD_BYTES": 2 * 1024 * 1024,        # FER_MAX_UPLOAD_BYTES: one frame or upload
     "MAX_PIXELS": 4096 * 4096,                  # FER_MAX_PIXELS: declared width x height
     "MIN_FACE": 24,                             # FER_MIN_FACE: smaller faces are skipped
@@ -64,8 +70,10 @@ def from_env(environ=None) -> dict:
         settings["TFLITE"] = environ["FER_TFLITE"]
     if "FER_LIGHT_MODEL" in environ:  # set but empty: no lighter model
         settings["LIGHT_MODEL"] = environ["FER_LIGHT_MODEL"].strip()
+    if "FER_CROWD_MODEL" in environ:  # set but empty: no crowd model
+        settings["CROWD_MODEL"] = environ["FER_CROWD_MODEL"].strip()
     for key in ("MAX_UPLOAD_BYTES", "MAX_PIXELS", "MIN_FACE", "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_ADDRESS",
-                "INFERENCE_THREADS"):
+                "INFERENCE_THREADS", "CROWD_FACES"):
         if environ.get(f"FER_{key}"):
             settings[key] = _int(f"FER_{key}", environ[f"FER_{key}"])
     if environ.get("FER_ALLOWED_ORIGINS"):

@@ -76,14 +76,17 @@ def index():
     # server's own (manifest inline, files preloaded), so it starts as soon.
     model = model_files.requested_page_model(request.args["model"]) if request.args.get("model") else config["PAGE_MODEL"]
     return render_template("index.html", model=model or config["PAGE_MODEL"], detector=config["PAGE_DETECTOR"],
-                           light_model=config["PAGE_LIGHT_MODEL"], preloads=head_preloads(request.args, config, model),
+                           light_model=config["PAGE_LIGHT_MODEL"], crowd_model=config["PAGE_CROWD_MODEL"],
+                           crowd_faces=config["CROWD_FACES"], preloads=head_preloads(request.args, config, model),
                            vendor_versions=vendor_versions())
 
 
-def light_model(config) -> str:
-    """The served model the page's `auto` mode turns to when the browser is too slow for the server's
-    (FER_LIGHT_MODEL), or '' when there is none to turn to. Read once, at start-up (create_app)."""
-    name = config["LIGHT_MODEL"]
+def other_model(config, key) -> str:
+    """The model that setting `key` names when it is served beside the page's own and is not that
+    one, else ''. Read once, at start-up (create_app): LIGHT_MODEL, the model the page's `auto` mode
+    turns to when the browser is too slow for the server's (FER_LIGHT_MODEL); CROWD_MODEL, the one it
+    classifies with when many faces are in view (FER_CROWD_MODEL)."""
+    name = config[key]
     served = name in model_files.model_dirs(config["MODEL_DIR"]) if model_files.NAME.match(name or "") else False
     return name if served and name != config["PAGE_MODEL"]["name"] else ""
 

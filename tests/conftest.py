@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FER2013_CSV = DEFAULT_DATA
 DEFAULT_MODEL_DIR = ROOT / "models" / "resnet_slim"  # what the server serves unless told otherwise
 RESNET_MODEL_DIR = ROOT / "models" / "resnet"  # the default's teacher, what `make train` builds
+CROWD_MODEL_DIR = ROOT / "models" / "resnet_tiny"  # what the page classifies three or more faces with
 # Fixtures that start a server process (tests/server/conftest.py, tests/browser/conftest.py).
 LIVE_FIXTURES = {"live", "live_haar", "live_servers", "live_app"}
 

@@ -112,7 +112,7 @@ async function main() {
     const { startBrowserEngine } = await import('./inbrowser.js');
     // The detector is the server's own; its threshold too unless the settings name one.
     const detector = { model: detectorModel, minConfidence: settings.confidence === '' ? undefined : settings.confidence };
-    const config = { modelUrl, manifest, detector, redetect: { maxAgeMs: settings.redetect } };
+    const config = { modelUrl, manifest, detector, redetect: { maxAgeMs: settings.redetect }, crowd: crowdModel() };
     const trial = Object.assign(document.createElement('canvas'), TRIAL_FRAME);
     const choice = chooseBackend(settings.backend);
     let started;
@@ -220,6 +220,12 @@ async function main() {
     return settings.model ? '' : document.body.dataset.lightModel || '';
   }
 
+  /** The smaller model the server offers for many faces in view (data-crowd-model), when the page runs the server's own. */
+  function crowdModel() {
+    const name = settings.model ? '' : document.body.dataset.crowdModel || '';
+    return name ? { name, fromFaces: Number(document.body.dataset.crowdFaces) || 3, load: () => loadModel(name) } : null;
+  }
+
   /** Run in-browser analysis again with the lighter model; the link then names it. */
   async function useLightModel(why) {
     const name = lightModel();
@@ -294,7 +300,8 @@ async function main() {
         ui.setProgress('first', 'done');
       }
       app.stats.push({ t: now, ...result.timings });
-      app.history.push({ t: now, faces: result.faces.length, detected: result.detected, views: result.views, ...result.timings });
+      app.history.push({ t: now, faces: result.faces.length, detected: result.detected, views: result.views,
+        model: result.model ?? null, ...result.timings });
       if (app.history.length > 1000) app.history.shift();
       while (app.stats.length && now - app.stats[0].t > 2000) app.stats.shift();
       const span = (now - app.stats[0].t) / 1000;
@@ -303,7 +310,8 @@ async function main() {
       const parts = ['detect', 'classify'].filter((k) => result.timings[k] !== undefined)
         .map((k) => (k === 'detect' && result.detected === false
           ? (faces.length ? 'boxes kept' : 'picture unchanged') : `${k} ${result.timings[k].toFixed(1)} ms`));
-      if (result.views === false) parts.push('single view'); // the classifier's views did not fit the frame
+      if (result.model) parts.push(`${result.model} for ${result.faces.length} faces`); // the crowd model
+      else if (result.views === false) parts.push('single view'); // the classifier's views did not fit the frame
       ui.setStats({ fps, latency: result.timings.total, detail: [...parts, sent].filter(Boolean).join(' · ') });
       if (still) return; // a still image is analysed once
       if (settings.mode === 'auto' && app.engine.kind === 'browser' && !app.proposed && !app.switchingModel

@@ -37,6 +37,43 @@ function createViewsBudget(budgetMs = FRAME_BUDGET_MS) {
 }
 
 /**
+ * The smaller classifier for frames with many faces (`crowd`: {name, fromFaces, load}, load giving
+ * {manifest, modelUrl}), loaded the first time that many faces are in view and run once on a blank
+ * face before it is used (a model's first run packs its weights): until it is ready the main
+ * classifier goes on, so no frame waits for it. `forFaces(n)`: the crowd classifier when it is ready
+ * and n faces call for it, else null.
+ */
+function lazyCrowdClassifier(crowd, { labels, detector }) {
+  if (!crowd?.name) return { name: null, forFaces: () => null, dispose() {} };
+  let loading = null;
+  let ready = null;
+  let disposed = false;
+  async function load() {
+    const { manifest, modelUrl } = await crowd.load();
+    if (JSON.stringify(manifest.labels) !== JSON.stringify(labels)) {
+      throw new Error(`its labels (${manifest.labels}) are not the page's (${labels})`);
+    }
+    const classifier = await createClassifier({ modelUrl, manifest, detector });
+    const blank = tf.zeros([96, 96, 4]);
+    try {
+      await classifier.estimate(blank, [{ x: 0, y: 0, w: 96, h: 96 }], { views: false });
+    } finally {
+      blank.dispose();
+    }
+    if (disposed) classifier.dispose(); else ready = classifier;
+  }
+  return {
+    name: crowd.name,
+    forFaces(faces) {
+      if (faces < crowd.fromFaces) return null;
+      loading ??= load().catch((err) => console.warn(`The crowd model “${crowd.name}” is not used: ${err.message}`));
+      return ready;
+    },
+    dispose() { disposed = true; ready?.dispose(); },
+  };
+}
+
+/**
  * Load both models on the current backend.
  * @param {object} config
  * @param {string} config.modelUrl    classifier model.json URL.
@@ -44,6 +81,8 @@ function createViewsBudget(budgetMs = FRAME_BUDGET_MS) {
  * @param {object} [config.detector]  options for createDetector.
  * @param {object} [config.redetect]  options for createRedetectGate (maxAgeMs 0: detect every frame).
  * @param {number} [config.frameBudgetMs]  the classifier's views run while a frame fits this (default 30 fps).
+ * @param {{name: string, fromFaces: number, load: Function}} [config.crowd]  a smaller model for frames
+ *   with fromFaces or more faces (lazyCrowdClassifier); none by default.
  * @returns {Promise<{kind: 'browser', backend: string, threads: number|null, analyse: Function, dispose: Function}>}
  */
 export async function createBrowserEngine(config) {
@@ -59,6 +98,7 @@ export async function createBrowserEngine(config) {
   }
   const detector = detected.value;
   const classifier = classified.value;
+  const crowd = lazyCrowdClassifier(config.crowd, { labels: classifier.labels, detector: config.detector?.model?.name });
   const gate = createRedetectGate(config.redetect);
   const budget = createViewsBudget(config.frameBudgetMs);
   let lastStart = null; // when the previous frame's analysis began
@@ -75,26 +115,30 @@ export async function createBrowserEngine(config) {
     lastStart = t0;
     const { width, height } = sourceSize(source);
     let whole = null; // the whole frame, read when the detector runs
-    let part = null; // else the part of it that the kept boxes' crops read (the same inputs, read faster)
+    let parts = []; // else the parts of it that the kept boxes' crops read (the same inputs, read faster)
     try {
       const { boxes, detected } = wholeFace
         ? { boxes: [{ x: 0, y: 0, w: width, h: height, score: 1 }], detected: null }
         : await gate.boxesFor(gate.active ? thumbnail(source, width, height) : null,
           () => detector.estimate(whole = frameTensor(source)), t0);
-      let origin = [0, 0];
+      // Many faces: the crowd model once it is ready (then each face costs a quarter).
+      const chosen = crowd.forFaces(boxes.length) ?? classifier;
+      let [frame, origin] = [whole, [0, 0]];
       if (whole === null && boxes.length) {
-        const region = classifier.regionFor(boxes, width, height);
-        part = frameTensor(source, region);
-        origin = [region.x, region.y];
+        const regions = chosen.regionsFor(boxes, width, height); // one part for all faces, or one each
+        parts = regions.map((region, i) => frameTensor(source, region, regions.length > 1 ? `part${i}` : 'frame'));
+        const origins = regions.map((region) => [region.x, region.y]);
+        [frame, origin] = parts.length === 1 ? [parts[0], origins[0]] : [parts, origins];
       }
       const t1 = performance.now();
       const results = boxes.length
-        ? await classifier.estimate(whole ?? part, boxes, { views: budget.fits(boxes.length), origin }) : [];
+        ? await chosen.estimate(frame, boxes, { views: budget.fits(boxes.length), origin }) : [];
       const t2 = performance.now();
       // The rest of a frame: the last period less its classifier, else (a first or a late frame) this one's detection.
       const rest = period !== null && period < 1000 && lastClassifyMs !== null ? period - lastClassifyMs : t1 - t0;
       lastClassifyMs = t2 - t1;
-      budget.record({ faces: results.length, views: results[0]?.views, classifyMs: t2 - t1, restMs: rest });
+      // The views' budget learns the main classifier's cost per face only.
+      budget.record({ faces: chosen === classifier ? results.length : 0, views: results[0]?.views, classifyMs: t2 - t1, restMs: rest });
       const faces = results.map((r, i) => ({
         box: [boxes[i].x, boxes[i].y, boxes[i].w, boxes[i].h],
         roll: ((boxes[i].roll ?? 0) * 180) / Math.PI, // degrees, as the server reports it
@@ -104,12 +148,13 @@ export async function createBrowserEngine(config) {
       }));
       return {
         // views: whether the classifier ran its test-time views (few faces) or a single view each.
-        faces, width, height, detected, views: results[0]?.views ?? null,
+        // model: the crowd model's name when it classified these faces, else null (the page's own).
+        faces, width, height, detected, views: results[0]?.views ?? null, model: chosen === classifier ? null : crowd.name,
         timings: { detect: t1 - t0, classify: t2 - t1, total: t2 - t0 },
       };
     } finally {
       whole?.dispose();
-      part?.dispose();
+      parts.forEach((part) => part.dispose());
     }
   }
 
@@ -142,7 +187,7 @@ export async function createBrowserEngine(config) {
     labels: classifier.labels,
     analyse,
     reset() { gate.reset(); lastStart = null; }, // a new source: detect on its first frame
-    dispose() { detector.dispose(); classifier.dispose(); },
+    dispose() { detector.dispose(); classifier.dispose(); crowd.dispose(); },
   };
 }
 

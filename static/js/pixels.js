@@ -9,7 +9,7 @@
 const tf = globalThis.tf;
 const THUMBNAIL_BLOCK = 4; // the still-picture check compares frames at a quarter of their size
 
-const contexts = {}; // one reusable canvas per use: 'frame', 'thumbnail'
+const contexts = {}; // one reusable canvas per use: 'frame', 'thumbnail', a face's part ('part1'...)
 
 function context(use, width, height) {
   contexts[use] ??= document.createElement('canvas').getContext('2d', { willReadFrequently: true });
@@ -31,16 +31,17 @@ let floats = null; // the WASM backend copies a tensor's values into its own mem
  * The source's pixels, or those of its part `region` ({x, y, w, h}, whole pixels inside it), as a
  * tensor: on the WASM backend float32 [height, width, 4], R, G, B (0..255) and alpha, which the
  * models' first operations ignore (the detector's letterbox, the classifier's gray weights);
- * elsewhere tf.browser.fromPixels's int32 [height, width, 3].
+ * elsewhere tf.browser.fromPixels's int32 [height, width, 3]. `use` names the canvas it is drawn
+ * on: parts read every frame each keep their own, so none is resized (reallocated) from frame to frame.
  */
-export function frameTensor(source, region = null) {
+export function frameTensor(source, region = null, use = 'frame') {
   const { width, height } = sourceSize(source);
   const { x, y, w, h } = region ?? { x: 0, y: 0, w: width, h: height };
   if (tf.getBackend() !== 'wasm') {
     if (!region) return tf.browser.fromPixels(source);
     return tf.tidy(() => tf.slice(tf.browser.fromPixels(source), [y, x, 0], [h, w, 3]));
   }
-  const ctx = context('frame', w, h);
+  const ctx = context(use, w, h);
   ctx.drawImage(source, x, y, w, h, 0, 0, w, h);
   const rgba = ctx.getImageData(0, 0, w, h).data;
   if (floats?.length !== rgba.length) floats = new Float32Array(rgba.length);

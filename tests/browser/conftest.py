@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEFAULT_MODEL_DIR
+from tests.conftest import CROWD_MODEL_DIR, DEFAULT_MODEL_DIR
 from tests.support import scenes
 from tests.support.chromium import CHROMIUM, fake_camera_args
 from tests.support.live_server import LiveServer
@@ -40,7 +40,7 @@ def live_app():
 @pytest.fixture(scope="session")
 def videos(tmp_path_factory, request):
     """get(name) -> (y4m path, [(expected label, face box)], frame). 'one': the astronaut; 'four': the astronaut
-    and three FER2013 PrivateTest faces (happy, surprise, happy) that the shipped model labels right on their own crops; skipped without FER2013."""
+    and three FER2013 PrivateTest faces (happy, surprise, happy) that the shipped model and the crowd model label right on their own crops; skipped without FER2013."""
     folder = tmp_path_factory.mktemp("camera")
     cache = {}
 
@@ -49,8 +49,9 @@ def videos(tmp_path_factory, request):
             if name == "one":
                 frame, expected = scenes.one_face_scene()
             elif name == "four":
+                # Faces that both models the page may run on them label right (four faces: the crowd model).
                 faces = scenes.fer_faces(request.getfixturevalue("fer2013")["PrivateTest"], per_label=40,
-                                         model_dir=DEFAULT_MODEL_DIR)
+                                         model_dir=[DEFAULT_MODEL_DIR, CROWD_MODEL_DIR])
                 frame, expected = scenes.four_face_scene(faces)
             else:
                 raise ValueError(f"expected a scene name 'one' or 'four', got {name!r}")

@@ -164,6 +164,37 @@ def test_in_browser_mode_labels_four_faces(live_app, four_faces, open_page):
     assert [f and f["label"] for f in found] == [label for label, _ in expected]
 
 
+CROWD_MODEL = "resnet_tiny"  # the server's FER_CROWD_MODEL by default
+
+
+def test_many_faces_are_classified_with_the_crowd_model_once_it_has_loaded(live_app, four_faces, one_face_browser, open_page):
+    browser, expected = four_faces
+    page = open_page(browser, f"{live_app.url}/?mode=browser&backend=wasm")
+    assert page.get_attribute("body", "data-crowd-model") == CROWD_MODEL
+    page.wait_for_function(f"() => window.ferApp && ferApp.history.some((h) => h.model === {CROWD_MODEL!r})", timeout=60000)
+    history = page.evaluate("() => ferApp.history")
+    first = next(i for i, h in enumerate(history) if h["model"])
+    # The first frames ran the page's own model while the crowd model loaded; it is asked for only
+    # once four faces were in view, and then every four-face frame runs it.
+    assert first > 0 and all(h["model"] is None for h in history[:first]), history[:first + 1]
+    assert all(h["model"] == CROWD_MODEL for h in history[first:] if h["faces"] >= 3), history[first:]
+    assert any(f"/models/{CROWD_MODEL}/" in url for url in page.requests)
+    faces = wait_frames(page, 3)
+    assert all(match(faces, expected)) and len(faces) == 4, faces
+    assert all(f["label"] in f["text"] for f in faces)
+    assert f"{CROWD_MODEL} for 4 faces" in page.inner_text("#detail")
+    assert page.errors == []
+    # One face in view: the crowd model is never fetched.
+    single = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm")
+    wait_frames(single, 8)
+    assert not any(f"/models/{CROWD_MODEL}/" in url for url in single.requests)
+    # A model the link names is kept for every face: no crowd model.
+    named = open_page(browser, f"{live_app.url}/?mode=browser&backend=wasm&model=resnet_slim")
+    wait_frames(named, 8)
+    assert not any(f"/models/{CROWD_MODEL}/" in url for url in named.requests)
+    assert all(h["model"] is None for h in named.evaluate("() => ferApp.history"))
+
+
 def test_server_mode_sends_frames_over_socketio_and_draws_the_boxes(live_app, one_face_browser, videos, artifacts, open_page):
     _, expected, _ = videos("one")
     sent = []

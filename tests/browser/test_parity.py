@@ -179,13 +179,16 @@ def test_levelled_crops_match_the_servers(parity_page, backend):
             f"{box}: the page's levelled crop differs from the server's by {error.mean():.4f} mean, {error.max():.4f} max"
 
 
-FRAME_READ_JS = """async ([frame, boxes]) => {""" + SETUP_JS.replace("backend", "'wasm'") + """  const data = Uint8Array.from(atob(frame.data), (ch) => ch.charCodeAt(0));
-  const rgb = tf.tensor3d(data, [frame.height, frame.width, 3], 'int32');
-  const canvas = Object.assign(document.createElement('canvas'), { width: frame.width, height: frame.height });
+# `data`, an RGB frame's bytes -> `canvas`, a 2D canvas with the frame drawn on it, opaque.
+FRAME_CANVAS_JS = """  const canvas = Object.assign(document.createElement('canvas'), { width: frame.width, height: frame.height });
   const image = new ImageData(frame.width, frame.height);
   for (let i = 0, j = 0; i < data.length; i += 3, j += 4) image.data.set([data[i], data[i + 1], data[i + 2], 255], j);
   canvas.getContext('2d').putImageData(image, 0, 0);
-  const { frameTensor } = await import('/static/js/pixels.js');
+"""
+
+FRAME_READ_JS = """async ([frame, boxes]) => {""" + SETUP_JS.replace("backend", "'wasm'") + """  const data = Uint8Array.from(atob(frame.data), (ch) => ch.charCodeAt(0));
+  const rgb = tf.tensor3d(data, [frame.height, frame.width, 3], 'int32');
+""" + FRAME_CANVAS_JS + """  const { frameTensor } = await import('/static/js/pixels.js');
   const read = frameTensor(canvas);
   const { createDetector } = await import('/static/js/detector.js');
   const detector = await createDetector({ model: JSON.parse(document.body.dataset.detector) });
@@ -226,3 +229,32 @@ def test_frames_read_through_a_canvas_give_the_models_what_from_pixels_gave(pari
     assert len(from_pixels) == 1 and len(through_canvas) == 1, out["detected"]
     for key in ("x", "y", "w", "h", "score", "roll"):
         assert abs(from_pixels[0][key] - through_canvas[0][key]) < 1e-3, (key, out["detected"])
+
+
+PARTS_JS = """async ([frame, boxes]) => {""" + SETUP_JS.replace("backend", "'wasm'") + """  const data = Uint8Array.from(atob(frame.data), (ch) => ch.charCodeAt(0));
+""" + FRAME_CANVAS_JS + """  const { frameTensor } = await import('/static/js/pixels.js');
+  const whole = frameTensor(canvas);
+  const regions = classifier.regionsFor(boxes, frame.width, frame.height);
+  const parts = regions.map((r) => frameTensor(canvas, r));
+  const probs = (results) => results.map((r) => manifest.labels.map((l) => r.probabilities[l]));
+  const fromWhole = probs(await classifier.estimate(whole, boxes, { views: false }));
+  const fromParts = probs(await classifier.estimate(parts.length === 1 ? parts[0] : parts, boxes,
+    { views: false, origin: parts.length === 1 ? [regions[0].x, regions[0].y] : regions.map((r) => [r.x, r.y]) }));
+  tf.dispose([whole, ...parts]);
+  classifier.dispose();
+  return { regions, fromWhole, fromParts };
+}"""
+
+
+def test_faces_far_apart_are_read_as_one_part_each_with_the_same_results(parity_page):
+    """Kept boxes far apart are read as one small part of the frame each (classifier.regionsFor),
+    close ones as one part for all: the classifier's results are the whole frame's either way."""
+    frame, [(_, (x, y, w, h))] = scenes.one_face_scene()
+    face = {"x": round(x), "y": round(y), "w": round(w), "h": round(h), "roll": 0.2}
+    payload = {"width": frame.shape[1], "height": frame.shape[0], "data": base64.b64encode(frame.tobytes()).decode()}
+    corner = {"x": frame.shape[1] - 70, "y": frame.shape[0] - 70, "w": 60, "h": 60}
+    beside = {"x": face["x"] + 10, "y": face["y"] + 5, "w": face["w"], "h": face["h"]}
+    for boxes, parts in [([face, corner], 2), ([face, beside], 1)]:
+        out = parity_page.evaluate(PARTS_JS, [payload, boxes])
+        assert len(out["regions"]) == parts, out["regions"]
+        assert np.abs(np.array(out["fromWhole"]) - np.array(out["fromParts"])).max() < 1e-5, out

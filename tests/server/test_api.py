@@ -313,6 +313,30 @@ def test_page_names_the_lighter_model_auto_mode_may_turn_to(make_app, light, mod
     assert re.search(r'data-light-model="([^"]*)"', body).group(1) == expected
 
 
+@pytest.mark.parametrize("crowd, model_dir, expected", [
+    ("mini_xception", None, "mini_xception"),      # served beside the default: the page may classify crowds with it
+    ("", None, ""),                                # FER_CROWD_MODEL empty: none
+    ("nope", None, ""),                            # not a served model
+    ("../resnet", None, ""),                       # not a model name
+    ("resnet_slim", None, ""),                     # the server's own model
+])
+def test_page_names_the_crowd_model_and_from_how_many_faces(make_app, crowd, model_dir, expected):
+    import re
+
+    body = make_app(CROWD_MODEL=crowd, CROWD_FACES=4).test_client().get("/").get_data(as_text=True)
+    assert re.search(r'data-crowd-model="([^"]*)"', body).group(1) == expected
+    assert re.search(r'data-crowd-faces="([^"]*)"', body).group(1) == "4"
+
+
+def test_crowd_model_setting_reads_an_empty_value_as_none():
+    from server.config import from_env
+
+    assert from_env({"FER_CROWD_MODEL": ""})["CROWD_MODEL"] == ""
+    assert from_env({"FER_CROWD_MODEL": " resnet_tiny "})["CROWD_MODEL"] == "resnet_tiny"
+    with pytest.raises(ValueError, match="FER_CROWD_FACES"):
+        from_env({"FER_CROWD_FACES": "0"})
+
+
 def test_light_model_setting_reads_an_empty_value_as_none():
     from server.config import DEFAULTS, from_env
 

@@ -15,13 +15,13 @@ def test_defaults_without_variables():
 
 def test_every_variable_is_read():
     settings = from_env({"FER_MODEL_DIR": "/m", "FER_DETECTOR": "haar", "FER_TFLITE": "float32", "FER_LIGHT_MODEL": " mini ",
-                         "FER_MAX_UPLOAD_BYTES": "1000",
+                         "FER_CROWD_MODEL": "tiny ", "FER_CROWD_FACES": "5", "FER_MAX_UPLOAD_BYTES": "1000",
                          "FER_MAX_PIXELS": "2000", "FER_MIN_FACE": "30",
                          "FER_ALLOWED_ORIGINS": "https://a.test, https://b.test,", "FER_HOST": "127.0.0.1",
                          "FER_ALLOWED_HOSTS": "Fer.Example.com, b.test", "FER_MAX_CONNECTIONS": "500",
                          "FER_MAX_CONNECTIONS_PER_ADDRESS": "50", "FER_INFERENCE_THREADS": "2", "FER_CERTFILE": "/c.pem", "FER_KEYFILE": "/k.pem", "PORT": "8080"})
     assert settings == {"MODEL_DIR": Path("/m"), "DETECTOR": "haar", "TFLITE": "float32", "LIGHT_MODEL": "mini",
-                        "MAX_UPLOAD_BYTES": 1000, "MAX_PIXELS": 2000,
+                        "CROWD_MODEL": "tiny", "CROWD_FACES": 5, "MAX_UPLOAD_BYTES": 1000, "MAX_PIXELS": 2000,
                         "MIN_FACE": 30, "ALLOWED_ORIGINS": ["https://a.test", "https://b.test"],
                         "ALLOWED_HOSTS": ["fer.example.com", "b.test"], "MAX_CONNECTIONS": 500,
                         "MAX_CONNECTIONS_PER_ADDRESS": 50, "INFERENCE_THREADS": 2, "HOST": "127.0.0.1", "PORT": 8080, "CERTFILE": "/c.pem", "KEYFILE": "/k.pem"}

@@ -27,7 +27,7 @@ def astronaut() -> np.ndarray:
 def fer_faces(split, labels=("happy", "surprise"), per_label=2, model_dir=None, min_confidence=0.6):
     """The first `per_label` faces of each label in a FER2013 split: [(label, 48x48 uint8)].
 
-    With `model_dir`, only faces that model labels correctly, with at least `min_confidence`, on
+    With `model_dir` (a folder, or several), only faces that model (each of them) labels correctly, with at least `min_confidence`, on
     their own 48x48 crop: the browser tests check that the page's pipeline (detect, crop, resize,
     classify) keeps a label the model gives, and a face the model hesitates on (0.46 surprise
     against neutral) can flip on a one-pixel change of crop, which says nothing of the pipeline.
@@ -38,8 +38,8 @@ def fer_faces(split, labels=("happy", "surprise"), per_label=2, model_dir=None, 
     out = []
     for name in labels:
         idx = np.flatnonzero(split.y == LABELS.index(name))
-        if model_dir is not None:
-            p = reference_probabilities(model_dir, split.x[idx])
+        for folder in [model_dir] if isinstance(model_dir, (str, Path)) else (model_dir or []):
+            p = reference_probabilities(folder, split.x[idx])
             idx = idx[(p.argmax(1) == LABELS.index(name)) & (p.max(1) >= min_confidence)]
         out += [(name, split.x[i]) for i in idx[:per_label]]
     return out

@@ -65,23 +65,34 @@ def test_make_train_then_export_runs_end_to_end(small_data, small_votes, small_f
         assert (out / entry["path"]).exists(), entry
 
 
+# The pruned models' recipes: (name, export directory variable, the model pruned and distilled from,
+# its training stages, each stage's run folder and teacher share).
+PRUNED_RECIPES = [
+    ("slim", "SLIM_EXPORT_DIR", "models/resnet", 4, [("slim", 0.5), ("slim_long", 0.7), ("slim_long2", 0.7)]),
+    ("tiny", "TINY_EXPORT_DIR", "models/resnet_slim", 2, [("tiny_a", 0.5), ("tiny_b", 0.7)]),
+]
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(1200)
-def test_make_train_slim_then_export_slim_prunes_the_wider_model_and_distils_it(small_data, small_votes, small_face_set,
-                                                                       tmp_path):
-    runs, out = tmp_path / "runs", tmp_path / "slim"
-    commands = recipe_commands("train-slim", "export-slim", f"DATA={small_data}", f"ORIGINAL={small_data}",
+@pytest.mark.parametrize("name, out_variable, teacher, stages, distilled", PRUNED_RECIPES, ids=[r[0] for r in PRUNED_RECIPES])
+def test_make_train_pruned_model_then_export_prunes_its_teacher_and_distils_it(
+        small_data, small_votes, small_face_set, tmp_path, name, out_variable, teacher, stages, distilled):
+    """make train-slim / export-slim (the default, from the wider resnet) and make train-tiny /
+    export-tiny (the crowd model, from the default)."""
+    runs, out = tmp_path / "runs", tmp_path / name
+    commands = recipe_commands(f"train-{name}", f"export-{name}", f"DATA={small_data}", f"ORIGINAL={small_data}",
                                f"FERPLUS={small_votes}", f"EXTRA={small_face_set}:2", f"DATASETS={tmp_path}",
-                               f"RUNS={runs}", f"SLIM_EXPORT_DIR={out}")
-    assert [cmd[2] for cmd in commands] == ["training.prune"] + ["training.train"] * 4 + ["converters.export"]
-    assert commands[0][commands[0].index("--model") + 1] == "models/resnet"  # SLIM_FROM: the wider model
+                               f"RUNS={runs}", f"{out_variable}={out}")
+    assert [cmd[2] for cmd in commands] == ["training.prune"] + ["training.train"] * stages + ["converters.export"]
+    assert commands[0][commands[0].index("--model") + 1] == teacher  # SLIM_FROM / TINY_FROM
     for command in map(shortened, commands):
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
         assert done.returncode == 0, f"{shlex.join(command)} failed:\n{done.stderr[-3000:]}"
 
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["architecture"].startswith("resnet_slim")  # then its test-time views
-    for stage, weight in [("slim", 0.5), ("slim_long", 0.7), ("slim_long2", 0.7)]:
+    assert manifest["architecture"].startswith(f"resnet_{name}")  # then its test-time views
+    for stage, weight in distilled:
         args = json.loads((runs / stage / "args.json").read_text())
-        assert args["teacher_model"] == "models/resnet" and args["distill"] == weight, (stage, args)
+        assert args["teacher_model"] == teacher and args["distill"] == weight, (stage, args)
     assert (out / manifest["formats"]["tfjs_uint8"]["path"]).exists()

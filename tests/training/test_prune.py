@@ -62,3 +62,11 @@ def test_resnet_slim_is_the_default_resnet_at_half_width():
     slim, full = make_model("resnet_slim", (48, 48, 1), 7), make_model("resnet", (48, 48, 1), 7)
     widths = lambda m: [l.filters for l in m.layers if isinstance(l, layers.Conv2D)]  # noqa: E731
     assert widths(slim) == [w // 2 for w in widths(full)]
+
+
+def test_resnet_tiny_is_resnet_slim_at_half_width_and_prunes_from_it():
+    tiny, slim = make_model("resnet_tiny", (48, 48, 1), 7), make_model("resnet_slim", (48, 48, 1), 7)
+    widths = lambda m: [l.filters for l in m.layers if isinstance(l, layers.Conv2D)]  # noqa: E731
+    assert widths(tiny) == [w // 2 for w in widths(slim)]
+    pruned = prune(slim, tiny)
+    assert pruned.count_params() == tiny.count_params() < slim.count_params() / 3
