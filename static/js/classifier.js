@@ -106,8 +106,8 @@ export async function createClassifier(config) {
       const square = tf.reshape(
         tf.image.transform(gray, tf.tensor2d([[...transform, 0, 0]]), 'bilinear', 'constant', 0, [size, size]), [size, size]);
       const { rows, cols } = areaTaps(size, size, H, W);
-      // rows (square cols): the frame-sized operand never stands second, where the WASM backend
-      // packs it as weights, nor transposed (its slow path): 1.1 ms a face where (rows square) cols' took 1.6.
+      // rows (square cols): the face-sized operand never stands second, where the WASM backend
+      // packs it as weights on every call, and nothing is transposed (the backend's slow path).
       const resized = tf.matMul(tapMatrix(rows, size), tf.matMul(square, tapMatrix(cols, size, true)));
       return tf.reshape(tf.add(tf.div(resized, input.scale), input.offset), [H, W, C]);
     });

@@ -79,7 +79,7 @@ def test_cli_names_a_folder_without_a_manifest(tmp_path, capsys):
     assert "no manifest" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name", ["resnet_slim", "resnet", "mini_xception"])
+@pytest.mark.parametrize("name", ["resnet_slim", "resnet", "resnet_tiny", "mini_xception"])
 def test_shipped_cards_are_up_to_date(name):
     model_dir = ROOT / "models" / name
     assert (model_dir / CARD_NAME).read_text() == card(model_dir), \
