@@ -220,10 +220,11 @@ async function main() {
     return settings.model ? '' : document.body.dataset.lightModel || '';
   }
 
-  /** The smaller model the server offers for many faces in view (data-crowd-model), when the page runs the server's own. */
+  /** The smaller model the server offers for many faces in view (data-crowd-model, from data-crowd-faces faces), when the page runs the server's own. */
   function crowdModel() {
     const name = settings.model ? '' : document.body.dataset.crowdModel || '';
-    return name ? { name, fromFaces: Number(document.body.dataset.crowdFaces) || 3, load: () => loadModel(name) } : null;
+    const fromFaces = Number(document.body.dataset.crowdFaces);
+    return name && fromFaces > 0 ? { name, fromFaces, load: () => loadModel(name) } : null;
   }
 
   /** Run in-browser analysis again with the lighter model; the link then names it. */

@@ -57,6 +57,9 @@ function lazyCrowdClassifier(crowd, { labels, detector }) {
     const blank = tf.zeros([96, 96, 4]);
     try {
       await classifier.estimate(blank, [{ x: 0, y: 0, w: 96, h: 96 }], { views: false });
+    } catch (err) {
+      classifier.dispose();
+      throw err;
     } finally {
       blank.dispose();
     }
