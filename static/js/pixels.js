@@ -9,7 +9,7 @@
 const tf = globalThis.tf;
 const THUMBNAIL_BLOCK = 4; // the still-picture check compares frames at a quarter of their size
 
-const contexts = {}; // one reusable canvas per use: 'frame', 'thumbnail', a face's part ('part1'...)
+const contexts = {}; // one reusable canvas per use: 'frame', 'thumbnail', a face's part ('part0', 'part1'...)
 
 function context(use, width, height) {
   contexts[use] ??= document.createElement('canvas').getContext('2d', { willReadFrequently: true });
