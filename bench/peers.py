@@ -32,7 +32,8 @@ the dataset is absent), the videos that bench.browser builds. Per page and scene
 the median time between results over --seconds after WARMUP_FRAMES results; faces is the median
 faces per frame; first face is ms from navigation start to the first result with a labelled
 face, and for our page each step of its start before it (static/js/start.js's and boot.js's User
-Timing marks: camera asked, TF.js loaded, models loaded, warmed up, camera open, first result).
+Timing marks: camera asked, TF.js loaded, models loaded, warmed up, camera open, first result; and
+from Resource Timing, when the last of its modules and TF.js's core script had arrived).
 Headless Chromium paints at 60 Hz and every page waits for a paint between frames, so no page shows
 more than about 60 fps, however fast it is; a second table gives what each page's main thread
 spent per result over the same seconds (DevTools' TaskDuration), and ours against each peer as
@@ -179,18 +180,31 @@ def build_scenes(folder, wanted):
     return out
 
 
-# static/js/boot.js's marks of the page's start (fer:<step>), in the order they usually come.
-STEPS = {"camera-asked": "camera asked", "tfjs-loaded": "TF.js loaded", "models-loaded": "models loaded",
-         "warmed-up": "warmed up", "camera-open": "camera open", "first-result": "first result"}
+# Our page's start, in the order its steps usually come: static/js/boot.js's marks (fer:<step>), and
+# from Resource Timing when the last of the page's modules and TF.js's core script had arrived
+# (their responses' end), which is when they could run at the earliest.
+STEPS = {"camera-asked": "camera asked", "modules-arrived": "modules arrived", "tfjs-arrived": "TF.js arrived",
+         "tfjs-loaded": "TF.js loaded", "models-loaded": "models loaded", "warmed-up": "warmed up",
+         "camera-open": "camera open", "first-result": "first result"}
+# Those steps in the page, ms from navigation start.
+READ_STEPS = """() => {
+  const steps = Object.fromEntries(performance.getEntriesByType('mark')
+    .filter((m) => m.name.startsWith('fer:')).map((m) => [m.name.slice(4), m.startTime]));
+  const files = performance.getEntriesByType('resource');
+  const arrived = (test) => Math.max(...files.filter((r) => test(new URL(r.name).pathname)).map((r) => r.responseEnd));
+  const modules = arrived((path) => path.startsWith('/static/js/'));
+  const tfjs = arrived((path) => path.startsWith('/vendor/@tensorflow/tfjs-core/'));
+  if (modules > 0) steps['modules-arrived'] = modules;
+  if (tfjs > 0) steps['tfjs-arrived'] = tfjs;
+  return steps;
+}"""
 
 # Per kind of page: the script that reads its results, its thread count, and why it stopped.
 READ = {
     "ours": {"history": "() => window.ferApp ? window.ferApp.history.map(h => ({...h, labelled: h.faces})) : []",
              "threads": "() => Number(document.body.dataset.threads) || null",
              "backend": "() => document.querySelector('#backend-name')?.innerText ?? null",
-             # static/js/boot.js's marks of its start, ms from navigation start
-             "steps": "() => Object.fromEntries(performance.getEntriesByType('mark')"
-                      ".filter((m) => m.name.startsWith('fer:')).map((m) => [m.name.slice(4), m.startTime]))",
+             "steps": READ_STEPS,
              "error": "() => null"},
     "peer": {"history": "() => window.bench ? window.bench.history : []",
              "threads": "() => window.bench.threads", "backend": "() => window.bench.backend",
@@ -365,7 +379,7 @@ def describe(row):
 
 
 def steps_table(rows, scenes):
-    """Our pages' start step by step (static/js/boot.js's marks): medians of ms from navigation start,
+    """Our pages' start step by step (STEPS): medians of ms from navigation start,
     a row per scene and page of ours that ran there."""
     lines = ["| scene | page | " + " | ".join(STEPS.values()) + " |", "|---|---|" + "---:|" * len(STEPS)]
     for scene in scenes:
