@@ -288,6 +288,10 @@ def summarize(history, start):
     flags = [h["detected"] for h in window if h.get("detected") is not None]
     if flags:
         ours["detected_pct"] = 100 * sum(flags) / len(flags)
+    # Faces the page's own model classified again after the crowd model (static/js/inbrowser.js).
+    rechecked = [h["rechecked"] / h["faces"] for h in window if h.get("model") and h["faces"]]
+    if rechecked:
+        ours["rechecked_pct"] = 100 * statistics.mean(rechecked)
     return ours | {"frames": len(window),
             "fps": 1000 / statistics.median(gaps) if gaps else 0.0,
             "mean_fps": 1000 * len(gaps) / (window[-1]["t"] - window[0]["t"]) if gaps else 0.0,
@@ -371,6 +375,8 @@ def describe(row):
     if "detect_ms" in row:  # our page's own split
         line += (f"; detect {fmt(row['detect_ms'])} ms ({fmt(row.get('detected_pct'), 0)}% of frames), "
                  f"classify {fmt(row.get('classify_ms'))} ms, page {fmt(row.get('page_ms'))} ms")
+        if "rechecked_pct" in row:
+            line += f", {row['rechecked_pct']:.0f}% of the crowd model's faces rechecked"
     if row.get("busy_ms_to_first") is not None:
         line += f"; main thread busy {row['busy_ms_to_first']:.0f} of {row['span_ms_to_first']:.0f} ms to the first label"
     if row.get("steps"):  # our page's start, step by step

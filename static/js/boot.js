@@ -302,7 +302,7 @@ async function main() {
       }
       app.stats.push({ t: now, ...result.timings });
       app.history.push({ t: now, faces: result.faces.length, detected: result.detected, views: result.views,
-        model: result.model ?? null, ...result.timings });
+        model: result.model ?? null, rechecked: result.rechecked ?? 0, ...result.timings });
       if (app.history.length > 1000) app.history.shift();
       while (app.stats.length && now - app.stats[0].t > 2000) app.stats.shift();
       const span = (now - app.stats[0].t) / 1000;
@@ -311,7 +311,9 @@ async function main() {
       const parts = ['detect', 'classify'].filter((k) => result.timings[k] !== undefined)
         .map((k) => (k === 'detect' && result.detected === false
           ? (faces.length ? 'boxes kept' : 'picture unchanged') : `${k} ${result.timings[k].toFixed(1)} ms`));
-      if (result.model) parts.push(`${result.model} for ${result.faces.length} faces`); // the crowd model
+      if (result.model) { // the crowd model, and the faces it was unsure of that the page's own model read again
+        parts.push(`${result.model} for ${result.faces.length} faces${result.rechecked ? `, ${result.rechecked} rechecked` : ''}`);
+      }
       else if (result.views === false) parts.push('single view'); // the classifier's views did not fit the frame
       ui.setStats({ fps, latency: result.timings.total, detail: [...parts, sent].filter(Boolean).join(' · ') });
       if (still) return; // a still image is analysed once

@@ -271,6 +271,71 @@ def test_one_face_drops_the_views_when_a_frame_with_them_overruns_the_budget(pag
     assert out == [False, False, False, False, True, True], out
 
 
+CROWD_JS = """async ([b64, h, w, runs]) => {
+  const { createBrowserEngine } = await import('/static/js/inbrowser.js');
+  const manifest = JSON.parse(document.body.dataset.manifest);
+  const detector = { model: JSON.parse(document.body.dataset.detector) };
+  const load = async () => {
+    const crowdManifest = await (await fetch('/models/resnet_tiny/manifest.json')).json();
+    return { manifest: crowdManifest, modelUrl: `/models/resnet_tiny/${crowdManifest.formats[crowdManifest.browser_format].path}` };
+  };
+  const frame = tf.tensor3d(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)), [h, w, 3], 'int32');
+  const canvas = Object.assign(document.createElement('canvas'), { width: w, height: h });
+  await tf.browser.toPixels(frame, canvas);
+  frame.dispose();
+  const out = [];
+  for (const { recheckBelow, frameBudgetMs, keepBoxes = false } of runs) {
+    const crowd = recheckBelow === null ? undefined : { name: 'resnet_tiny', fromFaces: 3, load, recheckBelow };
+    const engine = await createBrowserEngine({ modelUrl: document.body.dataset.modelUrl, manifest, detector, frameBudgetMs,
+                                               redetect: { maxAgeMs: keepBoxes ? 60000 : 0 }, crowd });
+    let r = await engine.analyse(canvas);
+    for (let i = 0; i < 200 && crowd && r.model === null; i++) { // until the crowd model has loaded
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      r = await engine.analyse(canvas);
+    }
+    r = await engine.analyse(canvas);
+    out.push({ model: r.model, rechecked: r.rechecked, detected: r.detected,
+               faces: r.faces.map((f) => ({ box: f.box, label: f.label, probabilities: Object.values(f.probabilities) })) });
+    engine.dispose();
+  }
+  return out;
+}"""
+
+
+def test_the_crowd_models_unsure_faces_are_classified_again_by_the_pages_own_model(page, videos):
+    """With the crowd model on many faces, a face whose top probability is below recheckBelow gets the
+    page's own model's single view instead, as many as the frame budget has room for: every face at
+    recheckBelow above 1 (the very results of the page's own model, whether the frame was read
+    whole or, boxes kept, in parts), none at 0 or with no budget left."""
+    picture = videos("four")[2]
+    runs = [{"recheckBelow": None, "frameBudgetMs": 1e9},  # no crowd model: the page's own, single views
+            {"recheckBelow": 1.01, "frameBudgetMs": 1e9}, {"recheckBelow": 1.01, "frameBudgetMs": 1e9, "keepBoxes": True},
+            {"recheckBelow": 0, "frameBudgetMs": 1e9}, {"recheckBelow": 1.01, "frameBudgetMs": 1}]
+    own, every, every_kept, none, no_budget = page.evaluate(
+        CROWD_JS, [base64.b64encode(np.ascontiguousarray(picture).tobytes()).decode(), *picture.shape[:2], runs])
+    assert own["model"] is None and own["rechecked"] == 0 and len(own["faces"]) == 4
+    assert every["detected"] is True and every_kept["detected"] is False
+    for run in (every, every_kept):
+        assert run["model"] == "resnet_tiny" and run["rechecked"] == 4
+        for ours, again in zip(own["faces"], run["faces"]):
+            assert ours["box"] == again["box"] and ours["label"] == again["label"]
+            assert np.abs(np.array(ours["probabilities"]) - np.array(again["probabilities"])).max() < 1e-4
+    assert none["model"] == "resnet_tiny" and none["rechecked"] == 0
+    assert no_budget["model"] == "resnet_tiny" and no_budget["rechecked"] == 0
+    # A threshold between the crowd model's second and third surest faces: the two least sure are rechecked.
+    sure = [max(f["probabilities"]) for f in none["faces"]]
+    between = float(np.mean(sorted(sure)[1:3]))
+    [some] = page.evaluate(CROWD_JS, [base64.b64encode(np.ascontiguousarray(picture).tobytes()).decode(),
+                                      *picture.shape[:2], [{"recheckBelow": between, "frameBudgetMs": 1e9}]])
+    assert some["rechecked"] == 2
+    for i, face in enumerate(some["faces"]):
+        source = own if sure[i] < between else none
+        assert np.abs(np.array(face["probabilities"]) - np.array(source["faces"][i]["probabilities"])).max() < 1e-4
+    # The crowd model's own probabilities differ from the page's model's.
+    assert max(np.abs(np.array(a["probabilities"]) - np.array(b["probabilities"])).max()
+               for a, b in zip(own["faces"], none["faces"])) > 1e-3
+
+
 WEBGPU_JS = """async () => {
   const { startBrowserEngine, useBackend } = await import('/static/js/inbrowser.js');
   const { webgpuAdapter } = await import('/static/js/backends.js');
