@@ -44,14 +44,15 @@ function createViewsBudget(budgetMs = FRAME_BUDGET_MS) {
 }
 
 /**
- * The smaller classifier for frames with many faces (`crowd`: {name, fromFaces, load}, load giving
- * {manifest, modelUrl}), loaded the first time that many faces are in view and run once on a blank
- * face before it is used (a model's first run packs its weights): until it is ready the main
- * classifier goes on, so no frame waits for it. `forFaces(n)`: the crowd classifier when it is ready
- * and n faces call for it, else null.
+ * The smaller classifier for frames with many faces (`crowd`: {name, fromFaces, load, recheckBelow?},
+ * load giving {manifest, modelUrl}), loaded the first time that many faces are in view and run once
+ * on a blank face before it is used (a model's first run packs its weights): until it is ready the
+ * main classifier goes on, so no frame waits for it. `forFaces(n)`: the crowd classifier when it is
+ * ready and n faces call for it, else null; `recheckBelow`: the top probability under which the
+ * main classifier reads its face again; `cropsAlike`: whether both read the same crops of a frame.
  */
-function lazyCrowdClassifier(crowd, { labels, detector }) {
-  if (!crowd?.name) return { name: null, recheckBelow: 0, forFaces: () => null, dispose() {} };
+function lazyCrowdClassifier(crowd, { labels, input, detector }) {
+  if (!crowd?.name) return { name: null, recheckBelow: 0, cropsAlike: true, forFaces: () => null, dispose() {} };
   let loading = null;
   let ready = null;
   let disposed = false;
@@ -70,11 +71,13 @@ function lazyCrowdClassifier(crowd, { labels, detector }) {
     } finally {
       blank.dispose();
     }
+    state.cropsAlike = JSON.stringify(manifest.input) === JSON.stringify(input);
     if (disposed) classifier.dispose(); else ready = classifier;
   }
-  return {
+  const state = {
     name: crowd.name,
     recheckBelow: crowd.recheckBelow ?? CROWD_RECHECK_BELOW,
+    cropsAlike: true, // whether its input (size, framing) is the page's own model's: set once it has loaded
     forFaces(faces) {
       if (faces < crowd.fromFaces) return null;
       loading ??= load().catch((err) => console.warn(`The crowd model “${crowd.name}” is not used: ${err.message}`));
@@ -82,6 +85,7 @@ function lazyCrowdClassifier(crowd, { labels, detector }) {
     },
     dispose() { disposed = true; ready?.dispose(); },
   };
+  return state;
 }
 
 /**
@@ -111,7 +115,8 @@ export async function createBrowserEngine(config) {
   }
   const detector = detected.value;
   const classifier = classified.value;
-  const crowd = lazyCrowdClassifier(config.crowd, { labels: classifier.labels, detector: config.detector?.model?.name });
+  const crowd = lazyCrowdClassifier(config.crowd, { labels: classifier.labels, input: config.manifest.input,
+    detector: config.detector?.model?.name });
   const gate = createRedetectGate(config.redetect);
   const budget = createViewsBudget(config.frameBudgetMs);
   let lastStart = null; // when the previous frame's analysis began
@@ -156,6 +161,9 @@ export async function createBrowserEngine(config) {
           () => detector.estimate(whole = frameTensor(source)), t0);
       // Many faces: the crowd model once it is ready (then each face costs a quarter).
       const chosen = crowd.forFaces(boxes.length) ?? classifier;
+      // A crowd model that crops otherwise than the page's own (another input size or framing) reads the
+      // whole frame, where the page's own model may read its unsure faces again (recheck).
+      if (whole === null && boxes.length && chosen !== classifier && !crowd.cropsAlike) whole = frameTensor(source);
       let [frame, origin] = [whole, [0, 0]];
       if (whole === null && boxes.length) {
         const regions = chosen.regionsFor(boxes, width, height); // one part for all faces, or one each

@@ -275,8 +275,10 @@ CROWD_JS = """async ([b64, h, w, runs]) => {
   const { createBrowserEngine } = await import('/static/js/inbrowser.js');
   const manifest = JSON.parse(document.body.dataset.manifest);
   const detector = { model: JSON.parse(document.body.dataset.detector) };
-  const load = async () => {
+  const load = (cropScale) => async () => {
     const crowdManifest = await (await fetch('/models/resnet_tiny/manifest.json')).json();
+    // cropScale: the crowd model crops otherwise than the page's own model (a tighter square)
+    if (cropScale) Object.values(crowdManifest.input.framing).forEach((f) => { f.crop_scale *= cropScale; });
     return { manifest: crowdManifest, modelUrl: `/models/resnet_tiny/${crowdManifest.formats[crowdManifest.browser_format].path}` };
   };
   const frame = tf.tensor3d(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)), [h, w, 3], 'int32');
@@ -284,8 +286,8 @@ CROWD_JS = """async ([b64, h, w, runs]) => {
   await tf.browser.toPixels(frame, canvas);
   frame.dispose();
   const out = [];
-  for (const { recheckBelow, frameBudgetMs, keepBoxes = false } of runs) {
-    const crowd = recheckBelow === null ? undefined : { name: 'resnet_tiny', fromFaces: 3, load, recheckBelow };
+  for (const { recheckBelow, frameBudgetMs, keepBoxes = false, cropScale = null } of runs) {
+    const crowd = recheckBelow === null ? undefined : { name: 'resnet_tiny', fromFaces: 3, load: load(cropScale), recheckBelow };
     const engine = await createBrowserEngine({ modelUrl: document.body.dataset.modelUrl, manifest, detector, frameBudgetMs,
                                                redetect: { maxAgeMs: keepBoxes ? 60000 : 0 }, crowd });
     let r = await engine.analyse(canvas);
@@ -306,16 +308,19 @@ def test_the_crowd_models_unsure_faces_are_classified_again_by_the_pages_own_mod
     """With the crowd model on many faces, a face whose top probability is below recheckBelow gets the
     page's own model's single view instead, as many as the frame budget has room for: every face at
     recheckBelow above 1 (the very results of the page's own model, whether the frame was read
-    whole or, boxes kept, in parts), none at 0 or with no budget left."""
+    whole or, boxes kept, in parts, and when the crowd model crops otherwise), none at 0 or with no
+    budget left."""
     picture = videos("four")[2]
     runs = [{"recheckBelow": None, "frameBudgetMs": 1e9},  # no crowd model: the page's own, single views
             {"recheckBelow": 1.01, "frameBudgetMs": 1e9}, {"recheckBelow": 1.01, "frameBudgetMs": 1e9, "keepBoxes": True},
+            # a crowd model whose crops are tighter than the page's own model's: the frame is read whole
+            {"recheckBelow": 1.01, "frameBudgetMs": 1e9, "keepBoxes": True, "cropScale": 0.6},
             {"recheckBelow": 0, "frameBudgetMs": 1e9}, {"recheckBelow": 1.01, "frameBudgetMs": 1}]
-    own, every, every_kept, none, no_budget = page.evaluate(
+    own, every, every_kept, other_crops, none, no_budget = page.evaluate(
         CROWD_JS, [base64.b64encode(np.ascontiguousarray(picture).tobytes()).decode(), *picture.shape[:2], runs])
     assert own["model"] is None and own["rechecked"] == 0 and len(own["faces"]) == 4
     assert every["detected"] is True and every_kept["detected"] is False
-    for run in (every, every_kept):
+    for run in (every, every_kept, other_crops):
         assert run["model"] == "resnet_tiny" and run["rechecked"] == 4
         for ours, again in zip(own["faces"], run["faces"]):
             assert ours["box"] == again["box"] and ours["label"] == again["label"]
