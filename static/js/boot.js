@@ -313,8 +313,7 @@ async function main() {
           ? (faces.length ? 'boxes kept' : 'picture unchanged') : `${k} ${result.timings[k].toFixed(1)} ms`));
       if (result.model) { // the crowd model, and the faces it was unsure of that the page's own model read again
         parts.push(`${result.model} for ${result.faces.length} faces${result.rechecked ? `, ${result.rechecked} rechecked` : ''}`);
-      }
-      else if (result.views === false) parts.push('single view'); // the classifier's views did not fit the frame
+      } else if (result.views === false) parts.push('single view'); // the classifier's views did not fit the frame
       ui.setStats({ fps, latency: result.timings.total, detail: [...parts, sent].filter(Boolean).join(' · ') });
       if (still) return; // a still image is analysed once
       if (settings.mode === 'auto' && app.engine.kind === 'browser' && !app.proposed && !app.switchingModel
