@@ -27,6 +27,15 @@ def test_summarize_gives_our_pages_own_time_a_frame_outside_analysis():
     assert row["page_ms"] == 30 and row["detect_ms"] == 10 and row["classify_ms"] == 60
 
 
+def test_summarize_gives_the_share_of_the_crowd_models_faces_that_were_rechecked():
+    # Frames the page's own model labelled count for nothing; of the crowd model's 4 + 4 faces, 1 + 2 were rechecked.
+    rows = [{"t": 0, "faces": 4, "labelled": 4, "model": None, "rechecked": 0},
+            {"t": 100, "faces": 4, "labelled": 4, "model": "resnet_tiny", "rechecked": 1},
+            {"t": 200, "faces": 4, "labelled": 4, "model": "resnet_tiny", "rechecked": 2}]
+    assert summarize(rows, start=0)["rechecked_pct"] == pytest.approx(100 * 3 / 8)
+    assert "rechecked_pct" not in summarize(history([0, 100], [4, 4]), start=0)  # a peer's page, or no crowd model
+
+
 def test_summarize_says_none_when_no_face_is_ever_labelled():
     row = summarize(history([0, 50, 100], [0, 0, 0]), start=0)
     assert row["first_face_ms"] is None and row["faces"] == 0 and row["fps"] == pytest.approx(20.0)
