@@ -18,21 +18,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from training.benchmarks import benchmark_files, ferplus_majority, ferplus_votes_for, load_benchmark  # noqa: E402
-from training.data import load_split  # noqa: E402
+from training.benchmarks import ferplus_split, load_benchmark  # noqa: E402
 from training.evaluate import ROOT, load_keras_model  # noqa: E402
 from training.predict import predict_probabilities  # noqa: E402
 from training.tta import single_view  # noqa: E402
 
 THRESHOLDS = (0, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9, 1.01)  # 0: never recheck; 1.01: every face
-
-
-def ferplus_split(split):
-    """FER+ faces and majority labels of a FER2013 split (PublicTest: FER+ valid, PrivateTest: test)."""
-    faces_csv, votes_csv = benchmark_files()["ferplus"]
-    faces = load_split(faces_csv, split)
-    labels, keep = ferplus_majority(ferplus_votes_for(votes_csv, split))
-    return faces.x[keep], labels[keep]
 
 
 def rechecked(crowd, default, threshold):
@@ -48,22 +39,20 @@ def main(argv=None):
     p.add_argument("--default", default=str(ROOT / "models" / "resnet_slim"))
     args = p.parse_args(argv)
 
-    sets = {"FER+ PublicTest (selection)": ferplus_split("PublicTest"), "FER+ PrivateTest": ferplus_split("PrivateTest")}
-    for name, key in (("SFEW test", "sfew"), ("FER2013 PrivateTest, original pixels", "fer2013")):
-        split = load_benchmark(key)
-        sets[name] = (split.x, split.y)
+    sets = {"FER+ PublicTest (selection)": ferplus_split("PublicTest"), "FER+ PrivateTest": load_benchmark("ferplus"),
+            "SFEW test": load_benchmark("sfew"), "FER2013 PrivateTest, original pixels": load_benchmark("fer2013")}
     models = {role: single_view(load_keras_model(Path(path)), "smooth") for role, path in
               (("crowd", args.crowd), ("default", args.default))}
     print(f"crowd model {Path(args.crowd).name}, rechecked by {Path(args.default).name}; single views; "
           "each cell: accuracy (share of faces rechecked)")
     print("| threshold | " + " | ".join(sets) + " |")
     print("|---:|" + "---:|" * len(sets))
-    probabilities = {name: {role: predict_probabilities(m, x) for role, m in models.items()} for name, (x, _) in sets.items()}
+    probabilities = {name: {role: predict_probabilities(m, split.x) for role, m in models.items()} for name, split in sets.items()}
     for threshold in THRESHOLDS:
         cells = []
-        for name, (_, y) in sets.items():
+        for name, split in sets.items():
             shown, again = rechecked(probabilities[name]["crowd"], probabilities[name]["default"], threshold)
-            cells.append(f"{(shown == y).mean():.2%} ({again.mean():.0%})")
+            cells.append(f"{(shown == split.y).mean():.2%} ({again.mean():.0%})")
         print(f"| {threshold:g} | " + " | ".join(cells) + " |")
 
 

@@ -39,20 +39,27 @@ def load_benchmark(name, root=DEFAULT_DATASETS) -> Split:
     """The faces and labels of benchmark `name` (one of BENCHMARKS)."""
     files = benchmark_files(root)[name]
     if name in ("fer2013", "fer2013_remapped"):
-        return _private_test(files[0])
+        return _fer2013_split(files[0], "PrivateTest")
     if name == "ferplus":
-        faces = _private_test(files[0])
-        labels, keep = ferplus_majority(ferplus_votes_for(files[1], "PrivateTest"))
-        return Split(faces.x[keep], labels[keep])
+        return ferplus_split("PrivateTest", root)
     if name == "sfew":
         return load_face_npz(files[0], "test")
     raise ValueError(f"unknown benchmark {name!r}; expected one of {', '.join(BENCHMARKS)}")
 
 
-@functools.lru_cache(maxsize=2)
-def _private_test(path) -> Split:
+def ferplus_split(usage, root=DEFAULT_DATASETS) -> Split:
+    """The faces of a FER2013 split (`usage`) on original pixels that FER+ gives a majority label, with
+    it: PrivateTest is the `ferplus` benchmark (FER+ test), PublicTest FER+ valid (for selection)."""
+    faces_csv, votes_csv = benchmark_files(root)["ferplus"]
+    faces = _fer2013_split(faces_csv, usage)
+    labels, keep = ferplus_majority(ferplus_votes_for(votes_csv, usage))
+    return Split(faces.x[keep], labels[keep])
+
+
+@functools.lru_cache(maxsize=4)
+def _fer2013_split(path, usage) -> Split:
     # Parsing a FER2013 CSV takes seconds; fer2013 and ferplus read the same one.
-    return load_split(path, "PrivateTest")
+    return load_split(path, usage)
 
 
 def expected_calibration_error(y_true, probabilities, bins=15) -> float:
