@@ -52,7 +52,7 @@ function createViewsBudget(budgetMs = FRAME_BUDGET_MS) {
  * main classifier reads its face again; `cropsAlike`: whether both read the same crops of a frame.
  */
 function lazyCrowdClassifier(crowd, { labels, input, detector }) {
-  if (!crowd?.name) return { name: null, recheckBelow: 0, cropsAlike: true, forFaces: () => null, dispose() {} };
+  if (!crowd?.name) return { name: null, forFaces: () => null, dispose() {} };
   let loading = null;
   let ready = null;
   let disposed = false;
