@@ -64,8 +64,10 @@ BASELINE_RECIPE := --arch mini_xception --precision float32
   export-tiny export-baseline bench browser clean
 
 DETECTORS_STAMP := models/face_detectors/.built
+# The page's modules built into one file (static/bundle.js says why); not committed.
+PAGE_BUNDLE := static/dist/page.js
 
-setup: $(PY_STAMP) $(JS_STAMP) $(DETECTORS_STAMP)
+setup: $(PY_STAMP) $(JS_STAMP) $(DETECTORS_STAMP) $(PAGE_BUNDLE)
 
 $(PY_STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -81,6 +83,12 @@ $(JS_STAMP): package.json package-lock.json
 $(DETECTORS_STAMP): $(PY_STAMP) $(JS_STAMP) converters/face_detector.py
 	$(PY) -m converters.face_detector
 	touch $@
+
+# Minified, with a source map so DevTools shows the modules. The server serves the modules instead
+# while any of them is newer than this file (an edit shows at once; make rebuilds it).
+$(PAGE_BUNDLE): $(JS_STAMP) static/bundle.js $(wildcard static/js/*.js)
+	node_modules/.bin/esbuild static/bundle.js --bundle --format=esm --minify --sourcemap \
+	  --outfile=$@ --log-level=warning
 
 # Debian's Chromium for the browser tests (never a downloaded browser).
 browser:
@@ -185,4 +193,4 @@ bench: setup
 	$(PY) -m bench.browser
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache test-artifacts
+	rm -rf $(VENV) node_modules .pytest_cache test-artifacts static/dist

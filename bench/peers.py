@@ -181,9 +181,9 @@ def build_scenes(folder, wanted):
 
 
 # Our page's start, in the order its steps usually come: static/js/boot.js's marks (fer:<step>), and
-# from Resource Timing when the last of the page's modules and TF.js's core script had arrived
-# (their responses' end), which is when they could run at the earliest.
-STEPS = {"camera-asked": "camera asked", "modules-arrived": "modules arrived", "tfjs-arrived": "TF.js arrived",
+# from Resource Timing when the page's own code (its one-file build, or the last of its modules) and
+# TF.js's core script had arrived (their responses' end), which is when they could run at the earliest.
+STEPS = {"camera-asked": "camera asked", "code-arrived": "code arrived", "tfjs-arrived": "TF.js arrived",
          "tfjs-loaded": "TF.js loaded", "models-loaded": "models loaded", "warmed-up": "warmed up",
          "camera-open": "camera open", "first-result": "first result"}
 # Those steps in the page, ms from navigation start.
@@ -192,9 +192,9 @@ READ_STEPS = """() => {
     .filter((m) => m.name.startsWith('fer:')).map((m) => [m.name.slice(4), m.startTime]));
   const files = performance.getEntriesByType('resource');
   const arrived = (test) => Math.max(...files.filter((r) => test(new URL(r.name).pathname)).map((r) => r.responseEnd));
-  const modules = arrived((path) => path.startsWith('/static/js/'));
+  const code = arrived((path) => /^\\/static\\/(js|dist)\\/.*\\.js$/.test(path));
   const tfjs = arrived((path) => path.startsWith('/vendor/@tensorflow/tfjs-core/'));
-  if (modules > 0) steps['modules-arrived'] = modules;
+  if (code > 0) steps['code-arrived'] = code;
   if (tfjs > 0) steps['tfjs-arrived'] = tfjs;
   return steps;
 }"""

@@ -25,6 +25,9 @@ DEFAULTS = {
     # a quarter of resnet_slim's multiply-adds (docs/benchmarks.md, "Several faces").
     "CROWD_MODEL": "resnet_tiny",
     "CROWD_FACES": 3,
+    # FER_PAGE_BUNDLE=0: the page runs its modules one by one (static/js), not the one-file build
+    # `make setup` makes of them (static/dist/page.js), which it runs when that is newer than them all.
+    "PAGE_BUNDLE": True,
     "MAX_UPLOAD_BYTES": 2 * 1024 * 1024,        # FER_MAX_UPLOAD_BYTES: one frame or upload
     "MAX_PIXELS": 4096 * 4096,                  # FER_MAX_PIXELS: declared width x height
     "MIN_FACE": 24,                             # FER_MIN_FACE: smaller faces are skipped
@@ -85,6 +88,11 @@ def from_env(environ=None) -> dict:
         # process ever emits to another's clients: a queue would only add a round trip per frame.
         raise ValueError("FER_MESSAGE_QUEUE: no longer read; several server processes need no message queue, "
                          "only clients that stay with one process (sticky sessions, or WebSocket-only). Unset it.")
+    if environ.get("FER_PAGE_BUNDLE"):
+        value = environ["FER_PAGE_BUNDLE"].strip()
+        if value not in ("0", "1"):
+            raise ValueError(f"FER_PAGE_BUNDLE: expected 1 (the one-file build, the default) or 0 (the modules), got {value!r}")
+        settings["PAGE_BUNDLE"] = value == "1"
     if environ.get("FER_HOST"):
         settings["HOST"] = environ["FER_HOST"]
     for key in ("CERTFILE", "KEYFILE"):

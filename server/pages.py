@@ -14,6 +14,9 @@ bp = Blueprint("pages", __name__)
 
 NODE_MODULES = ROOT / "node_modules"
 PAGE_MODULES = ROOT / "static" / "js"
+# The page's modules built into one file by `make setup` from this entry (static/bundle.js).
+BUNDLE_ENTRY = ROOT / "static" / "bundle.js"
+BUNDLE = ROOT / "static" / "dist" / "page.js"
 # A static `import ... from './x.js'` in one of the page's modules (it may span lines).
 STATIC_IMPORT = re.compile(r"""^import\b[^;]*?\bfrom\s+'\./([\w-]+\.js)'""", re.M)
 # boot.js imports a mode's engine only when it starts that mode.
@@ -55,15 +58,30 @@ def module_graph(entry: str) -> tuple:
     return tuple(found)
 
 
-def head_preloads(args, config, model) -> dict:
+def page_bundle(config):
+    """The URL of the page's one-file build when config allows it (PAGE_BUNDLE) and it is at least as
+    new as every module and its entry, else None: a module edited since the build then runs as
+    edited, from its own file. Asked on every page load (two dozen stat calls)."""
+    if not config["PAGE_BUNDLE"]:
+        return None
+    try:
+        built = BUNDLE.stat().st_mtime_ns
+    except FileNotFoundError:
+        return None
+    sources = [BUNDLE_ENTRY, *PAGE_MODULES.glob("*.js")]
+    return "/static/dist/page.js" if all(built >= p.stat().st_mtime_ns for p in sources) else None
+
+
+def head_preloads(args, config, model, bundled=False) -> dict:
     """What the page's <head> has the browser fetch at once, before any script runs: without it each
     module waits for the one that imports it, and the models' files for the scripts. {modules: the
     page's modules and its mode's engine's, files: unless the URL asks for server mode
     (static/js/settings.js reads the same ?mode), the classifier's TF.js files (`model`, a
-    model_files.page_model(), or None when the page must look for its model itself) and the detector's}."""
+    model_files.page_model(), or None when the page must look for its model itself) and the detector's}.
+    `bundled`: the page runs its one-file build, which holds every module, so none is preloaded."""
     server_mode = args.get("mode") == "server"
     engine = ENGINE_MODULES["server" if server_mode else "browser"]
-    modules = module_graph("start.js") + module_graph("boot.js") + module_graph(engine)
+    modules = () if bundled else module_graph("start.js") + module_graph("boot.js") + module_graph(engine)
     files = [] if server_mode else \
         (model["files"] if model else []) + (config["PAGE_DETECTOR"] or {}).get("files", [])
     return {"modules": [f"/static/js/{m}" for m in dict.fromkeys(modules)], "files": files}
@@ -75,9 +93,11 @@ def index():
     # ?model= names another served model for in-browser mode: the page gets it as it gets the
     # server's own (manifest inline, files preloaded), so it starts as soon.
     model = model_files.requested_page_model(request.args["model"]) if request.args.get("model") else config["PAGE_MODEL"]
+    bundle = page_bundle(config)
     return render_template("index.html", model=model or config["PAGE_MODEL"], detector=config["PAGE_DETECTOR"],
                            light_model=config["PAGE_LIGHT_MODEL"], crowd_model=config["PAGE_CROWD_MODEL"],
-                           crowd_faces=config["CROWD_FACES"], preloads=head_preloads(request.args, config, model),
+                           crowd_faces=config["CROWD_FACES"], bundle=bundle,
+                           preloads=head_preloads(request.args, config, model, bundled=bundle is not None),
                            vendor_versions=vendor_versions())
 
 

@@ -77,7 +77,7 @@ def test_steps_table_gives_our_pages_start_as_medians_and_a_dash_for_a_step_it_s
     rows.append({"scene": "one face", "page": "Human", "steps": {}})
     rows.append({"scene": "one face", "page": "ours resnet", "steps": {"tfjs-loaded": 310, "first-result": 480}})
     table = steps_table(rows, ["one face", "four faces"])
-    assert table.splitlines()[0] == ("| scene | page | camera asked | modules arrived | TF.js arrived | TF.js loaded"
+    assert table.splitlines()[0] == ("| scene | page | camera asked | code arrived | TF.js arrived | TF.js loaded"
                                      " | models loaded | warmed up | camera open | first result |")
     assert table.splitlines()[2:] == ["| one face | ours | 130 | - | - | 320 | 420 | 500 | 420 | 520 |",
                                       "| one face | ours resnet | - | - | - | 310 | - | - | - | 480 |",

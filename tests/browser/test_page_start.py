@@ -1,6 +1,8 @@
-"""A fast first label with progress: the models load while the camera starts, the getting-ready
-list says what is happening until the first result, software WebGL is not timed, a backend trial's
-choice is remembered per browser, and with no camera the models are ready before a file is chosen."""
+"""A fast first label with progress: the page's code comes as one file (or, unbuilt, as modules that
+do not wait for each other), the models load while the camera starts, the getting-ready list says
+what is happening until the first result, software WebGL is not timed, a backend trial's choice is
+remembered per browser, and with no camera the models are ready before a file is chosen."""
+import sys
 import time
 
 import cv2
@@ -9,6 +11,7 @@ import pytest
 from tests.browser.page_support import FACES_JS, open_page, progress, wait_frames  # noqa: F401 (fixture)
 from tests.support import scenes
 from tests.support.chromium import delay_camera
+from tests.support.live_server import LiveServer
 
 # Every change of a getting-ready step, in order, from before the page's own scripts run.
 RECORD_PROGRESS = """
@@ -29,6 +32,23 @@ for (const proto of [WebGLRenderingContext.prototype, WebGL2RenderingContext.pro
 @pytest.fixture(scope="module")
 def one_face_browser(chromium, videos):
     return chromium(videos("one")[0])
+
+
+@pytest.fixture(scope="module")
+def modules_app():
+    """The server with FER_PAGE_BUNDLE=0: its page runs the modules in static/js one by one, as it
+    does when they are newer than the one-file build."""
+    server = LiveServer([sys.executable, "-m", "server"], {"FER_PAGE_BUNDLE": "0"})
+    try:
+        yield server.wait()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["bundle", "modules"])
+def any_app(request, live_app):
+    """Each way the page may get its code: the one-file build (live_app, after make setup) and the modules."""
+    return live_app if request.param == "bundle" else request.getfixturevalue("modules_app")
 
 
 def test_progress_shows_the_models_and_the_camera_starting_together_until_the_first_label(
@@ -106,11 +126,12 @@ def test_tfjs_comes_compressed_and_cacheable_under_its_version(live_app, one_fac
     assert "immutable" in headers and "max-age=31536000" in headers, headers
 
 
-def test_in_browser_files_are_asked_for_at_once_and_fetched_once(live_app, one_face_browser, open_page):
+def test_in_browser_files_are_asked_for_at_once_and_fetched_once(any_app, live_app, one_face_browser, open_page):
     """TF.js, its WebAssembly and both models' files are requested together at the start (not each
     after the one before), and each only once: the later requests take the preloaded responses.
-    The page's modules are asked for before boot.js, which imports them, has even arrived."""
-    page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm")
+    Built, the page's code is one file and no module is asked for; unbuilt, the page's modules are
+    asked for before boot.js, which imports them, has even arrived."""
+    page = open_page(one_face_browser, f"{any_app.url}/?mode=browser&backend=wasm")
     wait_frames(page, 2)
     preload = page.evaluate("() => [...document.querySelectorAll('head link[rel=preload][as=fetch]')]"
                             ".map((l) => l.getAttribute('href'))")
@@ -124,12 +145,16 @@ def test_in_browser_files_are_asked_for_at_once_and_fetched_once(live_app, one_f
     for url in preload + wasm:
         assert url in started, f"{url} was not requested"
         assert started[url][0] < started[tfjs][1], f"{url} waited for TF.js to load"
-        assert sum(r.split(live_app.url)[-1] == url for r in page.requests) == 1, f"{url} was fetched twice"
+        assert sum(r.split(any_app.url)[-1] == url for r in page.requests) == 1, f"{url} was fetched twice"
     modules = [url for url in started if url.startswith("/static/js/")]
-    assert {"/static/js/ui.js", "/static/js/overlay.js", "/static/js/inbrowser.js", "/static/js/pixels.js"} <= set(modules)
-    for url in modules:
-        assert started[url][0] < started["/static/js/boot.js"][1], f"{url} waited for boot.js"
-        assert sum(r.split(live_app.url)[-1] == url for r in page.requests) == 1, f"{url} was fetched twice"
+    if any_app.url == live_app.url:
+        scripts = [url for url in started if url.endswith((".js", ".mjs")) and not url.startswith("/vendor/")]
+        assert scripts == ["/static/dist/page.js"], f"expected the one-file build alone (make setup builds it): {scripts}"
+    else:
+        assert {"/static/js/ui.js", "/static/js/overlay.js", "/static/js/inbrowser.js", "/static/js/pixels.js"} <= set(modules)
+        for url in modules:
+            assert started[url][0] < started["/static/js/boot.js"][1], f"{url} waited for boot.js"
+            assert sum(r.split(any_app.url)[-1] == url for r in page.requests) == 1, f"{url} was fetched twice"
     assert page.errors == []
 
 
@@ -140,14 +165,14 @@ RECORD_CAMERA_ASK = """(() => {
 })();"""
 
 
-def test_the_camera_and_tfjs_do_not_wait_for_the_pages_modules(live_app, one_face_browser, open_page):
-    """start.js asks for the camera and starts TF.js as soon as it arrives, not once boot.js and all
-    it imports have: with one of boot.js's modules held back two seconds, both were asked for long
-    before it came, and the page then starts as usual."""
+def test_the_camera_and_tfjs_do_not_wait_for_the_pages_modules(modules_app, one_face_browser, open_page):
+    """Unbuilt, start.js asks for the camera and starts TF.js as soon as it arrives, not once boot.js
+    and all it imports have: with one of boot.js's modules held back two seconds, both were asked
+    for long before it came, and the page then starts as usual."""
     def late(route):
         time.sleep(2.0)
         route.continue_()
-    page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm", init_script=RECORD_CAMERA_ASK,
+    page = open_page(one_face_browser, f"{modules_app.url}/?mode=browser&backend=wasm", init_script=RECORD_CAMERA_ASK,
                      route=("**/static/js/chart.js", late))
     wait_frames(page, 1)
     asked, started = page.evaluate("""() => [window.cameraAskedAt, Object.fromEntries(performance.getEntriesByType('resource')
@@ -168,17 +193,19 @@ RECORD_STREAMS = """(() => {
 })();"""
 
 
-@pytest.mark.parametrize("held_back", [None, "start.js", "boot.js"])
+@pytest.mark.parametrize("code, held_back", [("bundle", None), ("modules", None), ("modules", "start.js"),
+                                             ("modules", "boot.js")])
 def test_the_page_asks_for_its_camera_once_whichever_module_runs_first(live_app, one_face_browser, open_page,
-                                                                       held_back):
-    """start.js and boot.js both open the camera if they are first (modules run in no fixed order):
-    whichever runs first asks, the other takes its request or finds the camera open, so one camera
-    stream opens, and stays open, and the page marks when it asked."""
+                                                                       request, code, held_back):
+    """start.js and boot.js both open the camera if they are first (unbuilt, modules run in no fixed
+    order): whichever runs first asks, the other takes its request or finds the camera open, so one
+    camera stream opens, and stays open, and the page marks when it asked. Built, as one file, too."""
     def late(route):
         time.sleep(0.5)
         route.continue_()
+    app = live_app if code == "bundle" else request.getfixturevalue("modules_app")
     route = (f"**/static/js/{held_back}", late) if held_back else None
-    page = open_page(one_face_browser, f"{live_app.url}/?mode=browser&backend=wasm", init_script=RECORD_STREAMS,
+    page = open_page(one_face_browser, f"{app.url}/?mode=browser&backend=wasm", init_script=RECORD_STREAMS,
                      route=route)
     wait_frames(page, 2)
     page.wait_for_timeout(300)  # both modules have run by now

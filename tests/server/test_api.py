@@ -252,11 +252,13 @@ def test_model_files_refuse_the_rest(client, path):
     assert client.get(f"/models/{path}").status_code == 404
 
 
-def test_page_head_preloads_what_its_mode_runs(client):
-    """The <head> asks for every module the page runs in its mode (found by following the imports)
-    and, in-browser, both models' files; server mode gets neither TF.js's engine nor the models."""
+def test_page_head_preloads_what_its_mode_runs(make_app):
+    """Running its modules one by one (no bundle), the <head> asks for every module the page runs in
+    its mode (found by following the imports) and, in-browser, both models' files; server mode gets
+    neither TF.js's engine nor the models."""
     import re
     from server.config import ROOT
+    client = make_app(PAGE_BUNDLE=False).test_client()
 
     def preloads(url):
         head = client.get(url).get_data(as_text=True).split("</head>")[0]
@@ -280,6 +282,46 @@ def test_page_head_preloads_what_its_mode_runs(client):
     assert any(f.startswith("/models/mini_xception/") and f.endswith(".bin") for f in other_model_files), other_model_files
     assert not any(f.startswith("/models/resnet_slim/") for f in other_model_files), other_model_files
     assert unknown_model_files and all(f.startswith("/detectors/") for f in unknown_model_files), unknown_model_files
+
+
+def test_page_runs_its_one_file_build_only_while_it_is_newer_than_every_module(make_app, tmp_path, monkeypatch):
+    """With a build of the modules (make setup) at least as new as each of them, the page runs that
+    one script, in its head, and preloads no module; a module edited since, a missing build, or
+    PAGE_BUNDLE off: the modules themselves (boot.js in the head, start.js in the body), each preloaded."""
+    import os
+    import re
+    from server import pages
+
+    modules = tmp_path / "js"
+    modules.mkdir()
+    for name in ("boot.js", "start.js"):
+        (modules / name).write_text("// a module\n")
+    entry, bundle = tmp_path / "bundle.js", tmp_path / "page.js"
+    entry.write_text("import './js/start.js';\n")
+    monkeypatch.setattr(pages, "PAGE_MODULES", modules)
+    monkeypatch.setattr(pages, "BUNDLE_ENTRY", entry)
+    monkeypatch.setattr(pages, "BUNDLE", bundle)
+    monkeypatch.setattr(pages, "module_graph", lambda entry: (entry,))  # each module alone: their imports are not the point
+
+    def scripts(**config):
+        head, body = make_app(**config).test_client().get("/").get_data(as_text=True).split("</head>")
+        return (re.findall(r'<script type="module" src="([^"]+)">', head),
+                re.findall(r'<script type="module" async src="([^"]+)">', body),
+                re.findall(r'<link rel="modulepreload" href="([^"]+)">', head))
+
+    unbuilt = (["/static/js/boot.js"], ["/static/js/start.js"],
+               ["/static/js/start.js", "/static/js/boot.js", "/static/js/inbrowser.js"])
+    assert scripts() == unbuilt, "no build yet"
+    bundle.write_text("// built\n")
+    assert scripts() == (["/static/dist/page.js"], [], [])
+    assert scripts(PAGE_BUNDLE=False) == unbuilt
+    later = bundle.stat().st_mtime_ns + 1_000_000_000
+    os.utime(modules / "boot.js", ns=(later, later))
+    assert scripts() == unbuilt, "boot.js was edited after the build"
+    os.utime(bundle, ns=(later, later))
+    assert scripts() == (["/static/dist/page.js"], [], [])
+    os.utime(entry, ns=(later + 1, later + 1))
+    assert scripts() == unbuilt, "the entry was edited after the build"
 
 
 @pytest.mark.parametrize("query, name", [("", "resnet_slim"), ("?model=mini_xception", "mini_xception"),

@@ -19,17 +19,23 @@ def test_every_variable_is_read():
                          "FER_MAX_PIXELS": "2000", "FER_MIN_FACE": "30",
                          "FER_ALLOWED_ORIGINS": "https://a.test, https://b.test,", "FER_HOST": "127.0.0.1",
                          "FER_ALLOWED_HOSTS": "Fer.Example.com, b.test", "FER_MAX_CONNECTIONS": "500",
-                         "FER_MAX_CONNECTIONS_PER_ADDRESS": "50", "FER_INFERENCE_THREADS": "2", "FER_CERTFILE": "/c.pem", "FER_KEYFILE": "/k.pem", "PORT": "8080"})
+                         "FER_MAX_CONNECTIONS_PER_ADDRESS": "50", "FER_INFERENCE_THREADS": "2", "FER_PAGE_BUNDLE": "0", "FER_CERTFILE": "/c.pem", "FER_KEYFILE": "/k.pem", "PORT": "8080"})
     assert settings == {"MODEL_DIR": Path("/m"), "DETECTOR": "haar", "TFLITE": "float32", "LIGHT_MODEL": "mini",
                         "CROWD_MODEL": "tiny", "CROWD_FACES": 5, "MAX_UPLOAD_BYTES": 1000, "MAX_PIXELS": 2000,
                         "MIN_FACE": 30, "ALLOWED_ORIGINS": ["https://a.test", "https://b.test"],
                         "ALLOWED_HOSTS": ["fer.example.com", "b.test"], "MAX_CONNECTIONS": 500,
-                        "MAX_CONNECTIONS_PER_ADDRESS": 50, "INFERENCE_THREADS": 2, "HOST": "127.0.0.1", "PORT": 8080, "CERTFILE": "/c.pem", "KEYFILE": "/k.pem"}
+                        "MAX_CONNECTIONS_PER_ADDRESS": 50, "INFERENCE_THREADS": 2, "PAGE_BUNDLE": False, "HOST": "127.0.0.1", "PORT": 8080, "CERTFILE": "/c.pem", "KEYFILE": "/k.pem"}
 
 
 def test_the_retired_message_queue_setting_is_refused_with_the_reason():
     with pytest.raises(ValueError, match="FER_MESSAGE_QUEUE: no longer read.*sticky sessions"):
         from_env({"FER_MESSAGE_QUEUE": "redis://q"})
+
+
+def test_the_page_bundle_setting_is_1_or_0():
+    assert from_env({"FER_PAGE_BUNDLE": "1"})["PAGE_BUNDLE"] is True
+    with pytest.raises(ValueError, match=r"FER_PAGE_BUNDLE: expected 1 .* or 0 .*, got 'yes'"):
+        from_env({"FER_PAGE_BUNDLE": "yes"})
 
 
 def test_https_needs_both_certificate_and_key():
