@@ -33,9 +33,16 @@ from tests.support.live_server import LiveServer
 WARMUP_FRAMES = 5
 
 
-def build_videos(folder, moving=False, recorded=None):
+# The crowd model's faces that the page classifies again are those it gives a top probability below
+# 0.75 (static/js/inbrowser.js's CROWD_RECHECK_BELOW); "4 unsure" takes two faces below 0.6 on their
+# own crop, so that they stay below it as the page crops them.
+UNSURE_BELOW = 0.6
+
+
+def build_videos(folder, moving=False, recorded=None, unsure=False):
     """{scene name: y4m path}: the astronaut alone (and sliding, with `moving`), with three FER2013
-    faces when the data is there, and the `recorded` video file if given."""
+    faces when the data is there (and, with `unsure`, with two of them ones the crowd model is unsure of), and
+    the `recorded` video file if given."""
     from tests.support import scenes  # the same scenes as the browser tests
     from training.data import DEFAULT_DATA, load
 
@@ -46,6 +53,15 @@ def build_videos(folder, moving=False, recorded=None):
     if DEFAULT_DATA.exists():
         frame, _ = scenes.four_face_scene(scenes.fer_faces(load(DEFAULT_DATA)["PrivateTest"], per_label=40))
         videos["4 faces"] = scenes.write_y4m(folder / "four.y4m", frame)
+        if unsure:
+            # Unsure faces first, so they take every place where the detector finds one: the first two
+            # (none fits the third, so a happy face the crowd model is sure of takes it).
+            from tests.conftest import CROWD_MODEL_DIR
+            test = load(DEFAULT_DATA)["PrivateTest"]
+            faces = (scenes.unsure_faces(test, CROWD_MODEL_DIR, UNSURE_BELOW, labels=("happy", "fear"), per_label=None)
+                     + scenes.fer_faces(test, labels=("happy",), per_label=400, model_dir=CROWD_MODEL_DIR, min_confidence=0.9))
+            frame, _ = scenes.four_face_scene(faces, labels=("happy", "fear", "happy"))
+            videos["4 unsure"] = scenes.write_y4m(folder / "unsure.y4m", frame)
     else:
         print(f"FER2013 not found at {DEFAULT_DATA}: the four-face scene is skipped", file=sys.stderr)
     if recorded:

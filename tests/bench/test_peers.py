@@ -1,6 +1,7 @@
 """bench.peers' arithmetic and its static server's paths, without a browser."""
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bench.peers import PEER_PAGE, PeerHandler, busy_table, capacity_table, main_thread_seconds, steps_table, summarize, tables
@@ -109,3 +110,17 @@ def test_busy_table_gives_each_traced_pages_median_share_of_main_thread_time():
     lines = busy_table(rows, ["one face"]).splitlines()
     assert lines[0] == "| scene | ours | face-api tiny 224 |"
     assert lines[2] == "| one face | 500 of 600 (83%), long 200 | 300 of 450 (67%), long 100 |"
+
+
+def test_the_unsure_scenes_faces_are_ones_the_crowd_model_is_unsure_of(fer2013):
+    """bench.peers' "four unsure faces": FER2013 faces whose top probability from the crowd model
+    is below the bar, so that our page classifies them again; some faces of the split are sure."""
+    from bench.browser import UNSURE_BELOW
+    from tests.conftest import CROWD_MODEL_DIR
+    from tests.support.scenes import reference_probabilities, unsure_faces
+
+    split = fer2013["PrivateTest"]
+    faces = unsure_faces(split, CROWD_MODEL_DIR, UNSURE_BELOW, per_label=5)
+    assert [label for label, _ in faces] == ["happy"] * 5 + ["surprise"] * 5
+    assert reference_probabilities(CROWD_MODEL_DIR, np.stack([face for _, face in faces])).max(1).max() < UNSURE_BELOW
+    assert reference_probabilities(CROWD_MODEL_DIR, split.x[:50]).max(1).max() >= UNSURE_BELOW

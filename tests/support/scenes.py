@@ -45,6 +45,20 @@ def fer_faces(split, labels=("happy", "surprise"), per_label=2, model_dir=None, 
     return out
 
 
+def unsure_faces(split, model_dir, below, labels=("happy", "surprise"), per_label=80):  # per_label None: all
+    """The first `per_label` faces of each label that the model in `model_dir` is unsure of on their
+    own 48x48 crop (its top probability below `below`), whatever it calls them: [(label, 48x48 uint8)].
+    For the crowd model, the faces the page classifies again with its own (static/js/inbrowser.js)."""
+    from training.preprocessing import LABELS
+
+    out = []
+    for name in labels:
+        idx = np.flatnonzero(split.y == LABELS.index(name))
+        idx = idx[reference_probabilities(model_dir, split.x[idx]).max(1) < below]
+        out += [(name, split.x[i]) for i in idx[:per_label]]
+    return out
+
+
 def reference_probabilities(model_dir, faces_uint8):
     """The model's probabilities for 48x48 faces, run in Python with its TFLite float32 export."""
     import json
