@@ -266,6 +266,7 @@ async function main() {
 
   async function loop(token) {
     const started = performance.now();
+    let idleMs = 0; // the last wait for the screen: in-browser mode's frame budget may fill it
     smoother.reset(); // a new source or mode: no history carries over
     timeline.reset();
     app.engine?.reset?.(); // nor boxes (server mode detects every frame itself)
@@ -277,7 +278,7 @@ async function main() {
       if (app.firstResultAt === null) ui.setProgress('first', 'busy');
       let result;
       try {
-        result = await app.engine.analyse(source, { wholeFace: app.fromFile && ui.wholeFace() });
+        result = await app.engine.analyse(source, { wholeFace: app.fromFile && ui.wholeFace(), idleMs });
       } catch (err) {
         if (token !== app.token) return;
         ui.showMessage('warning', err.message);
@@ -324,7 +325,9 @@ async function main() {
         if (lightModel()) useLightModel(why);
         else proposeServer(why, token);
       }
+      const waitFrom = performance.now();
       await nextPaint();
+      idleMs = performance.now() - waitFrom;
     }
   }
 

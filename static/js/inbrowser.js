@@ -9,39 +9,15 @@ import { createRedetectGate } from './redetect.js';
 import { frameTensor, sourceSize, thumbnail } from './pixels.js';
 import { webgpuAdapter } from './backends.js';
 import { WASM_DIR, loadTfjsBackend } from './tfjs.js';
+import { createViewsBudget } from './budget.js';
 
 const tf = globalThis.tf;
 const BACKEND_ORDER = ['webgpu', 'webgl', 'wasm', 'cpu'];
-const FRAME_BUDGET_MS = 1000 / 30; // the classifier's views run while a frame with them fits this
-const SMOOTHING = 0.2; // weight of the newest frame in the running cost estimates
 // The crowd model's faces whose top probability is below this go to the page's own model (a single
 // view) while the frame budget allows: on FER+ PublicTest, where it was chosen, a third of the faces,
 // and the labels shown then as accurate as the page's own model's within 0.1 point
 // (python -m research.crowd_recheck).
 const CROWD_RECHECK_BELOW = 0.75;
-
-/**
- * Whether the classifier's test-time views (two passes per face) fit the frame budget, from running
- * estimates of one pass's cost per face and of the rest of a frame: from one frame's start to the
- * next's, less the classifier (detection when it runs, reading the frame, and the page drawing the
- * result and waiting for the screen). The estimates do not depend on the choice, so the choice
- * does not flip back and forth.
- */
-function createViewsBudget(budgetMs = FRAME_BUDGET_MS) {
-  let passMs = null;
-  let restMs = null;
-  const mix = (old, now) => (old === null ? now : old + SMOOTHING * (now - old));
-  return {
-    // The first frame has a single view: its label shows sooner, and one pass's cost is measured.
-    fits: (faces) => passMs !== null && restMs + 2 * passMs * faces <= budgetMs,
-    // How many more single passes fit in a frame that has spent `spentMs` classifying already.
-    passesThatFit: (spentMs) => (passMs === null ? 0 : Math.max(0, Math.floor((budgetMs - restMs - spentMs) / passMs))),
-    record({ faces, views, classifyMs, restMs: rest }) {
-      if (rest !== undefined) restMs = mix(restMs, rest);
-      if (faces > 0) passMs = mix(passMs, classifyMs / (faces * (views ? 2 : 1)));
-    },
-  };
-}
 
 /**
  * The smaller classifier for frames with many faces (`crowd`: {name, fromFaces, load, recheckBelow?},
@@ -145,9 +121,10 @@ export async function createBrowserEngine(config) {
   /**
    * Analyse one frame from a video, image or canvas: {faces, width, height, timings, detected}.
    * `wholeFace`: the frame is one face, already cropped (the detector would miss a face that fills it).
+   * `idleMs`: how long the page waited for the screen since the previous frame (the frame budget's rechecks may use it).
    * `detected`: whether BlazeFace ran (false: the last boxes were kept, static/js/redetect.js; null: wholeFace).
    */
-  async function analyse(source, { wholeFace = false } = {}) {
+  async function analyse(source, { wholeFace = false, idleMs = 0 } = {}) {
     const t0 = performance.now();
     const period = lastStart === null ? null : t0 - lastStart; // the whole previous frame, page included
     lastStart = t0;
@@ -177,10 +154,12 @@ export async function createBrowserEngine(config) {
       const rechecked = chosen === classifier ? 0 : await recheck(results, frame, boxes, origin, performance.now() - t1);
       const t2 = performance.now();
       // The rest of a frame: the last period less its classifier, else (a first or a late frame) this one's detection.
-      const rest = period !== null && period < 1000 && lastClassifyMs !== null ? period - lastClassifyMs : t1 - t0;
+      const measured = period !== null && period < 1000 && lastClassifyMs !== null;
+      const rest = measured ? period - lastClassifyMs : t1 - t0;
       lastClassifyMs = t2 - t1;
       // The views' budget learns the main classifier's cost per face only.
-      budget.record({ faces: chosen === classifier ? results.length : 0, views: results[0]?.views, classifyMs: t2 - t1, restMs: rest });
+      budget.record({ faces: chosen === classifier ? results.length : 0, views: results[0]?.views, classifyMs: t2 - t1,
+        restMs: rest, idle: measured ? idleMs : 0 });
       const faces = results.map((r, i) => ({
         box: [boxes[i].x, boxes[i].y, boxes[i].w, boxes[i].h],
         roll: ((boxes[i].roll ?? 0) * 180) / Math.PI, // degrees, as the server reports it
