@@ -83,6 +83,29 @@ export async function createClassifier(config) {
     return tf.tensor2d(m, transposed ? [src, taps.length] : [taps.length, src]);
   }
 
+  // A crop's two resize matrices by its side, kept for the sides seen last: a face keeps its crop's
+  // size from frame to frame, and making them again (taps, upload, the manifest's scale) took about
+  // a sixth of the crops' time. Least recently used first.
+  const resizeMatrices = new Map();
+  const KEEP_SIDES = 32;
+  function resizeMatricesFor(size) {
+    let kept = resizeMatrices.get(size);
+    if (kept) {
+      resizeMatrices.delete(size); // to the end: the most recently used
+    } else {
+      const { rows, cols } = areaTaps(size, size, H, W);
+      // The model's input is value / scale + offset: the scale goes into the rows' matrix.
+      kept = tf.tidy(() => ({ rows: tf.keep(tf.div(tapMatrix(rows, size), input.scale)), cols: tf.keep(tapMatrix(cols, size, true)) }));
+      if (resizeMatrices.size >= KEEP_SIDES) {
+        const [oldest, old] = resizeMatrices.entries().next().value;
+        resizeMatrices.delete(oldest);
+        tf.dispose([old.rows, old.cols]);
+      }
+    }
+    resizeMatrices.set(size, kept);
+    return kept;
+  }
+
   /**
    * The frame [height, width, 3 or 4] (RGB or RGBA) to gray with the manifest's weights,
    * [1, height, width, 1]: once a frame, for all its faces. (Cutting a part of the frame out costs the WASM backend a copy of
@@ -102,14 +125,14 @@ export async function createClassifier(config) {
    * (preprocessing.js's taps, as two matrix products) and scaled.
    */
   function sampledInput(gray, transform, size) {
+    const { rows, cols } = resizeMatricesFor(size); // outside tidy(), which would dispose them
     return tf.tidy(() => {
       const square = tf.reshape(
         tf.image.transform(gray, tf.tensor2d([[...transform, 0, 0]]), 'bilinear', 'constant', 0, [size, size]), [size, size]);
-      const { rows, cols } = areaTaps(size, size, H, W);
       // rows (square cols): the face-sized operand never stands second, where the WASM backend
       // packs it as weights on every call, and nothing is transposed (the backend's slow path).
-      const resized = tf.matMul(tapMatrix(rows, size), tf.matMul(square, tapMatrix(cols, size, true)));
-      return tf.reshape(tf.add(tf.div(resized, input.scale), input.offset), [H, W, C]);
+      const resized = tf.matMul(rows, tf.matMul(square, cols));
+      return tf.reshape(tf.add(resized, input.offset), [H, W, C]);
     });
   }
 
@@ -226,6 +249,11 @@ export async function createClassifier(config) {
     regionFor,
     regionsFor,
     boxInput, // for the tests: a box's input against preprocessing.js's and the server's
-    dispose: () => { model.dispose(); grayFilters.forEach((f) => f.dispose()); },
+    dispose: () => {
+      model.dispose();
+      grayFilters.forEach((f) => f.dispose());
+      resizeMatrices.forEach(({ rows, cols }) => tf.dispose([rows, cols]));
+      resizeMatrices.clear();
+    },
   };
 }

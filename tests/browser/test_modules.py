@@ -137,6 +137,36 @@ GATE_JS = """async ([frames, h, w, steps, config]) => {
 }"""
 
 
+def test_the_classifier_keeps_the_resize_of_the_last_32_crop_sizes_and_gives_the_same_inputs(page):
+    """classifier.js keeps each crop size's resize matrices for the next frame: a face read again at a
+    size met before gets the very input it got the first time; 40 sizes keep 32 (two tensors each),
+    and dispose() frees them with the model."""
+    out = page.evaluate("""async () => {
+      const { createClassifier } = await import('/static/js/classifier.js');
+      const manifest = JSON.parse(document.body.dataset.manifest);
+      const start = tf.memory().numTensors;
+      const classifier = await createClassifier({ modelUrl: document.body.dataset.modelUrl, manifest });
+      const loaded = tf.memory().numTensors;
+      const frame = tf.randomUniform([240, 320, 4], 0, 255, 'float32', 7);
+      const box = (side) => ({ x: 20, y: 10, w: side, h: side, roll: 0.1 });
+      const input = async (side) => { const t = classifier.boxInput(frame, box(side)); const d = await t.data(); t.dispose(); return d; };
+      const first = await input(60);
+      for (let side = 61; side < 100; side++) await input(side);
+      const kept = tf.memory().numTensors - loaded;
+      const again = await input(99); // kept: among the last 32
+      const fresh = await input(60); // made again: 60 was dropped
+      const inputAgain = await input(99);
+      frame.dispose();
+      classifier.dispose();
+      const maxDiff = (a, b) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+      return { kept, sameFresh: maxDiff(first, fresh), sameKept: maxDiff(again, inputAgain),
+               leftover: tf.memory().numTensors - start };
+    }""")
+    assert out["kept"] == 2 * 32 + 1, out  # the resize matrices of 32 sizes, and the random frame
+    assert out["sameFresh"] == 0 and out["sameKept"] == 0, out
+    assert out["leftover"] == 0, out
+
+
 def test_boxes_are_kept_while_the_picture_holds_still_and_no_longer(page):
     rng = np.random.default_rng(0)
     still = rng.integers(60, 200, (80, 100), dtype=np.uint8)
