@@ -51,13 +51,13 @@ def build_videos(folder, moving=False, recorded=None, unsure=False):
     if moving:
         videos["1 moving"] = scenes.write_y4m(folder / "moving.y4m", scenes.moving_face_scene())
     if DEFAULT_DATA.exists():
-        frame, _ = scenes.four_face_scene(scenes.fer_faces(load(DEFAULT_DATA)["PrivateTest"], per_label=40))
+        test = load(DEFAULT_DATA)["PrivateTest"]
+        frame, _ = scenes.four_face_scene(scenes.fer_faces(test, per_label=40))
         videos["4 faces"] = scenes.write_y4m(folder / "four.y4m", frame)
         if unsure:
             # Unsure faces first, so they take every place where the detector finds one: the first two
             # (none fits the third, so a happy face the crowd model is sure of takes it).
             from tests.conftest import CROWD_MODEL_DIR
-            test = load(DEFAULT_DATA)["PrivateTest"]
             faces = (scenes.unsure_faces(test, CROWD_MODEL_DIR, UNSURE_BELOW, labels=("happy", "fear"), per_label=None)
                      + scenes.fer_faces(test, labels=("happy",), per_label=400, model_dir=CROWD_MODEL_DIR, min_confidence=0.9))
             frame, _ = scenes.four_face_scene(faces, labels=("happy", "fear", "happy"))
