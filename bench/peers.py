@@ -2,8 +2,8 @@
 found per frame, and time to the first labelled face, per scene.
 
     .venv/bin/python -m bench.peers [--seconds 8] [--repeats 3] [--scenes talking,one,four]
-                                    [--ours-at REV] [--ours-query QUERY] [--peers runs/peers] [--json FILE]
-                                    [--trace]
+                                    [--ours-at REV] [--against REV] [--ours-query QUERY] [--peers runs/peers]
+                                    [--json FILE] [--trace]
 
 Every page runs TF.js 4.22's WASM backend on exactly one thread (each page is told the machine
 has two logical CPUs; TF.js runs half of them, and each page reports the count its backend
@@ -42,6 +42,9 @@ Headless Chromium paints at 60 Hz and every page waits for a paint between frame
 more than about 60 fps, however fast it is; a second table gives what each page's main thread
 spent per result over the same seconds (DevTools' TaskDuration), and ours against each peer as
 the rates those times allow, which are not held to the paint rate.
+--against REV adds our page as committed at REV ("ours at <commit>", same query) to the pages,
+interleaved with the others, and a table of ours against it: the way to measure a change to the page
+(run with --pages ours to leave the peers out).
 Each configuration runs --repeats times, interleaved, and the tables give the medians. With --trace each run also records
 a Chromium trace, and a third table says how much of the time to the first labelled face each
 page's main thread was busy (bench/main_thread.py); tracing slows pages a little, so compare
@@ -228,7 +231,7 @@ def measure(playwright, url, kind, video, seconds, timeout_s=90, trace=None):
     """One run of one page on one scene, in a fresh browser: a row of fps, faces, first face (ms).
     With `trace` (a file path), also how busy the page's main thread was up to its first labelled
     face (bench.main_thread)."""
-    read = READ[kind]
+    read = READ["ours" if kind == "against" else kind]
     browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=fake_camera_args(video))
     try:
         context = browser.new_context()
@@ -347,6 +350,21 @@ def tables(rows, scenes):
     return "\n".join(lines)
 
 
+def against_table(rows, scenes, against):
+    """Our page against itself at another revision (--against): fps, main-thread ms per result, and
+    first labelled face, with ours/that."""
+    keys = [("fps", "fps", 1), ("busy_ms", "main-thread ms per result", 1), ("first_face_ms", "first labelled face ms", 0)]
+    header = ["scene", *(f"{title}: ours / {against} / ratio" for _, title, _ in keys)]
+    lines = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * len(keys)]
+    for scene in scenes:
+        cells = []
+        for key, _, digits in keys:
+            a, b = medians(rows, "ours", scene, key), medians(rows, against, scene, key)
+            cells.append(f"{fmt(a, digits)} / {fmt(b, digits)} / {ratio(a, b)}")
+        lines.append(f"| {scene} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def capacity_table(rows, scenes):
     """Main-thread ms per result while measuring, and the results per second that would allow
     (1000 / ms): what each page could reach where its loop is not held to the screen's refresh
@@ -419,6 +437,8 @@ def main(argv=None):
                         help="our pages' query string (e.g. add &redetect=0 to detect on every frame)")
     parser.add_argument("--ours-at", metavar="REV",
                         help="measure our page as committed at this git revision (e.g. HEAD), not the working tree")
+    parser.add_argument("--against", metavar="REV",
+                        help="also measure our page as committed at REV (e.g. HEAD), interleaved, and compare ours with it")
     parser.add_argument("--json", help="write every run's row to this file")
     parser.add_argument("--trace", action="store_true",
                         help="record a Chromium trace per run: how busy each page's main thread was up to its first label")
@@ -436,7 +456,13 @@ def main(argv=None):
         if args.ours_at:
             folder, commit = checkout(args.ours_at, Path(tmp) / "ours")
         ours = our_server(args.ours_at, folder if args.ours_at else None)
-        scenes, rows = run(args, pages, ours, modules, Path(tmp) / "scenes", wanted)
+        servers = {"ours": ours}
+        if args.against:
+            against_folder, against_commit = checkout(args.against, Path(tmp) / "against")
+            servers["against"] = our_server(args.against, against_folder)
+            against = f"ours at {against_commit}"
+            pages.insert(1, (against, "against", f"/?{args.ours_query}"))
+        scenes, rows = run(args, pages, servers, modules, Path(tmp) / "scenes", wanted)
     if args.json:
         run_info = {"ours": commit, "ours_query": args.ours_query, "chromium": CHROMIUM, "cpus": os.cpu_count(),
                     "seconds": args.seconds, "repeats": args.repeats, "peers": PEER_PACKAGES, "rows": rows}
@@ -447,6 +473,9 @@ def main(argv=None):
           f"after {WARMUP_FRAMES} warm-up frames. fps (median faces per frame):")
     print()
     print(tables(rows, list(scenes)))
+    if args.against:
+        print(f"\nOur page ({commit}) against itself at {against_commit} (medians):\n")
+        print(against_table(rows, list(scenes), against))
     if any(r.get("busy_ms") is not None for r in rows):
         print("\nMain-thread ms per result while measuring (DevTools' TaskDuration over the results; medians), and"
               " ours/peer as the results per second that allows (the inverse ratio of the ms):\n")
@@ -461,8 +490,9 @@ def main(argv=None):
         print(steps_table(rows, list(scenes)))
 
 
-def run(args, pages, ours, modules, folder, wanted):
-    """Every page on every scene, --repeats times, interleaved; returns (scenes, rows)."""
+def run(args, pages, servers, modules, folder, wanted):
+    """Every page on every scene, --repeats times, interleaved; returns (scenes, rows). `servers`:
+    {page kind: LiveServer} for our pages (kinds "ours", and "against" with --against)."""
     from playwright.sync_api import sync_playwright
 
     peers, peers_url = peer_server(modules)
@@ -474,7 +504,7 @@ def run(args, pages, ours, modules, folder, wanted):
             for repeat in range(args.repeats):
                 for scene, video in scenes.items():
                     for name, kind, path in pages:
-                        url = (ours.url if kind == "ours" else peers_url) + path
+                        url = (servers[kind].url if kind in servers else peers_url) + path
                         try:
                             row = measure(playwright, url, kind, video, args.seconds,
                                           trace=folder / "trace.json" if args.trace else None)
@@ -485,7 +515,8 @@ def run(args, pages, ours, modules, folder, wanted):
                               file=sys.stderr, flush=True)
     finally:
         peers.shutdown()
-        ours.stop()
+        for server in servers.values():
+            server.stop()
     return scenes, rows
 
 

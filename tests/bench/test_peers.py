@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.peers import PEER_PAGE, PeerHandler, busy_table, capacity_table, main_thread_seconds, steps_table, summarize, tables
+from bench.peers import PEER_PAGE, PeerHandler, against_table, busy_table, capacity_table, main_thread_seconds, steps_table, summarize, tables
 
 
 def history(times, faces):
@@ -51,6 +51,16 @@ def test_tables_give_medians_over_repeats_and_ratios_against_each_peer():
     fps_table, first_table = tables(rows, ["one face"]).split("\n\n")
     assert fps_table.splitlines()[-1] == "| one face | 12.0 (1) | 48.0 (1) | 24.0 (1) | 6.0 (1) | 10.0 (1) | 0.50 | 2.00 | 1.20 | 2.00 | 4.80 |"
     assert first_table.splitlines()[-1] == "| one face | 1600 | 1000 | 1000 | 1100 | 800 | 1.60 | 1.00 |"
+
+
+def test_against_table_gives_ours_and_the_other_revisions_medians_and_their_ratios():
+    rows = [{"scene": "one face", "page": page, "fps": fps, "busy_ms": ms, "first_face_ms": first}
+            for page, fps, ms, first in [("ours", 60, 12, 450), ("ours", 50, 14, 500), ("ours", 40, 16, 550),
+                                         ("ours at abc123", 50, 10, 600), ("ours at abc123", 50, 10, 500)]]
+    rows.append({"scene": "one face", "page": "face-api tiny 224", "fps": 20, "busy_ms": 50, "first_face_ms": 10})
+    table = against_table(rows, ["one face"], "ours at abc123").splitlines()
+    assert table[0].startswith("| scene | fps: ours / ours at abc123 / ratio |")
+    assert table[2] == "| one face | 50.0 / 50.0 / 1.00 | 14.0 / 10.0 / 1.40 | 500 / 550 / 0.91 |"
 
 
 def test_capacity_table_gives_main_thread_ms_per_result_and_ours_against_each_peer_as_results_per_second():
