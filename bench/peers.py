@@ -3,7 +3,7 @@ found per frame, and time to the first labelled face, per scene.
 
     .venv/bin/python -m bench.peers [--seconds 8] [--repeats 3] [--scenes talking,one,four]
                                     [--ours-at REV] [--against REV] [--ours-query QUERY] [--peers runs/peers]
-                                    [--json FILE] [--trace]
+                                    [--camera-delay-ms 0] [--json FILE] [--trace]
 
 Every page runs TF.js 4.22's WASM backend on exactly one thread (each page is told the machine
 has two logical CPUs; TF.js runs half of them, and each page reports the count its backend
@@ -42,6 +42,10 @@ Headless Chromium paints at 60 Hz and every page waits for a paint between frame
 more than about 60 fps, however fast it is; a second table gives what each page's main thread
 spent per result over the same seconds (DevTools' TaskDuration), and ours against each peer as
 the rates those times allow, which are not held to the paint rate.
+Every page's getUserMedia is wrapped (tests.support.chromium.delay_camera) to note when the camera's
+stream arrived, so a table also gives ms from then to the first labelled face; --camera-delay-ms
+holds the stream back that long, as a webcam that takes time to start, or a person reading the
+permission prompt, does (Chromium's fake camera starts at once).
 --against REV adds our page as committed at REV ("ours at <commit>", same query) to the pages,
 interleaved with the others, and a table of ours against it: the way to measure a change to the page
 (run with --pages ours to leave the peers out).
@@ -64,7 +68,7 @@ import urllib.parse
 from pathlib import Path
 
 from bench import main_thread
-from tests.support.chromium import CHROMIUM, claim_hardware_concurrency, fake_camera_args
+from tests.support.chromium import CHROMIUM, claim_hardware_concurrency, delay_camera, fake_camera_args
 from tests.support.live_server import ROOT, LiveServer
 
 WARMUP_FRAMES = 5
@@ -227,15 +231,16 @@ READ = {
 }
 
 
-def measure(playwright, url, kind, video, seconds, timeout_s=90, trace=None):
+def measure(playwright, url, kind, video, seconds, timeout_s=90, trace=None, camera_delay_ms=0):
     """One run of one page on one scene, in a fresh browser: a row of fps, faces, first face (ms).
     With `trace` (a file path), also how busy the page's main thread was up to its first labelled
-    face (bench.main_thread)."""
+    face (bench.main_thread). The camera's stream arrives `camera_delay_ms` after the page asks for it."""
     read = READ["ours" if kind == "against" else kind]
     browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=fake_camera_args(video))
     try:
         context = browser.new_context()
         context.add_init_script(claim_hardware_concurrency(2))  # TF.js's WASM backend: 2 // 2 = 1 thread
+        context.add_init_script(delay_camera(camera_delay_ms))  # and window.cameraOpenedAt: when the stream came
         page = context.new_page()
         errors = []  # the page's uncaught errors, to say why it gave no results
         page.on("pageerror", lambda error: errors.append(str(error).splitlines()[0]))
@@ -262,7 +267,10 @@ def measure(playwright, url, kind, video, seconds, timeout_s=90, trace=None):
                              " h: document.querySelector('video')?.videoHeight})")
         threads, backend = page.evaluate(read["threads"]), page.evaluate(read["backend"])
         steps = page.evaluate(read["steps"])
+        camera_ms = page.evaluate("() => window.cameraOpenedAt ?? null")
         row = summarize(history, start)
+        if camera_ms is not None and row["first_face_ms"] is not None:
+            row["after_camera_ms"] = row["first_face_ms"] - camera_ms
         if len(history) > start:
             row["busy_ms"] = 1000 * busy / (len(history) - start)
         if trace:
@@ -328,7 +336,8 @@ def ratio(a, b):
 
 
 def tables(rows, scenes):
-    """The two markdown tables: frame rates (and faces per frame), and time to first labelled face."""
+    """The three markdown tables: frame rates (and faces per frame), time to the first labelled face
+    from navigation start, and from the camera's stream arriving."""
     names = [name for name, _, _ in PAGES]
     lines = ["| scene | " + " | ".join(f"{n} fps" for n in names)
              + " | ours/tiny224 | ours/416 | ours/Human | resnet/tiny224 | resnet/Human |",
@@ -347,13 +356,21 @@ def tables(rows, scenes):
         lines.append(f"| {scene} | " + " | ".join(fmt(first[n], 0) for n in names)
                      + f" | {ratio(first['ours'], first['face-api tiny 224'])}"
                      + f" | {ratio(first['ours resnet'], first['face-api tiny 224'])} |")
+    lines += ["", "| scene | " + " | ".join(f"{n} ms after the camera" for n in names) + " | ours/tiny224 | resnet/tiny224 |",
+              "|---|" + "---:|" * (len(names) + 2)]
+    for scene in scenes:
+        after = {n: medians(rows, n, scene, "after_camera_ms") for n in names}
+        lines.append(f"| {scene} | " + " | ".join(fmt(after[n], 0) for n in names)
+                     + f" | {ratio(after['ours'], after['face-api tiny 224'])}"
+                     + f" | {ratio(after['ours resnet'], after['face-api tiny 224'])} |")
     return "\n".join(lines)
 
 
 def against_table(rows, scenes, against):
     """Our page against itself at another revision (--against): fps, main-thread ms per result, and
     first labelled face, with ours/that."""
-    keys = [("fps", "fps", 1), ("busy_ms", "main-thread ms per result", 1), ("first_face_ms", "first labelled face ms", 0)]
+    keys = [("fps", "fps", 1), ("busy_ms", "main-thread ms per result", 1), ("first_face_ms", "first labelled face ms", 0),
+            ("after_camera_ms", "ms from the camera to it", 0)]
     header = ["scene", *(f"{title}: ours / {against} / ratio" for _, title, _ in keys)]
     lines = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * len(keys)]
     for scene in scenes:
@@ -399,7 +416,8 @@ def describe(row):
     if "error" in row:
         return f"failed: {row['error']}"
     line = (f"{row['fps']:5.1f} fps ({fmt(row['frame_ms'], 0)} ms), faces {fmt(row['faces'], 0)}, "
-            f"first labelled {fmt(row['first_face_ms'], 0)} ms, {row['backend']} x{row['threads']}, "
+            f"first labelled {fmt(row['first_face_ms'], 0)} ms ({fmt(row.get('after_camera_ms'), 0)} after the camera), "
+            f"{row['backend']} x{row['threads']}, "
             f"isolated {row['isolated']}, {row['video']}")
     if "detect_ms" in row:  # our page's own split
         line += (f"; detect {fmt(row['detect_ms'])} ms ({fmt(row.get('detected_pct'), 0)}% of frames), "
@@ -439,6 +457,8 @@ def main(argv=None):
                         help="measure our page as committed at this git revision (e.g. HEAD), not the working tree")
     parser.add_argument("--against", metavar="REV",
                         help="also measure our page as committed at REV (e.g. HEAD), interleaved, and compare ours with it")
+    parser.add_argument("--camera-delay-ms", type=float, default=0,
+                        help="every page's camera stream arrives this long after the page asks for it")
     parser.add_argument("--json", help="write every run's row to this file")
     parser.add_argument("--trace", action="store_true",
                         help="record a Chromium trace per run: how busy each page's main thread was up to its first label")
@@ -465,12 +485,13 @@ def main(argv=None):
         scenes, rows = run(args, pages, servers, modules, Path(tmp) / "scenes", wanted)
     if args.json:
         run_info = {"ours": commit, "ours_query": args.ours_query, "chromium": CHROMIUM, "cpus": os.cpu_count(),
-                    "seconds": args.seconds, "repeats": args.repeats, "peers": PEER_PACKAGES, "rows": rows}
+                    "seconds": args.seconds, "repeats": args.repeats, "camera_delay_ms": args.camera_delay_ms, "peers": PEER_PACKAGES, "rows": rows}
         Path(args.json).write_text(json.dumps(run_info, indent=1))
     threads = sorted({str(r.get("threads")) for r in rows if "error" not in r})
     print(f"Headless Chromium ({CHROMIUM}), 640x480 fake camera, TF.js WASM on {'/'.join(threads)} thread(s), "
           f"{os.cpu_count()} CPU cores; our page at {commit}; medians of {args.repeats} runs of {args.seconds:g} s "
-          f"after {WARMUP_FRAMES} warm-up frames. fps (median faces per frame):")
+          f"after {WARMUP_FRAMES} warm-up frames; the camera's stream held back {args.camera_delay_ms:g} ms."
+          " fps (median faces per frame):")
     print()
     print(tables(rows, list(scenes)))
     if args.against:
@@ -507,7 +528,8 @@ def run(args, pages, servers, modules, folder, wanted):
                         url = (servers[kind].url if kind in servers else peers_url) + path
                         try:
                             row = measure(playwright, url, kind, video, args.seconds,
-                                          trace=folder / "trace.json" if args.trace else None)
+                                          trace=folder / "trace.json" if args.trace else None,
+                                          camera_delay_ms=args.camera_delay_ms)
                         except Exception as error:  # one page failing is a row, not a crash
                             row = {"error": str(error).splitlines()[0][:200]}
                         rows.append({"repeat": repeat, "scene": scene, "page": name, **row})

@@ -43,14 +43,15 @@ def test_summarize_says_none_when_no_face_is_ever_labelled():
 
 
 def test_tables_give_medians_over_repeats_and_ratios_against_each_peer():
-    rows = [{"scene": "one face", "page": page, "fps": fps, "faces": 1, "first_face_ms": first}
-            for page, fps, first in [("ours", 10, 1500), ("ours", 12, 1700), ("ours", 30, 1600),
-                                     ("ours resnet", 48, 900), ("ours resnet", 48, 1100),
-                                     ("face-api tiny 224", 24, 1000), ("face-api tiny 416", 6, 1100),
-                                     ("Human", 10, 800)]]
-    fps_table, first_table = tables(rows, ["one face"]).split("\n\n")
+    rows = [{"scene": "one face", "page": page, "fps": fps, "faces": 1, "first_face_ms": first, "after_camera_ms": after}
+            for page, fps, first, after in [("ours", 10, 1500, 50), ("ours", 12, 1700, 70), ("ours", 30, 1600, 60),
+                                            ("ours resnet", 48, 900, 90), ("ours resnet", 48, 1100, 110),
+                                            ("face-api tiny 224", 24, 1000, 200), ("face-api tiny 416", 6, 1100, 300),
+                                            ("Human", 10, 800, None)]]
+    fps_table, first_table, after_table = tables(rows, ["one face"]).split("\n\n")
     assert fps_table.splitlines()[-1] == "| one face | 12.0 (1) | 48.0 (1) | 24.0 (1) | 6.0 (1) | 10.0 (1) | 0.50 | 2.00 | 1.20 | 2.00 | 4.80 |"
     assert first_table.splitlines()[-1] == "| one face | 1600 | 1000 | 1000 | 1100 | 800 | 1.60 | 1.00 |"
+    assert after_table.splitlines()[-1] == "| one face | 60 | 100 | 200 | 300 | - | 0.30 | 0.50 |"
 
 
 def test_against_table_gives_ours_and_the_other_revisions_medians_and_their_ratios():
@@ -60,7 +61,7 @@ def test_against_table_gives_ours_and_the_other_revisions_medians_and_their_rati
     rows.append({"scene": "one face", "page": "face-api tiny 224", "fps": 20, "busy_ms": 50, "first_face_ms": 10})
     table = against_table(rows, ["one face"], "ours at abc123").splitlines()
     assert table[0].startswith("| scene | fps: ours / ours at abc123 / ratio |")
-    assert table[2] == "| one face | 50.0 / 50.0 / 1.00 | 14.0 / 10.0 / 1.40 | 500 / 550 / 0.91 |"
+    assert table[2] == "| one face | 50.0 / 50.0 / 1.00 | 14.0 / 10.0 / 1.40 | 500 / 550 / 0.91 | - / - / - |"
 
 
 def test_capacity_table_gives_main_thread_ms_per_result_and_ours_against_each_peer_as_results_per_second():
