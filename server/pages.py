@@ -6,6 +6,7 @@ import posixpath
 import re
 
 from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
+from markupsafe import Markup
 
 from server import model_files
 from server.config import ROOT
@@ -58,6 +59,11 @@ def module_graph(entry: str) -> tuple:
     return tuple(found)
 
 
+# The page's one inline script: it asks for the camera before any of the page's files arrive. The
+# CSP allows it by its hash (server/security.py).
+ASK_CAMERA_SCRIPT = (ROOT / "templates" / "ask_camera.js").read_text(encoding="utf-8")
+
+
 def page_bundle(config):
     """The URL of the page's one-file build when config allows it (PAGE_BUNDLE) and it is at least as
     new as every module and its entry, else None: a module edited since the build then runs as
@@ -96,7 +102,7 @@ def index():
     bundle = page_bundle(config)
     return render_template("index.html", model=model or config["PAGE_MODEL"], detector=config["PAGE_DETECTOR"],
                            light_model=config["PAGE_LIGHT_MODEL"], crowd_model=config["PAGE_CROWD_MODEL"],
-                           crowd_faces=config["CROWD_FACES"], bundle=bundle,
+                           crowd_faces=config["CROWD_FACES"], bundle=bundle, ask_camera=Markup(ASK_CAMERA_SCRIPT),
                            preloads=head_preloads(request.args, config, model, bundled=bundle is not None),
                            vendor_versions=vendor_versions())
 

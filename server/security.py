@@ -8,18 +8,29 @@ The page is cross-origin isolated (COOP same-origin + COEP require-corp), becaus
 browsers hand out SharedArrayBuffer, and TF.js's WASM backend needs it to run XNNPACK on several
 threads. Every file the page loads is from this server, so nothing needs a CORP header of its own.
 """
+import base64
+import hashlib
 import io
 import ipaddress
 import json
 
 from flask import Request, request
 
+from server.pages import ASK_CAMERA_SCRIPT
+
+
+def script_hash(text: str) -> str:
+    """The CSP source that allows an inline <script> whose text is exactly `text`."""
+    return f"'sha256-{base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()}'"
+
+
 CONTENT_SECURITY_POLICY = {
     "default-src": ["'self'"],
     # TF.js's WASM backend and MediaPipe compile WebAssembly. If MediaPipe's loader turns out to
     # need eval() itself, add "'unsafe-eval'" here (and say so in the README).
     # blob: because the WASM backend's thread workers load their script from a Blob it builds.
-    "script-src": ["'self'", "'wasm-unsafe-eval'", "blob:"],
+    # The hash: the page's one inline script, which asks for the camera as the page begins.
+    "script-src": ["'self'", "'wasm-unsafe-eval'", "blob:", script_hash(ASK_CAMERA_SCRIPT)],
     "style-src": ["'self'", "'unsafe-inline'"],
     "img-src": ["'self'", "data:", "blob:"],
     "media-src": ["'self'", "blob:"],

@@ -55,7 +55,7 @@ async function main() {
   try {
     ({ manifest, modelUrl } = await loadModel(settings.model));
   } catch (err) {
-    dropCameraRequest(); // start.js asked for the camera; the page cannot use it now
+    dropCameraRequest(); // the page's <head> asked for the camera; the page cannot use it now
     createUI(document, []).showMessage('error', `The model description could not be loaded: ${err.message}`);
     return;
   }
@@ -416,9 +416,9 @@ async function main() {
     }
   }
 
-  // The models load while the camera starts: neither waits for the other. start.js has already
-  // asked for both the camera and TF.js; the page's modules and the models' files are in the
-  // page's <head> (server/pages.py's head_preloads).
+  // The models load while the camera starts: neither waits for the other. The page's <head> has
+  // already asked for the camera (templates/ask_camera.js) and start.js for TF.js; the page's
+  // modules and the models' files are in the <head> too (server/pages.py's head_preloads).
   const modeStarted = startMode(settings.mode);
   await startCamera();
   await modeStarted;

@@ -4,14 +4,17 @@
 // The camera's usual frame (most webcams give it at once, and the models need no more).
 const FRAME = { width: 640, height: 480 };
 
-function constraints({ width = FRAME.width, height = FRAME.height, deviceId = '' } = {}) {
+// The front camera the page's <head> asked for as it began (templates/ask_camera.js), until
+// openCamera() takes it.
+let requested = globalThis.ferCameraRequest ?? null;
+let asked = requested !== null; // whether the page has asked for a camera yet, either way
+delete globalThis.ferCameraRequest; // held here now: nothing else takes it
+
+/** The getUserMedia constraints for a camera (the front one without a deviceId). */
+export function constraints({ width = FRAME.width, height = FRAME.height, deviceId = '' } = {}) {
   const which = deviceId ? { deviceId: { exact: deviceId } } : { facingMode: 'user' };
   return { video: { width, height, ...which }, audio: false };
 }
-
-// The front camera asked for by requestCamera() and not yet taken by openCamera().
-let requested = null;
-let asked = false; // whether the page has asked for a camera yet, either way
 
 function ask(options) {
   if (!asked) performance.mark('fer:camera-asked'); // the page's start, as boot.js marks its other steps
@@ -19,19 +22,7 @@ function ask(options) {
   return navigator.mediaDevices.getUserMedia(constraints(options));
 }
 
-/**
- * Ask for the front camera now, before the page can show it: opening a camera takes a few hundred
- * ms (and the person's answer to the prompt), which then run while the rest of the page loads
- * (static/js/start.js). The next openCamera() without a deviceId takes this request.
- */
-export function requestCamera() {
-  // Modules run in no fixed order: boot.js may have opened the camera already.
-  if (asked || !navigator.mediaDevices?.getUserMedia) return;
-  requested = ask();
-  requested.catch(() => {}); // openCamera() reports the error
-}
-
-/** Give up the request requestCamera() made, if openCamera() has not taken it: its camera goes off. */
+/** Give up the page's first request, if openCamera() has not taken it: its camera goes off. */
 export function dropCameraRequest() {
   requested?.then((stream) => stream.getTracks().forEach((track) => track.stop()), () => {});
   requested = null;
@@ -42,7 +33,7 @@ export function dropCameraRequest() {
  * user-facing message.
  * @param {HTMLVideoElement} video
  * @param {{width?: number, height?: number, deviceId?: string}} [options]  deviceId: a camera from
- *   listCameras(); without it, the front camera (the request requestCamera() made, if it made one).
+ *   listCameras(); without it, the front camera (the page's first request, if it is still there).
  */
 export async function openCamera(video, options = {}) {
   if (!navigator.mediaDevices?.getUserMedia) {

@@ -185,6 +185,37 @@ def test_the_camera_and_tfjs_do_not_wait_for_the_pages_modules(modules_app, one_
     assert page.errors == []
 
 
+# Every camera request the page makes: when (ms from navigation start) and with what constraints.
+RECORD_CAMERA_ASKS = """(() => {
+  window.cameraAsks = [];
+  const open = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = (constraints) => {
+    window.cameraAsks.push({ at: performance.now(), constraints });
+    return open(constraints);
+  };
+})();"""
+
+
+def test_the_page_asks_for_its_camera_before_any_of_its_code_arrives(any_app, one_face_browser, open_page):
+    """The <head>'s inline script (templates/ask_camera.js) asks for the camera before any of the
+    page's scripts arrive (here each is held back a second), with the constraints camera.js asks
+    with; openCamera then takes that request: one request, and the camera opens."""
+    def late(route):
+        time.sleep(1.0)
+        route.continue_()
+    page = open_page(one_face_browser, f"{any_app.url}/?mode=browser&backend=wasm", init_script=RECORD_CAMERA_ASKS,
+                     route=("**/static/**/*.js", late))
+    wait_frames(page, 1)
+    asks, scripts = page.evaluate("""() => [window.cameraAsks, performance.getEntriesByType('resource')
+        .filter((r) => /\\/static\\/.*\\.js$/.test(new URL(r.name).pathname)).map((r) => r.responseEnd)]""")
+    assert len(asks) == 1, asks
+    assert scripts and asks[0]["at"] < min(scripts) - 800, (asks, scripts)
+    assert asks[0]["constraints"] == page.evaluate("async () => (await import('/static/js/camera.js')).constraints()")
+    assert page.evaluate("() => performance.getEntriesByName('fer:camera-asked')[0].startTime") <= asks[0]["at"]
+    assert page.evaluate("() => document.body.dataset.camera") == "on"
+    assert page.errors == []
+
+
 # Every camera stream the page gets, in the order they open (window.streams).
 RECORD_STREAMS = """(() => {
   window.streams = [];
@@ -197,9 +228,9 @@ RECORD_STREAMS = """(() => {
                                              ("modules", "boot.js")])
 def test_the_page_asks_for_its_camera_once_whichever_module_runs_first(live_app, one_face_browser, open_page,
                                                                        request, code, held_back):
-    """start.js and boot.js both open the camera if they are first (unbuilt, modules run in no fixed
-    order): whichever runs first asks, the other takes its request or finds the camera open, so one
-    camera stream opens, and stays open, and the page marks when it asked. Built, as one file, too."""
+    """The <head> asks for the camera; unbuilt, start.js and boot.js run in no fixed order, and
+    whichever runs first, boot.js takes that request: one camera stream opens, and stays open, and
+    the page marks once when it asked. Built, as one file, too."""
     def late(route):
         time.sleep(0.5)
         route.continue_()

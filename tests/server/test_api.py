@@ -1,6 +1,9 @@
 """REST API, pages, vendor files, model files and headers, through Flask's test client."""
+import base64
+import hashlib
 import io
 import json
+import re
 
 import numpy as np
 import pytest
@@ -150,7 +153,13 @@ def test_page_gets_the_manifest_and_security_headers(client):
     for directive in ("script-src 'self' 'wasm-unsafe-eval'", "img-src 'self' data: blob:", "media-src 'self' blob:",
                       "worker-src 'self' blob:", "connect-src 'self' ws://localhost wss://localhost", "object-src 'none'"):
         assert directive in csp, f"expected {directive!r} in the CSP, got {csp!r}"
-    assert "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+    script_src = csp.split("script-src")[1].split(";")[0]
+    assert "'unsafe-inline'" not in script_src
+    # The page's one inline script (it asks for the camera) is allowed by its hash, and only it.
+    inline = re.findall(r"<script>(.*?)</script>", response.get_data(as_text=True), re.S)
+    assert len(inline) == 1 and "getUserMedia" in inline[0]
+    digest = base64.b64encode(hashlib.sha256(inline[0].encode()).digest()).decode()
+    assert re.findall(r"'sha256-[^']+'", script_src) == [f"'sha256-{digest}'"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert "camera=(self)" in response.headers["Permissions-Policy"]
