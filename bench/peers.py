@@ -34,10 +34,10 @@ our page then classifies again with its own model (the share is reported) where 
 allows. Per page and scene: fps is 1000 /
 the median time between results over --seconds after WARMUP_FRAMES results; faces is the median
 faces per frame; first face is ms from navigation start to the first result with a labelled
-face, and for our page each step of its start before it (static/js/start.js's and boot.js's User
-Timing marks: camera asked, TF.js loaded, models loaded, warmed up, camera open, first result; and
-from Resource Timing, when its code (its one-file build, or the last of its modules) and TF.js's
-core script had arrived).
+face, and for our page each step of its start before it (the User Timing marks of
+templates/ask_camera.js, static/js/camera.js and boot.js: camera asked, TF.js loaded, models
+loaded, warmed up, camera open, first result; and from Resource Timing, when its code (its one-file
+build, or the last of its modules) and TF.js's core script had arrived).
 Headless Chromium paints at 60 Hz and every page waits for a paint between frames, so no page shows
 more than about 60 fps, however fast it is; a second table gives what each page's main thread
 spent per result over the same seconds (DevTools' TaskDuration), and ours against each peer as
