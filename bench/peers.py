@@ -349,20 +349,14 @@ def tables(rows, scenes):
         lines.append(f"| {scene} | " + " | ".join(cells) + f" | {ratio(fps['ours'], fps['face-api tiny 224'])} | "
                      f"{ratio(fps['ours'], fps['face-api tiny 416'])} | {ratio(fps['ours'], fps['Human'])} | "
                      f"{ratio(fps['ours resnet'], fps['face-api tiny 224'])} | {ratio(fps['ours resnet'], fps['Human'])} |")
-    lines += ["", "| scene | " + " | ".join(f"{n} ms" for n in names) + " | ours/tiny224 | resnet/tiny224 |",
-              "|---|" + "---:|" * (len(names) + 2)]
-    for scene in scenes:
-        first = {n: medians(rows, n, scene, "first_face_ms") for n in names}
-        lines.append(f"| {scene} | " + " | ".join(fmt(first[n], 0) for n in names)
-                     + f" | {ratio(first['ours'], first['face-api tiny 224'])}"
-                     + f" | {ratio(first['ours resnet'], first['face-api tiny 224'])} |")
-    lines += ["", "| scene | " + " | ".join(f"{n} ms after the camera" for n in names) + " | ours/tiny224 | resnet/tiny224 |",
-              "|---|" + "---:|" * (len(names) + 2)]
-    for scene in scenes:
-        after = {n: medians(rows, n, scene, "after_camera_ms") for n in names}
-        lines.append(f"| {scene} | " + " | ".join(fmt(after[n], 0) for n in names)
-                     + f" | {ratio(after['ours'], after['face-api tiny 224'])}"
-                     + f" | {ratio(after['ours resnet'], after['face-api tiny 224'])} |")
+    for key, column in (("first_face_ms", "ms"), ("after_camera_ms", "ms after the camera")):
+        lines += ["", "| scene | " + " | ".join(f"{n} {column}" for n in names) + " | ours/tiny224 | resnet/tiny224 |",
+                  "|---|" + "---:|" * (len(names) + 2)]
+        for scene in scenes:
+            ms = {n: medians(rows, n, scene, key) for n in names}
+            lines.append(f"| {scene} | " + " | ".join(fmt(ms[n], 0) for n in names)
+                         + f" | {ratio(ms['ours'], ms['face-api tiny 224'])}"
+                         + f" | {ratio(ms['ours resnet'], ms['face-api tiny 224'])} |")
     return "\n".join(lines)
 
 

@@ -158,33 +158,6 @@ def test_in_browser_files_are_asked_for_at_once_and_fetched_once(any_app, live_a
     assert page.errors == []
 
 
-# When the page asks for a camera (window.cameraAskedAt, ms from navigation start).
-RECORD_CAMERA_ASK = """(() => {
-  const open = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
-  navigator.mediaDevices.getUserMedia = (constraints) => { window.cameraAskedAt ??= performance.now(); return open(constraints); };
-})();"""
-
-
-def test_the_camera_and_tfjs_do_not_wait_for_the_pages_modules(modules_app, one_face_browser, open_page):
-    """Unbuilt, start.js asks for the camera and starts TF.js as soon as it arrives, not once boot.js
-    and all it imports have: with one of boot.js's modules held back two seconds, both were asked
-    for long before it came, and the page then starts as usual."""
-    def late(route):
-        time.sleep(2.0)
-        route.continue_()
-    page = open_page(one_face_browser, f"{modules_app.url}/?mode=browser&backend=wasm", init_script=RECORD_CAMERA_ASK,
-                     route=("**/static/js/chart.js", late))
-    wait_frames(page, 1)
-    asked, started = page.evaluate("""() => [window.cameraAskedAt, Object.fromEntries(performance.getEntriesByType('resource')
-        .map((r) => [r.name.replace(location.origin, '').split('?')[0], [r.startTime, r.responseEnd]]))]""")
-    held_back_until = started["/static/js/chart.js"][1]
-    assert asked < held_back_until - 1000, (asked, held_back_until)
-    tfjs = started["/vendor/@tensorflow/tfjs-core/dist/tf-core.es2017.min.js"]
-    assert tfjs[0] < held_back_until - 1000, (tfjs, held_back_until)
-    assert page.evaluate("() => document.body.dataset.camera") == "on"
-    assert page.errors == []
-
-
 # Every camera request the page makes: when (ms from navigation start) and with what constraints.
 RECORD_CAMERA_ASKS = """(() => {
   window.cameraAsks = [];
@@ -196,15 +169,37 @@ RECORD_CAMERA_ASKS = """(() => {
 })();"""
 
 
+def held_back(seconds):
+    """A page.route handler that lets its requests through `seconds` late."""
+    def late(route):
+        time.sleep(seconds)
+        route.continue_()
+    return late
+
+
+def test_the_camera_and_tfjs_do_not_wait_for_the_pages_modules(modules_app, one_face_browser, open_page):
+    """Unbuilt, start.js starts TF.js as soon as it arrives, not once boot.js and all it imports
+    have (the <head> has asked for the camera before): with one of boot.js's modules held back two
+    seconds, both were asked for long before it came, and the page then starts as usual."""
+    page = open_page(one_face_browser, f"{modules_app.url}/?mode=browser&backend=wasm", init_script=RECORD_CAMERA_ASKS,
+                     route=("**/static/js/chart.js", held_back(2.0)))
+    wait_frames(page, 1)
+    asks, started = page.evaluate("""() => [window.cameraAsks, Object.fromEntries(performance.getEntriesByType('resource')
+        .map((r) => [r.name.replace(location.origin, '').split('?')[0], [r.startTime, r.responseEnd]]))]""")
+    held_back_until = started["/static/js/chart.js"][1]
+    assert asks[0]["at"] < held_back_until - 1000, (asks, held_back_until)
+    tfjs = started["/vendor/@tensorflow/tfjs-core/dist/tf-core.es2017.min.js"]
+    assert tfjs[0] < held_back_until - 1000, (tfjs, held_back_until)
+    assert page.evaluate("() => document.body.dataset.camera") == "on"
+    assert page.errors == []
+
+
 def test_the_page_asks_for_its_camera_before_any_of_its_code_arrives(any_app, one_face_browser, open_page):
     """The <head>'s inline script (templates/ask_camera.js) asks for the camera before any of the
     page's scripts arrive (here each is held back a second), with the constraints camera.js asks
     with; openCamera then takes that request: one request, and the camera opens."""
-    def late(route):
-        time.sleep(1.0)
-        route.continue_()
     page = open_page(one_face_browser, f"{any_app.url}/?mode=browser&backend=wasm", init_script=RECORD_CAMERA_ASKS,
-                     route=("**/static/**/*.js", late))
+                     route=("**/static/**/*.js", held_back(1.0)))
     wait_frames(page, 1)
     asks, scripts = page.evaluate("""() => [window.cameraAsks, performance.getEntriesByType('resource')
         .filter((r) => /\\/static\\/.*\\.js$/.test(new URL(r.name).pathname)).map((r) => r.responseEnd)]""")
@@ -224,18 +219,15 @@ RECORD_STREAMS = """(() => {
 })();"""
 
 
-@pytest.mark.parametrize("code, held_back", [("bundle", None), ("modules", None), ("modules", "start.js"),
-                                             ("modules", "boot.js")])
+@pytest.mark.parametrize("code, late", [("bundle", None), ("modules", None), ("modules", "start.js"),
+                                        ("modules", "boot.js")])
 def test_the_page_asks_for_its_camera_once_whichever_module_runs_first(live_app, one_face_browser, open_page,
-                                                                       request, code, held_back):
+                                                                       request, code, late):
     """The <head> asks for the camera; unbuilt, start.js and boot.js run in no fixed order, and
     whichever runs first, boot.js takes that request: one camera stream opens, and stays open, and
     the page marks once when it asked. Built, as one file, too."""
-    def late(route):
-        time.sleep(0.5)
-        route.continue_()
     app = live_app if code == "bundle" else request.getfixturevalue("modules_app")
-    route = (f"**/static/js/{held_back}", late) if held_back else None
+    route = (f"**/static/js/{late}", held_back(0.5)) if late else None
     page = open_page(one_face_browser, f"{app.url}/?mode=browser&backend=wasm", init_script=RECORD_STREAMS,
                      route=route)
     wait_frames(page, 2)
