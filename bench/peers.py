@@ -39,7 +39,7 @@ templates/ask_camera.js, static/js/camera.js and boot.js: camera asked, TF.js lo
 loaded, warmed up, camera open, first result; and from Resource Timing, when its code (its one-file
 build, or the last of its modules) and TF.js's core script had arrived).
 Headless Chromium paints at 60 Hz and every page waits for a paint between frames, so no page shows
-more than about 60 fps, however fast it is; a second table gives what each page's main thread
+more than about 60 fps, however fast it is; another table gives what each page's main thread
 spent per result over the same seconds (DevTools' TaskDuration), and ours against each peer as
 the rates those times allow, which are not held to the paint rate.
 Every page's getUserMedia is wrapped (tests.support.chromium.delay_camera) to note when the camera's
@@ -50,7 +50,7 @@ permission prompt, does (Chromium's fake camera starts at once).
 interleaved with the others, and a table of ours against it: the way to measure a change to the page
 (run with --pages ours to leave the peers out).
 Each configuration runs --repeats times, interleaved, and the tables give the medians. With --trace each run also records
-a Chromium trace, and a third table says how much of the time to the first labelled face each
+a Chromium trace, and one more table says how much of the time to the first labelled face each
 page's main thread was busy (bench/main_thread.py); tracing slows pages a little, so compare
 first labels from runs without it.
 """
@@ -361,8 +361,8 @@ def tables(rows, scenes):
 
 
 def against_table(rows, scenes, against):
-    """Our page against itself at another revision (--against): fps, main-thread ms per result, and
-    first labelled face, with ours/that."""
+    """Our page against itself at another revision (--against): fps, main-thread ms per result, first
+    labelled face, and ms from the camera's stream to it, with ours/that."""
     keys = [("fps", "fps", 1), ("busy_ms", "main-thread ms per result", 1), ("first_face_ms", "first labelled face ms", 0),
             ("after_camera_ms", "ms from the camera to it", 0)]
     header = ["scene", *(f"{title}: ours / {against} / ratio" for _, title, _ in keys)]
