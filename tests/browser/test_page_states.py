@@ -1,6 +1,8 @@
 """The states a person meets besides a labelled face: a file that is not a picture, no face in view,
 an uncropped-looking face crop, the camera stopped, paused or picked, and the layout on a phone
-(portrait and landscape) and on a 1920x1080 desktop."""
+(portrait and landscape) and on a 1920x1080 desktop, and every character it shows drawn by a font."""
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -9,6 +11,25 @@ import skimage.data
 from tests.browser.page_support import FACES_JS, open_page, wait_frames  # noqa: F401 (fixture)
 from tests.support import scenes
 from tests.support.scenes import ASTRONAUT_FACE
+
+ROOT = Path(__file__).resolve().parents[2]
+# What the page can show: its template, styles and scripts (comments included: a stricter list).
+PAGE_SOURCES = [*ROOT.glob("templates/*"), *ROOT.glob("static/css/*.css"), *ROOT.glob("static/js/*.js")]
+# The characters among `chars` that the browser draws as the missing-glyph box in the page's font:
+# no font here has them. Each is drawn on a canvas and compared with a code point no font has.
+UNDRAWN = """(chars) => {
+  const canvas = new OffscreenCanvas(64, 64);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  const font = `32px ${getComputedStyle(document.body).fontFamily}`;
+  const draw = (c) => {
+    ctx.clearRect(0, 0, 64, 64);
+    ctx.font = font;
+    ctx.fillText(c, 8, 48);
+    return ctx.getImageData(0, 0, 64, 64).data.join();
+  };
+  const missing = draw('\\u{10FFFD}');
+  return chars.filter((c) => draw(c) === missing);
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -141,3 +162,14 @@ def test_the_layout_has_no_overlap(live_app, one_face_browser, open_page, artifa
     assert len({round(boxes["#stage"]["y"]) for boxes in samples}) == 1, "the picture moved between frames"
     assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"], "sideways scrolling"
     page.screenshot(path=str(artifacts / f"page-{name}.png"), full_page=True)
+
+
+def test_every_character_the_page_shows_has_a_glyph(live_app, cameraless, open_page):
+    """A character that no installed font has (an emoji, on a desktop without an emoji font) is drawn
+    as an empty box, and the browser first searches every font for it: 30 ms of the page's start,
+    before its first label, when the getting-ready list showed an hourglass."""
+    chars = sorted({c for path in PAGE_SOURCES for c in path.read_text(encoding="utf-8") if ord(c) > 127})
+    assert "✓" in chars  # the getting-ready list's marks are among them
+    page = open_without_camera(open_page, cameraless, f"{live_app.url}/?mode=browser&backend=wasm")
+    assert page.evaluate(UNDRAWN, ["\u0378"]) == ["\u0378"]  # an unassigned code point: the check sees a missing glyph
+    assert page.evaluate(UNDRAWN, chars) == []
