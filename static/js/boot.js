@@ -106,6 +106,9 @@ async function main() {
   });
 
   async function startBrowser() {
+    // Before TF.js has arrived: the WebGL probe (a context of its own, 10 to 15 ms) then fills the
+    // wait for TF.js's download instead of following it.
+    const choice = chooseBackend(settings.backend);
     await loadTfjs();
     mark('tfjs-loaded');
     // Imported only now: these modules read globalThis.tf when they load.
@@ -114,7 +117,6 @@ async function main() {
     const detector = { model: detectorModel, minConfidence: settings.confidence === '' ? undefined : settings.confidence };
     const config = { modelUrl, manifest, detector, redetect: { maxAgeMs: settings.redetect }, crowd: crowdModel() };
     const trial = Object.assign(document.createElement('canvas'), TRIAL_FRAME);
-    const choice = chooseBackend(settings.backend);
     let started;
     try {
       started = await startBrowserEngine(config, choice.backend, trial);
