@@ -51,7 +51,7 @@ interleaved with the others, and a table of ours against it: the way to measure 
 (run with --pages ours to leave the peers out).
 Each configuration runs --repeats times, interleaved, and the tables give the medians. With --trace each run also records
 a Chromium trace, and one more table says how much of the time to the first labelled face each
-page's main thread was busy (bench/main_thread.py); tracing slows pages a little, so compare
+page's main thread was busy, in long tasks, and in style and layout (bench/main_thread.py); tracing slows pages a little, so compare
 first labels from runs without it.
 """
 import argparse
@@ -394,13 +394,15 @@ def capacity_table(rows, scenes):
 
 def busy_table(rows, scenes):
     """How busy each page's main thread was up to its first labelled face (--trace)."""
-    names = [name for name, _, _ in PAGES if any(r["page"] == name and r.get("busy_ms_to_first") is not None for r in rows)]
+    names = list(dict.fromkeys(r["page"] for r in rows if r.get("busy_ms_to_first") is not None))  # "ours at REV" too
     lines = ["| scene | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
     for scene in scenes:
         cells = []
         for n in names:
-            busy, span, long = (medians(rows, n, scene, f"{k}_to_first") for k in ("busy_ms", "span_ms", "long_tasks_ms"))
-            cells.append("-" if busy is None else f"{busy:.0f} of {span:.0f} ({100 * busy / span:.0f}%), long {long:.0f}")
+            busy, span, long, layout = (medians(rows, n, scene, f"{k}_to_first")
+                                        for k in ("busy_ms", "span_ms", "long_tasks_ms", "layout_ms"))
+            cells.append("-" if busy is None else f"{busy:.0f} of {span:.0f} ({100 * busy / span:.0f}%), long {long:.0f}"
+                         + ("" if layout is None else f", layout {layout:.0f}"))
         lines.append(f"| {scene} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -497,7 +499,7 @@ def main(argv=None):
         print(capacity_table(rows, list(scenes)))
     if any(r.get("busy_ms_to_first") is not None for r in rows):
         print("\nMain thread up to the first labelled face (--trace; medians): busy ms of the ms from navigation"
-              " start, and ms in tasks of 50 ms or more:\n")
+              " start, ms in tasks of 50 ms or more, and ms in style and layout:\n")
         print(busy_table(rows, list(scenes)))
     if any(r.get("steps") for r in rows):
         print("\nOur pages' start, ms from navigation start (medians; warmed up: the models' first run while the camera"

@@ -9,6 +9,11 @@ def task(ts_ms, dur_ms, pid=1, tid=1):
             "ts": 1_000_000 + ts_ms * 1000, "dur": dur_ms * 1000}
 
 
+def layout(ts_ms, dur_ms, name="Layout", tid=1):
+    return {"name": name, "ph": "X", "cat": "devtools.timeline", "pid": 1, "tid": tid,
+            "ts": 1_000_000 + ts_ms * 1000, "dur": dur_ms * 1000}
+
+
 def mark(at_ms, pid=1, tid=1):
     return {"name": MARK, "ph": "I", "cat": "blink.user_timing", "pid": pid, "tid": tid,
             "ts": 1_000_000 + at_ms * 1000, "args": {"data": {"startTime": at_ms}}}
@@ -22,11 +27,15 @@ def test_busy_time_is_the_union_of_the_marking_threads_tasks_from_navigation_to_
         task(200, 5, tid=2),     # another thread
         task(300, 5, pid=2),     # another process (the page before its cross-origin swap)
         task(480, 40),           # runs past the mark: its first 20 ms count
+        layout(105, 8, "UpdateLayoutTree"),  # style, then layout, inside the long task
+        layout(113, 12),
+        layout(200, 5, tid=2),   # another thread's
+        layout(490, 30),         # past the mark: its first 10 ms count
         mark(500),
     ]
     path = tmp_path / "trace.json"
     path.write_text(json.dumps({"traceEvents": events}))
-    assert busy_until(path) == {"busy_ms": 10 + 60 + 20, "span_ms": 500, "long_tasks_ms": 60}
+    assert busy_until(path) == {"busy_ms": 10 + 60 + 20, "span_ms": 500, "long_tasks_ms": 60, "layout_ms": 8 + 12 + 10}
 
 
 def test_no_mark_no_figure(tmp_path):

@@ -114,13 +114,13 @@ def test_the_static_server_maps_the_page_and_node_modules_and_nothing_outside(tm
 
 def test_busy_table_gives_each_traced_pages_median_share_of_main_thread_time():
     rows = [{"scene": "one face", "page": page, "busy_ms_to_first": busy, "span_ms_to_first": span,
-             "long_tasks_ms_to_first": long}
-            for page, busy, span, long in [("ours", 400, 500, 100), ("ours", 600, 800, 300), ("ours", 500, 600, 200),
-                                           ("face-api tiny 224", 300, 450, 100)]]
+             "long_tasks_ms_to_first": long, "layout_ms_to_first": layout}
+            for page, busy, span, long, layout in [("ours", 400, 500, 100, 20), ("ours", 600, 800, 300, 60),
+                                                   ("ours", 500, 600, 200, 40), ("face-api tiny 224", 300, 450, 100, 9)]]
     rows.append({"scene": "one face", "page": "Human"})  # not traced: no column
     lines = busy_table(rows, ["one face"]).splitlines()
     assert lines[0] == "| scene | ours | face-api tiny 224 |"
-    assert lines[2] == "| one face | 500 of 600 (83%), long 200 | 300 of 450 (67%), long 100 |"
+    assert lines[2] == "| one face | 500 of 600 (83%), long 200, layout 40 | 300 of 450 (67%), long 100, layout 9 |"
 
 
 def test_the_unsure_scenes_faces_are_ones_the_crowd_model_is_unsure_of(fer2013):
