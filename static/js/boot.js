@@ -106,8 +106,8 @@ async function main() {
   });
 
   async function startBrowser() {
-    // Before TF.js has arrived: the WebGL probe (a context of its own, 10 to 15 ms) then fills the
-    // wait for TF.js's download instead of following it.
+    // Before TF.js has arrived: the WebGL probe (it opens a context of its own) then fills the wait
+    // for TF.js's download instead of following it.
     const choice = chooseBackend(settings.backend);
     await loadTfjs();
     mark('tfjs-loaded');
@@ -171,10 +171,11 @@ async function main() {
         mark('models-loaded');
         // Still waiting for the camera (its permission prompt)? The models' first run costs several
         // frames' time (the WASM backend packs the weights): it is spent now, not on the first frame,
-        // one model after the other until the camera opens (then the first frame runs at once).
+        // one model after the other until the camera opens (then the first frame runs at once, and
+        // the camera is not kept waiting: the page handles its start between the two models).
         if (!app.source) {
           app.warmupMs = await engine.warmup(Object.assign(document.createElement('canvas'), WARMUP_FRAME), () => app.source !== null);
-          mark('warmed-up');
+          if (app.warmupMs !== null) mark('warmed-up');
         }
         ui.setProgress('model', 'done');
       }

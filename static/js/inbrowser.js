@@ -12,6 +12,8 @@ import { WASM_DIR, loadTfjsBackend } from './tfjs.js';
 import { createViewsBudget } from './budget.js';
 
 const tf = globalThis.tf;
+// A task's turn for the page's other work (the camera's start, its events) between long steps.
+const yieldToPage = () => new Promise((resolve) => setTimeout(resolve, 0));
 const BACKEND_ORDER = ['webgpu', 'webgl', 'wasm', 'cpu'];
 // The crowd model's faces whose top probability is below this go to the page's own model (a single
 // view) while the frame budget allows: on FER+ PublicTest, where it was chosen, a third of the faces,
@@ -183,21 +185,31 @@ export async function createBrowserEngine(config) {
 
   /**
    * One full frame with one forced face, so both models have run (weights packed, shaders
-   * compiled) as the first frame will. `enough()`, asked after the detector has run: true skips the
-   * classifier's run (a camera that has opened meanwhile should not wait for it).
+   * compiled) as the first frame will. Before each model the page gets its turn (a task), so a
+   * camera that is starting meanwhile comes on without waiting for the warm-up to end; once
+   * `enough()` (asked then) is true, the rest is skipped: the first frame runs at once and pays it.
+   * Returns the ms the models ran, or null when neither ran.
    */
   async function warmup(source, enough = () => false) {
-    const t0 = performance.now();
+    await yieldToPage();
+    if (enough()) return null;
     const frame = frameTensor(source);
     try {
+      let t0 = performance.now();
       await detector.estimate(frame);
-      // A levelled crop, as BlazeFace's are, with a single view, as the first frame has.
-      if (!enough()) await classifier.estimate(frame, [{ x: 0, y: 0, w: 96, h: 96, roll: 0.1 }], { views: false });
+      let ranMs = performance.now() - t0;
+      await yieldToPage();
+      if (!enough()) {
+        t0 = performance.now();
+        // A levelled crop, as BlazeFace's are, with a single view, as the first frame has.
+        await classifier.estimate(frame, [{ x: 0, y: 0, w: 96, h: 96, roll: 0.1 }], { views: false });
+        ranMs += performance.now() - t0;
+      }
       if (gate.active) thumbnail(source, frame.shape[1], frame.shape[0]);
+      return ranMs;
     } finally {
       frame.dispose();
     }
-    return performance.now() - t0;
   }
 
   return {
