@@ -22,6 +22,19 @@ const BACKEND_ORDER = ['webgpu', 'webgl', 'wasm', 'cpu'];
 const CROWD_RECHECK_BELOW = 0.75;
 
 /**
+ * Whether two values read from JSON are the same, whatever the order of their objects' keys: the
+ * manifest the server writes into the page has its keys sorted, one fetched has the file's order.
+ */
+export function sameJson(a, b) {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) {
+    return false;
+  }
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && sameJson(a[key], b[key]));
+}
+
+/**
  * The smaller classifier for frames with many faces (`crowd`: {name, fromFaces, load, recheckBelow?},
  * load giving {manifest, modelUrl}), loaded the first time that many faces are in view and run once
  * on a blank face before it is used (a model's first run packs its weights): until it is ready the
@@ -49,7 +62,7 @@ function lazyCrowdClassifier(crowd, { labels, input, detector }) {
     } finally {
       blank.dispose();
     }
-    state.cropsAlike = JSON.stringify(manifest.input) === JSON.stringify(input);
+    state.cropsAlike = sameJson(manifest.input, input);
     if (disposed) classifier.dispose(); else ready = classifier;
   }
   const state = {

@@ -195,6 +195,40 @@ def test_many_faces_are_classified_with_the_crowd_model_once_it_has_loaded(live_
     assert all(h["model"] is None for h in named.evaluate("() => ferApp.history"))
 
 
+# Every canvas read's size, as the page reads a frame (static/js/pixels.js).
+RECORD_READS = """
+window.reads = [];
+const read = CanvasRenderingContext2D.prototype.getImageData;
+CanvasRenderingContext2D.prototype.getImageData = function (x, y, w, h) {
+  window.reads.push([w, h]);
+  return read.apply(this, arguments);
+};
+"""
+
+
+def test_the_crowd_model_reads_only_the_faces_parts_of_the_frame(live_app, four_faces, open_page):
+    """The crowd model crops as the page's own model does (the same manifest input, though the
+    server writes the page's own manifest with its keys sorted), so faces that lie apart are read as
+    a small part each: the whole frame only where the detector runs."""
+    browser, _ = four_faces
+    page = open_page(browser, f"{live_app.url}/?mode=browser&backend=wasm", init_script=RECORD_READS)
+    page.wait_for_function(f"() => window.ferApp && ferApp.history.filter((h) => h.model === {CROWD_MODEL!r}).length > 5",
+                           timeout=60000)
+    page.evaluate("() => { window.reads = []; window.fromFrame = ferApp.history.length; }")
+    page.wait_for_function("() => ferApp.history.length >= window.fromFrame + 30", timeout=60000)
+    reads, frames = page.evaluate("() => [window.reads, ferApp.history.slice(window.fromFrame)]")
+    size = page.evaluate("() => [document.querySelector('video').videoWidth, document.querySelector('video').videoHeight]")
+    crowd_frames = [h for h in frames if h["model"] == CROWD_MODEL]
+    assert len(crowd_frames) >= 25, frames
+    whole = sum(1 for r in reads if r == size)
+    detected = sum(1 for h in frames if h["detected"])
+    # One more at most: the frame under way when the window closed.
+    assert whole <= detected + 1, f"the whole {size} frame was read {whole} times in {len(frames)} frames, {detected} detected"
+    face_reads = [r for r in reads if r not in (size, [size[0] // 4, size[1] // 4])]  # nor the still check's thumbnail
+    assert len(face_reads) >= 3 * (len(frames) - detected - 1), (len(face_reads), len(frames), detected)
+    assert page.errors == []
+
+
 def test_server_mode_sends_frames_over_socketio_and_draws_the_boxes(live_app, one_face_browser, videos, artifacts, open_page):
     _, expected, _ = videos("one")
     sent = []
