@@ -49,7 +49,7 @@ function lazyCrowdClassifier(crowd, { labels, input, detector }) {
   let disposed = false;
   async function load() {
     const { manifest, modelUrl } = await crowd.load();
-    if (JSON.stringify(manifest.labels) !== JSON.stringify(labels)) {
+    if (!sameJson(manifest.labels, labels)) {
       throw new Error(`its labels (${manifest.labels}) are not the page's (${labels})`);
     }
     const classifier = await createClassifier({ modelUrl, manifest, detector });
