@@ -29,7 +29,7 @@ from pathlib import Path
 from converters.browser_formats import WEIGHT_ENCODINGS
 from converters.manifest import read_manifest
 from server.config import DEFAULTS
-from tests.support.chromium import CHROMIUM, delay_camera, fake_camera_args
+from tests.support.chromium import CHROMIUM, delay_camera, emulate_link, fake_camera_args
 from tests.support.live_server import LiveServer
 
 URLS = ["/", "/?backend=wasm", "/?backend=webgl", "/?mode=server"]
@@ -42,11 +42,7 @@ def load_once(browser, url, mbps, latency_ms, route=None, camera_delay_ms=0):
     context.add_init_script(delay_camera(camera_delay_ms))
     try:
         page = context.new_page()
-        cdp = context.new_cdp_session(page)
-        cdp.send("Network.enable")
-        cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": latency_ms,
-                                                      "downloadThroughput": mbps * 125_000,
-                                                      "uploadThroughput": mbps * 125_000})
+        emulate_link(context, page, mbps, latency_ms)
         if route:
             page.route(*route)
         finished = []

@@ -3,7 +3,7 @@ found per frame, and time to the first labelled face, per scene.
 
     .venv/bin/python -m bench.peers [--seconds 8] [--repeats 3] [--scenes talking,one,four]
                                     [--ours-at REV] [--against REV] [--ours-query QUERY] [--peers runs/peers]
-                                    [--camera-delay-ms 0] [--json FILE] [--trace]
+                                    [--camera-delay-ms 0] [--mbps 20 [--latency-ms 40]] [--json FILE] [--trace]
 
 Every page runs TF.js 4.22's WASM backend on exactly one thread (each page is told the machine
 has two logical CPUs; TF.js runs half of them, and each page reports the count its backend
@@ -45,7 +45,11 @@ the rates those times allow, which are not held to the paint rate.
 Every page's getUserMedia is wrapped (tests.support.chromium.delay_camera) to note when the camera's
 stream arrived, so a table also gives ms from then to the first labelled face; --camera-delay-ms
 holds the stream back that long, as a webcam that takes time to start, or a person reading the
-permission prompt, does (Chromium's fake camera starts at once).
+permission prompt, does (Chromium's fake camera starts at once). --mbps 20 has every page's
+requests go over a 20 Mbit/s link with --latency-ms (40) round trips (DevTools' network throttling,
+as bench.page_load emulates), as when the page is opened from another machine, where the loopback
+server answers at once; the peers' static server compresses what ours compresses, so each page
+downloads what it would from a server.
 --against REV adds our page as committed at REV ("ours at <commit>", same query) to the pages,
 interleaved with the others, and a table of ours against it: the way to measure a change to the page
 (run with --pages ours to leave the peers out).
@@ -55,6 +59,7 @@ page's main thread was busy, in long tasks, and in style and layout (bench/main_
 first labels from runs without it.
 """
 import argparse
+import gzip
 import http.server
 import json
 import os
@@ -67,8 +72,11 @@ import time
 import urllib.parse
 from pathlib import Path
 
+import brotli
+
 from bench import main_thread
-from tests.support.chromium import CHROMIUM, claim_hardware_concurrency, delay_camera, fake_camera_args
+from server.compression import COMPRESSED_TYPES
+from tests.support.chromium import CHROMIUM, claim_hardware_concurrency, delay_camera, emulate_link, fake_camera_args
 from tests.support.live_server import ROOT, LiveServer
 
 WARMUP_FRAMES = 5
@@ -111,12 +119,36 @@ def install_peers(folder):
 
 
 class PeerHandler(http.server.SimpleHTTPRequestHandler):
-    """The peer page from bench/peers/, /node_modules/ from the peers' install, cross-origin isolated."""
+    """The peer page from bench/peers/, /node_modules/ from the peers' install, cross-origin isolated,
+    and compressed as our server compresses (server/compression.py: the same types, brotli where the
+    browser takes it, else gzip), so that over a slow link (--network) each page's files weigh what
+    they would from a server that compresses."""
 
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
                       ".wasm": "application/wasm", ".js": "text/javascript", ".mjs": "text/javascript",
                       ".json": "application/json", ".bin": "application/octet-stream"}
     modules = None  # set by peer_server
+    compressed = {}  # (path, encoding) -> body: each file is compressed once
+
+    def do_GET(self):
+        path = self.translate_path(self.path)
+        kind = self.guess_type(path)
+        accepted = self.headers.get("Accept-Encoding", "")
+        encoding = "br" if "br" in accepted else "gzip" if "gzip" in accepted else None
+        if encoding is None or kind not in COMPRESSED_TYPES or not os.path.isfile(path):
+            return super().do_GET()
+        if (path, encoding) not in self.compressed:
+            raw = Path(path).read_bytes()
+            # Flask-Compress's default levels, as our server runs it.
+            self.compressed[path, encoding] = brotli.compress(raw, quality=4) if encoding == "br" else \
+                gzip.compress(raw, compresslevel=6)
+        body = self.compressed[path, encoding]
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Encoding", encoding)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def translate_path(self, path):
         path = urllib.parse.unquote(path.split("?", 1)[0].split("#", 1)[0])
@@ -231,10 +263,11 @@ READ = {
 }
 
 
-def measure(playwright, url, kind, video, seconds, timeout_s=90, trace=None, camera_delay_ms=0):
+def measure(playwright, url, kind, video, seconds, timeout_s=90, trace=None, camera_delay_ms=0, link=None):
     """One run of one page on one scene, in a fresh browser: a row of fps, faces, first face (ms).
     With `trace` (a file path), also how busy the page's main thread was up to its first labelled
-    face (bench.main_thread). The camera's stream arrives `camera_delay_ms` after the page asks for it."""
+    face (bench.main_thread). The camera's stream arrives `camera_delay_ms` after the page asks for it.
+    `link`: (Mbit/s, round-trip ms) the page's requests are held to, or None for the loopback as it is."""
     read = READ["ours" if kind == "against" else kind]
     browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=fake_camera_args(video))
     try:
@@ -244,6 +277,8 @@ def measure(playwright, url, kind, video, seconds, timeout_s=90, trace=None, cam
         page = context.new_page()
         errors = []  # the page's uncaught errors, to say why it gave no results
         page.on("pageerror", lambda error: errors.append(str(error).splitlines()[0]))
+        if link:
+            emulate_link(context, page, *link)
         if trace:
             browser.start_tracing(page=page, path=str(trace), categories=main_thread.CATEGORIES)
         page.goto(url)
@@ -285,6 +320,11 @@ def measure(playwright, url, kind, video, seconds, timeout_s=90, trace=None, cam
         browser.close()
     return row | {"threads": threads, "backend": backend, "isolated": info["isolated"],
                   "video": f"{info['w']}x{info['h']}", "steps": steps}
+
+
+def emulated_link(args):
+    """(Mbit/s, round-trip ms) of the link --mbps asks for, or None for the loopback as it is."""
+    return (args.mbps, args.latency_ms) if args.mbps else None
 
 
 def main_thread_seconds(cdp):
@@ -455,10 +495,14 @@ def main(argv=None):
                         help="also measure our page as committed at REV (e.g. HEAD), interleaved, and compare ours with it")
     parser.add_argument("--camera-delay-ms", type=float, default=0,
                         help="every page's camera stream arrives this long after the page asks for it")
+    parser.add_argument("--mbps", type=float,
+                        help="hold every page's requests to a link of this many Mbit/s (default: the loopback as it is)")
+    parser.add_argument("--latency-ms", type=float, default=40, help="with --mbps: the link's round-trip ms")
     parser.add_argument("--json", help="write every run's row to this file")
     parser.add_argument("--trace", action="store_true",
                         help="record a Chromium trace per run: how busy each page's main thread was up to its first label")
     args = parser.parse_args(argv)
+    link = emulated_link(args)
     wanted = [s for s in args.scenes.split(",") if s]
     unknown = set(wanted) - set(SCENES)
     if unknown:
@@ -481,13 +525,15 @@ def main(argv=None):
         scenes, rows = run(args, pages, servers, modules, Path(tmp) / "scenes", wanted)
     if args.json:
         run_info = {"ours": commit, "ours_query": args.ours_query, "chromium": CHROMIUM, "cpus": os.cpu_count(),
-                    "seconds": args.seconds, "repeats": args.repeats, "camera_delay_ms": args.camera_delay_ms, "peers": PEER_PACKAGES, "rows": rows}
+                    "seconds": args.seconds, "repeats": args.repeats, "camera_delay_ms": args.camera_delay_ms,
+                    "link": link, "peers": PEER_PACKAGES, "rows": rows}
         Path(args.json).write_text(json.dumps(run_info, indent=1))
     threads = sorted({str(r.get("threads")) for r in rows if "error" not in r})
     print(f"Headless Chromium ({CHROMIUM}), 640x480 fake camera, TF.js WASM on {'/'.join(threads)} thread(s), "
           f"{os.cpu_count()} CPU cores; our page at {commit}; medians of {args.repeats} runs of {args.seconds:g} s "
-          f"after {WARMUP_FRAMES} warm-up frames; the camera's stream held back {args.camera_delay_ms:g} ms."
-          " fps (median faces per frame):")
+          f"after {WARMUP_FRAMES} warm-up frames; the camera's stream held back {args.camera_delay_ms:g} ms"
+          + (f"; requests over a {link[0]:g} Mbit/s link with {link[1]:g} ms round trips" if link else "")
+          + ". fps (median faces per frame):")
     print()
     print(tables(rows, list(scenes)))
     if args.against:
@@ -525,7 +571,7 @@ def run(args, pages, servers, modules, folder, wanted):
                         try:
                             row = measure(playwright, url, kind, video, args.seconds,
                                           trace=folder / "trace.json" if args.trace else None,
-                                          camera_delay_ms=args.camera_delay_ms)
+                                          camera_delay_ms=args.camera_delay_ms, link=emulated_link(args))
                         except Exception as error:  # one page failing is a row, not a crash
                             row = {"error": str(error).splitlines()[0][:200]}
                         rows.append({"repeat": repeat, "scene": scene, "page": name, **row})

@@ -1,10 +1,12 @@
 """bench.peers' arithmetic and its static server's paths, without a browser."""
+import gzip
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from bench.peers import PEER_PAGE, PeerHandler, against_table, busy_table, capacity_table, main_thread_seconds, steps_table, summarize, tables
+from bench.peers import (PEER_PAGE, PeerHandler, against_table, busy_table, capacity_table, main_thread_seconds,
+                         peer_server, steps_table, summarize, tables)
 
 
 def history(times, faces):
@@ -110,6 +112,38 @@ def test_the_static_server_maps_the_page_and_node_modules_and_nothing_outside(tm
         tmp_path / "@vladmandic/human/models/emotion.json"
     assert translate("/node_modules/../../../etc/passwd").parent == tmp_path
     assert PEER_PAGE.resolve() in translate("/../../server/app.py").parents
+
+
+def test_the_static_server_compresses_what_ours_compresses(tmp_path):
+    """Scripts and WebAssembly go out brotli- or gzip-compressed as the browser asks (as our server
+    sends them), weight files as they are, each with the isolation headers."""
+    import brotli
+    import requests
+
+    script = b"export const x = 1;\n" * 2000
+    weights = bytes(range(256)) * 40
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "a.js").write_bytes(script)
+    (tmp_path / "lib" / "w.bin").write_bytes(weights)
+    server, url = peer_server(tmp_path)
+    try:
+        # requests (urllib3) would undo gzip itself: read the raw bytes.
+        def get(path, encoding):
+            return requests.get(f"{url}{path}", headers={"Accept-Encoding": encoding}, stream=True)
+
+        br = get("/node_modules/lib/a.js", "gzip, deflate, br")
+        assert br.headers["Content-Encoding"] == "br" and brotli.decompress(br.raw.read()) == script
+        gz = get("/node_modules/lib/a.js", "gzip")
+        assert gz.headers["Content-Encoding"] == "gzip" and gzip.decompress(gz.raw.read()) == script
+        assert int(gz.headers["Content-Length"]) < len(script) / 10
+        plain = get("/node_modules/lib/a.js", "identity")
+        assert "Content-Encoding" not in plain.headers and plain.raw.read() == script
+        raw = get("/node_modules/lib/w.bin", "gzip, br")
+        assert "Content-Encoding" not in raw.headers and raw.raw.read() == weights
+        assert all(r.headers["Cross-Origin-Embedder-Policy"] == "require-corp" for r in (br, gz, plain, raw))
+        assert get("/node_modules/lib/missing.js", "gzip").status_code == 404
+    finally:
+        server.shutdown()
 
 
 def test_busy_table_gives_each_traced_pages_median_share_of_main_thread_time():

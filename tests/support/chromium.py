@@ -38,3 +38,14 @@ def delay_camera(ms):
     return stream;
   }};
 }})();"""
+
+
+def emulate_link(context, page, mbps, latency_ms):
+    """Hold `page`'s requests to a link of `mbps` Mbit/s both ways and `latency_ms` round trips
+    (DevTools' network throttling), from its next navigation on."""
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": latency_ms,
+                                                  "downloadThroughput": mbps * 125_000,
+                                                  "uploadThroughput": mbps * 125_000})
+    return cdp
