@@ -121,7 +121,7 @@ def install_peers(folder):
 class PeerHandler(http.server.SimpleHTTPRequestHandler):
     """The peer page from bench/peers/, /node_modules/ from the peers' install, cross-origin isolated,
     and compressed as our server compresses (server/compression.py: the same types, brotli where the
-    browser takes it, else gzip), so that over a slow link (--network) each page's files weigh what
+    browser takes it, else gzip), so that over a slow link (--mbps) each page's files weigh what
     they would from a server that compresses."""
 
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
