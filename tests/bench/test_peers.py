@@ -1,12 +1,13 @@
 """bench.peers' arithmetic and its static server's paths, without a browser."""
 import gzip
+import io
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bench.peers import (PEER_PAGE, PeerHandler, against_table, busy_table, capacity_table, main_thread_seconds,
-                         peer_server, steps_table, summarize, tables)
+                         steps_table, summarize, tables)
 
 
 def history(times, faces):
@@ -114,36 +115,56 @@ def test_the_static_server_maps_the_page_and_node_modules_and_nothing_outside(tm
     assert PEER_PAGE.resolve() in translate("/../../server/app.py").parents
 
 
+class OneRequest:
+    """A connection that carries one raw HTTP request to a handler and keeps its raw answer: the
+    handler runs here, with no server thread (the test session may have eventlet's green threads)."""
+
+    def __init__(self, path, encoding):
+        self.request = f"GET {path} HTTP/1.1\r\nHost: test\r\nAccept-Encoding: {encoding}\r\n\r\n".encode()
+        self.answer = io.BytesIO()
+
+    def makefile(self, mode, *args, **kwargs):
+        return io.BytesIO(self.request) if "r" in mode else self.answer
+
+    def sendall(self, data):
+        self.answer.write(data)
+
+    def response(self):
+        """(status, {header: value}, body) of the answer."""
+        head, _, body = self.answer.getvalue().partition(b"\r\n\r\n")
+        status, *lines = head.decode("latin-1").split("\r\n")
+        return int(status.split()[1]), dict(line.split(": ", 1) for line in lines), body
+
+
 def test_the_static_server_compresses_what_ours_compresses(tmp_path):
     """Scripts and WebAssembly go out brotli- or gzip-compressed as the browser asks (as our server
     sends them), weight files as they are, each with the isolation headers."""
     import brotli
-    import requests
 
     script = b"export const x = 1;\n" * 2000
     weights = bytes(range(256)) * 40
     (tmp_path / "lib").mkdir()
     (tmp_path / "lib" / "a.js").write_bytes(script)
     (tmp_path / "lib" / "w.bin").write_bytes(weights)
-    server, url = peer_server(tmp_path)
-    try:
-        # requests (urllib3) would undo gzip itself: read the raw bytes.
-        def get(path, encoding):
-            return requests.get(f"{url}{path}", headers={"Accept-Encoding": encoding}, stream=True)
+    handler = type("Handler", (PeerHandler,), {"modules": tmp_path})
 
-        br = get("/node_modules/lib/a.js", "gzip, deflate, br")
-        assert br.headers["Content-Encoding"] == "br" and brotli.decompress(br.raw.read()) == script
-        gz = get("/node_modules/lib/a.js", "gzip")
-        assert gz.headers["Content-Encoding"] == "gzip" and gzip.decompress(gz.raw.read()) == script
-        assert int(gz.headers["Content-Length"]) < len(script) / 10
-        plain = get("/node_modules/lib/a.js", "identity")
-        assert "Content-Encoding" not in plain.headers and plain.raw.read() == script
-        raw = get("/node_modules/lib/w.bin", "gzip, br")
-        assert "Content-Encoding" not in raw.headers and raw.raw.read() == weights
-        assert all(r.headers["Cross-Origin-Embedder-Policy"] == "require-corp" for r in (br, gz, plain, raw))
-        assert get("/node_modules/lib/missing.js", "gzip").status_code == 404
-    finally:
-        server.shutdown()
+    def get(path, encoding):
+        connection = OneRequest(path, encoding)
+        handler(connection, ("127.0.0.1", 0), None)
+        return connection.response()
+
+    status, headers, body = get("/node_modules/lib/a.js", "gzip, deflate, br")
+    assert status == 200 and headers["Content-Encoding"] == "br" and brotli.decompress(body) == script
+    assert headers["Cross-Origin-Embedder-Policy"] == "require-corp"
+    status, headers, body = get("/node_modules/lib/a.js", "gzip")
+    assert headers["Content-Encoding"] == "gzip" and gzip.decompress(body) == script
+    assert int(headers["Content-Length"]) == len(body) < len(script) / 10
+    status, headers, body = get("/node_modules/lib/a.js", "identity")
+    assert "Content-Encoding" not in headers and body == script
+    status, headers, body = get("/node_modules/lib/w.bin", "gzip, br")
+    assert "Content-Encoding" not in headers and body == weights
+    assert headers["Cross-Origin-Embedder-Policy"] == "require-corp"
+    assert get("/node_modules/lib/missing.js", "gzip")[0] == 404
 
 
 def test_busy_table_gives_each_traced_pages_median_share_of_main_thread_time():
