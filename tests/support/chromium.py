@@ -48,4 +48,3 @@ def emulate_link(context, page, mbps, latency_ms):
     cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": latency_ms,
                                                   "downloadThroughput": mbps * 125_000,
                                                   "uploadThroughput": mbps * 125_000})
-    return cdp
