@@ -2,7 +2,7 @@
 (as sent: compressed where the server compresses), per URL and per TF.js encoding of the default
 model's weights, on an emulated network.
 
-    .venv/bin/python -m bench.page_load [--mbps 10] [--latency-ms 40] [--runs 3] [--what urls,weights,code]
+    .venv/bin/python -m bench.page_load [--mbps 10] [--latency-ms 40] [--runs 3] [--what urls,weights,code,return]
                                         [--camera-delay-ms 0] [--url http://host:port]
 
 It starts `python -m server` on a free loopback port (or measures the server at --url) and opens
@@ -15,6 +15,8 @@ download rate.
 route), so the page and server are the same.
 `code`: in-browser mode on WASM with the page's code as its one-file build (the server as started)
 and as its modules (a second server, FER_PAGE_BUNDLE=0).
+`return`: in-browser mode on WASM opened twice in the same browser, a first visit and a return
+visit (what the browser kept from the first, it need not fetch or revalidate again).
 --camera-delay-ms holds the camera back that long after the page asks for it, as a person reading
 the permission prompt does (Chromium's fake camera is granted at once); the last column is the
 time from the camera opening to the first labelled face.
@@ -35,9 +37,10 @@ from tests.support.live_server import LiveServer
 URLS = ["/", "/?backend=wasm", "/?backend=webgl", "/?mode=server"]
 
 
-def load_once(browser, url, mbps, latency_ms, route=None, camera_delay_ms=0):
+def load_once(browser, url, mbps, latency_ms, route=None, camera_delay_ms=0, visits=1):
     """(seconds to the first labelled face, bytes downloaded, model bytes, TF.js bytes, seconds from
-    the camera opening to the first labelled face) for one fresh page."""
+    the camera opening to the first labelled face) for one fresh page; with `visits` above 1, for
+    its last visit, after the others in the same browser context (its cache)."""
     context = browser.new_context()
     context.add_init_script(delay_camera(camera_delay_ms))
     try:
@@ -47,14 +50,16 @@ def load_once(browser, url, mbps, latency_ms, route=None, camera_delay_ms=0):
             page.route(*route)
         finished = []
         page.on("requestfinished", lambda request: finished.append(request))  # sizes are read afterwards: no driver call inside a handler
-        start = time.perf_counter()
-        page.goto(url)
-        page.wait_for_selector("#faces > li", timeout=300_000)
-        seconds = time.perf_counter() - start
+        for _ in range(visits):
+            finished.clear()
+            start = time.perf_counter()
+            page.goto(url)
+            page.wait_for_selector("#faces > li", timeout=300_000)
+            seconds = time.perf_counter() - start
         after_camera = page.evaluate("() => window.cameraOpenedAt === undefined ? null"
                                      " : (ferApp.firstResultAt - window.cameraOpenedAt) / 1000")
         # responseBodySize is the body as it came over the wire (compressed when it was).
-        sizes = [(request.url, request.sizes()["responseBodySize"]) for request in finished]
+        sizes = [(request.url, max(0, request.sizes()["responseBodySize"])) for request in finished]  # -1: from the cache
         model = sum(size for u, size in sizes if "/models/" in u or "blazeface" in u)
         tfjs = sum(size for u, size in sizes if "@tensorflow" in u)
         return seconds, sum(size for _, size in sizes), model, tfjs, after_camera
@@ -86,7 +91,7 @@ def main(argv=None):
     parser.add_argument("--mbps", type=float, default=10, help="emulated download rate, Mbit/s")
     parser.add_argument("--latency-ms", type=float, default=40, help="emulated round-trip latency")
     parser.add_argument("--runs", type=int, default=3, help="fresh page loads per variant (median)")
-    parser.add_argument("--what", default="urls,weights", help="comma-separated: urls, weights, code")
+    parser.add_argument("--what", default="urls,weights", help="comma-separated: urls, weights, code, return")
     parser.add_argument("--camera-delay-ms", type=float, default=0,
                         help="the camera opens this long after the page asks for it (a person at the permission prompt)")
     parser.add_argument("--url", help="a running server to measure instead of starting one (e.g. another version)")
@@ -106,7 +111,7 @@ def main(argv=None):
     modules = LiveServer([sys.executable, "-m", "server"], {"FER_PAGE_BUNDLE": "0"}) if "code" in what else None
     base = args.url.rstrip("/") if args.url else server.wait().url
     code = {"one file": base, "modules": modules.wait().url} if modules else {}
-    by_url, by_weights, by_code = {}, {}, {}
+    by_url, by_weights, by_code, by_visit = {}, {}, {}, {}
     try:
         with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
             video = scenes.write_y4m(Path(tmp) / "one.y4m", scenes.one_face_scene()[0])
@@ -125,6 +130,11 @@ def main(argv=None):
                             by_weights.setdefault(name, []).append(load_once(
                                 browser, f"{base}/?mode=browser&backend=wasm", args.mbps, args.latency_ms, route,
                                 args.camera_delay_ms))
+                    if "return" in what:
+                        for name, visits in (("first visit", 1), ("return visit", 2)):
+                            by_visit.setdefault(name, []).append(load_once(
+                                browser, f"{base}/?mode=browser&backend=wasm", args.mbps, args.latency_ms,
+                                camera_delay_ms=args.camera_delay_ms, visits=visits))
                     for name, url in code.items():
                         by_code.setdefault(name, []).append(load_once(
                             browser, f"{url}/?mode=browser&backend=wasm", args.mbps, args.latency_ms,
@@ -143,6 +153,9 @@ def main(argv=None):
         print_table(f"{header} In-browser mode on WASM, by weight encoding.", "weights", by_weights)
     if by_code:
         print_table(f"{header} In-browser mode on WASM, by how the page's code comes.", "code", by_code)
+    if by_visit:
+        print_table(f"{header} In-browser mode on WASM: a first visit, and a return visit in the same browser"
+                    " (measured: the second load).", "visit", by_visit)
 
 
 if __name__ == "__main__":

@@ -61,6 +61,7 @@ def create_app(config=None) -> Flask:
     settings["PAGE_CROWD_MODEL"] = pages.other_model(settings, "CROWD_MODEL")  # for many faces, or ''
 
     app.register_blueprint(pages.bp)
+    app.after_request(pages.cache_versioned_static)
     compression.compress(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(analyze_api.bp)

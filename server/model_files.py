@@ -3,7 +3,9 @@ models and shards, TFLite). Anything else in the folder (SavedModel, reports, te
 /detectors/<name>/<path>: the same for the face detectors built for the page (converters/face_detector.py).
 
 Exports reuse the same file names, so files are revalidated on each use (ETag, `no-cache`) rather
-than cached blind: a browser re-downloads only after the model really changed.
+than cached blind: a browser re-downloads only after the model really changed. The TF.js files the
+page loads are named to it with the version of their content (server/file_versions.py; TF.js asks
+for the shards with model.json's query): under that version browsers keep them for good.
 """
 import json
 import re
@@ -13,6 +15,7 @@ from flask import Blueprint, abort, current_app, send_from_directory
 
 from converters.manifest import MANIFEST_NAME, page_format, read_manifest
 from server.config import DEFAULTS, ROOT
+from server.file_versions import asked_for, cache_for_good, versioned
 
 bp = Blueprint("model_files", __name__)
 
@@ -51,17 +54,24 @@ def page_detector(server_detector: str, root=FACE_DETECTORS_DIR):
     except (OSError, ValueError):
         return None
     model_json = manifest["formats"]["tfjs"]["path"]
-    return {"name": name, "url": f"/detectors/{name}/{model_json}",
-            "files": tfjs_urls(Path(root) / name, model_json, f"/detectors/{name}"),
+    files = tfjs_urls(Path(root) / name, model_json, f"/detectors/{name}")
+    return {"name": name, "url": files[0], "files": files,
             "size": manifest["input"]["size"], "min_score": manifest["min_score"], "nms_iou": manifest["nms_iou"]}
+
+
+def tfjs_files(folder: Path, model_json: str) -> list:
+    """A TF.js graph model's files under `folder`: model.json (its path in the folder), then its weight shards."""
+    shards = [p for group in json.loads((Path(folder) / model_json).read_text())["weightsManifest"] for p in group["paths"]]
+    subfolder = model_json.rsplit("/", 1)[0] + "/" if "/" in model_json else ""
+    return [model_json, *(subfolder + shard for shard in shards)]
 
 
 def tfjs_urls(folder: Path, model_json: str, url_base: str) -> list:
     """URLs of a TF.js graph model's files, model.json first, then its weight shards: what the page
-    fetches to run it, so that it can start fetching them while TF.js itself loads."""
-    shards = [p for group in json.loads((Path(folder) / model_json).read_text())["weightsManifest"] for p in group["paths"]]
-    folder_url = f"{url_base}/{model_json.rsplit('/', 1)[0]}" if "/" in model_json else url_base
-    return [f"{url_base}/{model_json}", *(f"{folder_url}/{shard}" for shard in shards)]
+    fetches to run it, so that it can start fetching them while TF.js itself loads. Each carries
+    the version of all of them (TF.js asks for the shards with model.json's query)."""
+    files = tfjs_files(folder, model_json)
+    return [versioned(f"{url_base}/{path}", *(Path(folder) / f for f in files)) for path in files]
 
 
 def page_model(folder: Path) -> dict:
@@ -71,9 +81,8 @@ def page_model(folder: Path) -> dict:
     folder = Path(folder).resolve()
     manifest = read_manifest(folder)
     model_json = manifest["formats"][page_format(manifest)]["path"]
-    url_base = f"/models/{folder.name}"
-    return {"name": folder.name, "manifest": manifest, "url": f"{url_base}/{model_json}",
-            "files": tfjs_urls(folder, model_json, url_base)}
+    files = tfjs_urls(folder, model_json, f"/models/{folder.name}")
+    return {"name": folder.name, "manifest": manifest, "url": files[0], "files": files}
 
 
 def requested_page_model(name: str):
@@ -88,11 +97,27 @@ def requested_page_model(name: str):
         return None
 
 
+def version_group(folder: Path, manifest: dict, path: str) -> list:
+    """The files whose version a URL of `path` carries: its TF.js graph model's (model.json and its
+    shards) when it is one of them, else none (the file is not served under a version)."""
+    for fmt in manifest.get("formats", {}).values():
+        if fmt["path"].endswith("model.json"):
+            files = tfjs_files(folder, fmt["path"])
+            if path in files:
+                return [Path(folder) / f for f in files]
+    return []
+
+
 def send_public_file(folder: Path, path: str, what: str):
-    """A file listed in the folder's manifest, revalidated on each use."""
-    if path not in public_files(read_manifest(folder)):
+    """A file listed in the folder's manifest: kept for good under its current version, else
+    revalidated on each use."""
+    manifest = read_manifest(folder)
+    if path not in public_files(manifest):
         abort(404, f"{path!r} is not a published file of {what}")
     response = send_from_directory(folder, path, max_age=0)
+    group = version_group(folder, manifest, path)
+    if group and asked_for(*group):
+        return cache_for_good(response)
     response.cache_control.no_cache = True
     response.cache_control.public = True
     return response

@@ -4,12 +4,15 @@ import json
 import mimetypes
 import posixpath
 import re
+from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
 from markupsafe import Markup
+from werkzeug.security import safe_join
 
 from server import model_files
 from server.config import ROOT
+from server.file_versions import asked_for, cache_for_good, versioned
 
 bp = Blueprint("pages", __name__)
 
@@ -18,6 +21,7 @@ PAGE_MODULES = ROOT / "static" / "js"
 # The page's modules built into one file by `make setup` from this entry (static/bundle.js).
 BUNDLE_ENTRY = ROOT / "static" / "bundle.js"
 BUNDLE = ROOT / "static" / "dist" / "page.js"
+STYLESHEET = ROOT / "static" / "css" / "app.css"
 # A static `import ... from './x.js'` in one of the page's modules (it may span lines).
 STATIC_IMPORT = re.compile(r"""^import\b[^;]*?\bfrom\s+'\./([\w-]+\.js)'""", re.M)
 # boot.js imports a mode's engine only when it starts that mode.
@@ -28,8 +32,7 @@ VENDOR_PACKAGES = ("@tensorflow/tfjs-core", "@tensorflow/tfjs-converter", "@tens
                    "socket.io-client")
 VENDOR_MAX_AGE = 3600
 # A /vendor/ URL whose ?v= is the package's installed version names one build for good: browsers may
-# keep it a year without asking again (static/js/tfjs.js asks for TF.js so).
-VERSIONED_MAX_AGE = 365 * 24 * 3600
+# keep it a year without asking again (static/js/vendor.js asks for every vendor file so).
 
 # Browsers refuse to stream-compile WebAssembly served with any other type.
 mimetypes.add_type("application/wasm", ".wasm")
@@ -75,7 +78,7 @@ def page_bundle(config):
     except FileNotFoundError:
         return None
     sources = [BUNDLE_ENTRY, *PAGE_MODULES.glob("*.js")]
-    return "/static/dist/page.js" if all(built >= p.stat().st_mtime_ns for p in sources) else None
+    return versioned("/static/dist/page.js", BUNDLE) if all(built >= p.stat().st_mtime_ns for p in sources) else None
 
 
 def head_preloads(args, config, model, bundled=False) -> dict:
@@ -103,6 +106,7 @@ def index():
     return render_template("index.html", model=model or config["PAGE_MODEL"], detector=config["PAGE_DETECTOR"],
                            light_model=config["PAGE_LIGHT_MODEL"], crowd_model=config["PAGE_CROWD_MODEL"],
                            crowd_faces=config["CROWD_FACES"], bundle=bundle, ask_camera=Markup(ASK_CAMERA_SCRIPT),
+                           stylesheet=versioned("/static/css/app.css", STYLESHEET),
                            preloads=head_preloads(request.args, config, model, bundled=bundle is not None),
                            vendor_versions=vendor_versions())
 
@@ -125,7 +129,15 @@ def vendor(path):
         abort(404, f"/vendor/ serves only the packages {', '.join(VENDOR_PACKAGES)}; got {path!r}")
     package = next(p for p in VENDOR_PACKAGES if normalised.startswith(p + "/"))
     versioned = request.args.get("v") is not None and request.args.get("v") == vendor_versions().get(package)
-    response = send_from_directory(NODE_MODULES, normalised, max_age=VERSIONED_MAX_AGE if versioned else VENDOR_MAX_AGE)
-    if versioned:
-        response.cache_control.immutable = True
+    response = send_from_directory(NODE_MODULES, normalised, max_age=VENDOR_MAX_AGE)
+    return cache_for_good(response) if versioned else response
+
+
+def cache_versioned_static(response):
+    """after_request hook: a file of static/ asked for under its current version (the page names its
+    one-file build and its stylesheet so) is kept for good; the modules, unversioned, are revalidated."""
+    if request.endpoint == "static" and response.status_code == 200 and request.args.get("v"):
+        path = safe_join(current_app.static_folder, request.view_args["filename"])
+        if path and Path(path).is_file() and asked_for(path):
+            cache_for_good(response)
     return response

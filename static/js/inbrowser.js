@@ -8,7 +8,7 @@ import { createClassifier } from './classifier.js';
 import { createRedetectGate } from './redetect.js';
 import { frameTensor, sourceSize, thumbnail } from './pixels.js';
 import { webgpuAdapter } from './backends.js';
-import { WASM_DIR, loadTfjsBackend } from './tfjs.js';
+import { loadTfjsBackend, wasmPaths } from './tfjs.js';
 import { createViewsBudget } from './budget.js';
 
 const tf = globalThis.tf;
@@ -245,7 +245,7 @@ export async function useBackend(name) {
   if (name === 'webgpu' && (await webgpuAdapter()) === null) return false;
   try {
     await loadTfjsBackend(name);
-    if (name === 'wasm' && tf.wasm) tf.wasm.setWasmPaths(WASM_DIR);
+    if (name === 'wasm' && tf.wasm) tf.wasm.setWasmPaths(wasmPaths());
     const ok = await tf.setBackend(name);
     await tf.ready();
     return ok && tf.getBackend() === name;

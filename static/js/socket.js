@@ -1,9 +1,11 @@
 // Server mode: frames go to the server's Socket.IO namespace /stream as JPEG, one
 // in flight at a time; JPEG quality and frame size adapt to the round-trip time so
 // the stream stays real-time. The connection reconnects by itself.
+import { vendorUrl } from './vendor.js';
+
 // The UMD build, loaded on demand: the minified ESM build of socket.io-client 4.8.1 mangles
 // the binary placeholder key (`_placeholder` -> `et`), so servers receive a dict, not the JPEG.
-const CLIENT_URL = '/vendor/socket.io-client/dist/socket.io.min.js';
+const CLIENT_URL = vendorUrl('socket.io-client', 'dist/socket.io.min.js');
 
 function loadClient() {
   if (globalThis.io) return Promise.resolve(globalThis.io);

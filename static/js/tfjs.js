@@ -4,6 +4,8 @@
 // to run it); the WebGPU, WebGL and CPU backends only when one is asked for. They are UMD builds that
 // share globalThis.tf; the modules that use tf (inbrowser.js, detector.js, classifier.js) read it
 // when first imported, so they are imported only after loadTfjs() has resolved.
+import { vendorUrl } from './vendor.js';
+
 const SCRIPTS = [
   ['@tensorflow/tfjs-core', 'dist/tf-core.es2017.min.js'],
   // These register themselves on the core above, so they load after it.
@@ -15,15 +17,16 @@ const BACKEND_SCRIPTS = {
   webgl: ['@tensorflow/tfjs-backend-webgl', 'dist/tf-backend-webgl.es2017.min.js'],
   cpu: ['@tensorflow/tfjs-backend-cpu', 'dist/tf-backend-cpu.es2017.min.js'],
 };
-export const WASM_DIR = '/vendor/@tensorflow/tfjs-backend-wasm/dist/';
+const WASM_PACKAGE = '@tensorflow/tfjs-backend-wasm';
+// The backend's three builds: it runs the one this browser supports (SIMD, threads).
+const WASM_BINARIES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
 
-/** The script's URL, with the installed version the page was served with (?v=): the server lets
- * browsers cache such a URL for a year, since a new version comes with a new URL. */
-function scriptUrl([pkg, file]) {
-  let versions = {};
-  try { versions = JSON.parse(document.body.dataset.vendorVersions || '{}'); } catch { /* unversioned */ }
-  return `/vendor/${pkg}/${file}${versions[pkg] ? `?v=${encodeURIComponent(versions[pkg])}` : ''}`;
+/** Where the WASM backend finds each of its builds (tf.wasm.setWasmPaths): under versioned URLs, as TF.js's scripts. */
+export function wasmPaths() {
+  return Object.fromEntries(WASM_BINARIES.map((name) => [name, vendorUrl(WASM_PACKAGE, `dist/${name}`)]));
 }
+
+const scriptUrl = ([pkg, file]) => vendorUrl(pkg, file);
 
 /**
  * Whether the WASM backend should run its threaded build: only where it would get two threads or
@@ -59,7 +62,7 @@ export function preload(href, as) {
  */
 export function preloadTfjs() {
   SCRIPTS.forEach((script) => preload(scriptUrl(script), 'script'));
-  preload(`${WASM_DIR}${wasmThreaded() ? 'tfjs-backend-wasm-threaded-simd.wasm' : 'tfjs-backend-wasm-simd.wasm'}`, 'fetch');
+  preload(wasmPaths()[wasmThreaded() ? 'tfjs-backend-wasm-threaded-simd.wasm' : 'tfjs-backend-wasm-simd.wasm'], 'fetch');
 }
 
 /** Load TF.js once (later calls share the first load); resolves to globalThis.tf. */

@@ -86,7 +86,7 @@ MESSAGES_JS = """document.addEventListener('DOMContentLoaded', () => {
 
 def test_server_mode_that_cannot_start_says_so(live_app, chromium, open_page):
     page = open_page(chromium(camera=False), f"{live_app.url}/?mode=server", permissions=[], init_script=MESSAGES_JS,
-                     route=("**/socket.io.min.js", lambda route: route.abort()))
+                     route=("**/socket.io.min.js*", lambda route: route.abort()))
     page.wait_for_function("() => (window.messages ?? []).some((m) => /Server mode could not start/.test(m))",
                            timeout=60000, polling=250)
     assert page.inner_text("#mode-name") in ("stopped", "waiting for a file")  # not "starting"

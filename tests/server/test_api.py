@@ -178,7 +178,7 @@ def test_page_context_has_manifest_and_model_url(make_app):
     with flask.template_rendered.connected_to(record, app):
         app.test_client().get("/")
     assert seen["model"]["manifest"] == MANIFEST and seen["model"]["name"] == "resnet_slim"
-    assert seen["model"]["url"] == "/models/resnet_slim/tfjs_uint8/model.json"  # the manifest's browser_format
+    assert seen["model"]["url"].startswith("/models/resnet_slim/tfjs_uint8/model.json?v=")  # the manifest's browser_format
     assert app.test_client().get(seen["model"]["url"]).status_code == 200
 
 
@@ -232,7 +232,7 @@ def test_face_detector_files_are_served(client):
     assert detector["name"] == "blazeface_full" and detector["size"] == 192
     assert page_detector("haar")["name"] == "blazeface"  # Haar cannot run in a page: the default BlazeFace does
     assert page_detector("blazeface")["size"] == 128
-    model_json = client.get(detector["url"])
+    model_json = client.get(detector["url"].split("?")[0])
     assert model_json.status_code == 200 and "no-cache" in model_json.headers["Cache-Control"]
     base = detector["url"].rsplit("/", 1)[0]
     for shard in json.loads(model_json.data)["weightsManifest"][0]["paths"]:
@@ -253,6 +253,46 @@ def test_model_files_are_served_with_revalidation(client):
         assert client.get(f"/models/resnet_slim/tfjs/{shard}").status_code == 200
     etag = client.get("/models/resnet_slim/tfjs/model.json").headers["ETag"]
     assert client.get("/models/resnet_slim/tfjs/model.json", headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_the_files_the_page_loads_are_kept_for_good_under_their_version(make_app):
+    """The page names its one-file build, its stylesheet and both models' TF.js files with the
+    version of their content: asked for so, each may be kept a year without asking again; asked for
+    under another version, or none, it is revalidated as before."""
+    import html
+    import re
+
+    client = make_app().test_client()
+    page = html.unescape(client.get("/?mode=browser").get_data(as_text=True))
+    head = page.split("</head>")[0]
+    urls = re.findall(r'<link rel="preload" href="([^"]+)"', head) + re.findall(r'<link rel="stylesheet" href="([^"]+)"', head)
+    urls += re.findall(r'<script type="module" src="(/static/dist/[^"]+)"', head)  # when built (make setup)
+    assert any(u.startswith("/static/css/app.css?v=") for u in urls), urls
+    assert sum(u.startswith(("/models/", "/detectors/")) for u in urls) >= 4, urls
+    for url in urls:
+        kept = client.get(url)
+        assert kept.status_code == 200, url
+        assert "immutable" in kept.headers["Cache-Control"] and "max-age=31536000" in kept.headers["Cache-Control"], url
+        plain, other = url.split("?")[0], url.split("?")[0] + "?v=0123456789abcdef"
+        for revalidated in (client.get(plain), client.get(other)):
+            assert revalidated.status_code == 200 and revalidated.data == kept.data, url
+            assert "immutable" not in revalidated.headers.get("Cache-Control", ""), url
+    # A model's files share one version, which TF.js carries from model.json's URL to its shards'.
+    model = [u for u in urls if u.startswith("/models/")]
+    assert len({u.split("?v=")[1] for u in model}) == 1, model
+
+
+def test_a_files_version_changes_with_its_content(tmp_path):
+    from server.file_versions import content_version
+
+    weights = tmp_path / "group1-shard1of1.bin"
+    model_json = tmp_path / "model.json"
+    model_json.write_text("{}")
+    weights.write_bytes(b"1234")
+    before = content_version(model_json, weights)
+    assert content_version(model_json, weights) == before and len(before) == 16
+    weights.write_bytes(b"1235")  # same size: the content is what counts
+    assert content_version(model_json, weights) != before
 
 
 @pytest.mark.parametrize("path", ["default/saved_model/saved_model.pb", "default/../default/manifest.json",
@@ -284,11 +324,14 @@ def test_page_head_preloads_what_its_mode_runs(make_app):
     assert "socket.js" not in browser_modules and "inbrowser.js" not in server_modules and "socket.js" in server_modules
     every_module = {p.name for p in (ROOT / "static" / "js").glob("*.js")}
     assert set(browser_modules) | set(server_modules) == every_module, "a module of the page is not preloaded in any mode"
+    # Each under its content's version (server/file_versions.py), the shards with model.json's.
+    assert all("?v=" in f for f in browser_files), browser_files
+    browser_files = [f.split("?")[0] for f in browser_files]
     assert any(f.startswith("/models/resnet_slim/") and f.endswith(".bin") for f in browser_files), browser_files
     assert any(f.startswith("/detectors/") and f.endswith(".bin") for f in browser_files), browser_files
     assert server_files == []
     # ?model= names another served model: its files instead of the default's; an unknown one, none.
-    assert any(f.startswith("/models/mini_xception/") and f.endswith(".bin") for f in other_model_files), other_model_files
+    assert any(f.startswith("/models/mini_xception/") and ".bin?v=" in f for f in other_model_files), other_model_files
     assert not any(f.startswith("/models/resnet_slim/") for f in other_model_files), other_model_files
     assert unknown_model_files and all(f.startswith("/detectors/") for f in unknown_model_files), unknown_model_files
 
@@ -300,6 +343,7 @@ def test_page_runs_its_one_file_build_only_while_it_is_newer_than_every_module(m
     import os
     import re
     from server import pages
+    from server.file_versions import content_version
 
     modules = tmp_path / "js"
     modules.mkdir()
@@ -322,13 +366,15 @@ def test_page_runs_its_one_file_build_only_while_it_is_newer_than_every_module(m
                ["/static/js/start.js", "/static/js/boot.js", "/static/js/inbrowser.js"])
     assert scripts() == unbuilt, "no build yet"
     bundle.write_text("// built\n")
-    assert scripts() == (["/static/dist/page.js"], [], [])
+    # Named with its content's version, so browsers keep it until a new build (cache_versioned_static).
+    built = ([f"/static/dist/page.js?v={content_version(bundle)}"], [], [])
+    assert scripts() == built
     assert scripts(PAGE_BUNDLE=False) == unbuilt
     later = bundle.stat().st_mtime_ns + 1_000_000_000
     os.utime(modules / "boot.js", ns=(later, later))
     assert scripts() == unbuilt, "boot.js was edited after the build"
     os.utime(bundle, ns=(later, later))
-    assert scripts() == (["/static/dist/page.js"], [], [])
+    assert scripts() == built
     os.utime(entry, ns=(later + 1, later + 1))
     assert scripts() == unbuilt, "the entry was edited after the build"
 
