@@ -59,6 +59,7 @@ def create_app(config=None) -> Flask:
     settings["PAGE_DETECTOR"] = model_files.page_detector(settings["DETECTOR"])
     settings["PAGE_LIGHT_MODEL"] = pages.other_model(settings, "LIGHT_MODEL")  # what `auto` may turn to, or ''
     settings["PAGE_CROWD_MODEL"] = pages.other_model(settings, "CROWD_MODEL")  # for many faces, or ''
+    settings["PAGE_OTHER_MODELS"] = pages.other_page_models(settings)  # those two, as the page runs them
 
     app.register_blueprint(pages.bp)
     app.after_request(pages.cache_versioned_static)

@@ -101,14 +101,41 @@ def index():
     config = current_app.config
     # ?model= names another served model for in-browser mode: the page gets it as it gets the
     # server's own (manifest inline, files preloaded), so it starts as soon.
+    # One it does not serve: the page names the server's own, preloads none, and asks for it itself.
     model = model_files.requested_page_model(request.args["model"]) if request.args.get("model") else config["PAGE_MODEL"]
     bundle = page_bundle(config)
-    return render_template("index.html", model=model or config["PAGE_MODEL"], detector=config["PAGE_DETECTOR"],
+    named = model or config["PAGE_MODEL"]
+    return render_template("index.html", model=named, manifest=page_manifest(named["manifest"]),
+                           other_models=config["PAGE_OTHER_MODELS"], detector=config["PAGE_DETECTOR"],
                            light_model=config["PAGE_LIGHT_MODEL"], crowd_model=config["PAGE_CROWD_MODEL"],
                            crowd_faces=config["CROWD_FACES"], bundle=bundle, ask_camera=Markup(ASK_CAMERA_SCRIPT),
                            stylesheet=versioned("/static/css/app.css", STYLESHEET),
                            preloads=head_preloads(request.args, config, model, bundled=bundle is not None),
                            vendor_versions=vendor_versions())
+
+
+# The manifest facts the page needs and shows (labels, input, outputs, measured accuracy); the rest
+# stays on the server.
+PAGE_MANIFEST_KEYS = ("name", "architecture", "labels", "input", "metrics", "outputs")
+
+
+def page_manifest(manifest: dict) -> dict:
+    return {key: manifest.get(key) for key in PAGE_MANIFEST_KEYS}
+
+
+def other_page_models(config) -> dict:
+    """{name: {manifest, url}} of the lighter and the crowd model (other_model), for the page to run
+    as it runs its own: with their manifests at hand and their files under their versions. Read
+    once, at start-up (create_app)."""
+    dirs = model_files.model_dirs(config["MODEL_DIR"])
+    offered = {}
+    for name in (config[key] for key in ("PAGE_LIGHT_MODEL", "PAGE_CROWD_MODEL") if config[key]):
+        try:
+            model = model_files.page_model(dirs[name])
+        except (OSError, KeyError, ValueError):  # no TF.js format, or a manifest that does not parse
+            continue
+        offered[name] = {"manifest": page_manifest(model["manifest"]), "url": model["url"]}
+    return offered
 
 
 def other_model(config, key) -> str:

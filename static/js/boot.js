@@ -20,11 +20,13 @@ const WARMUP_FRAME = { width: 640, height: 480 }; // a webcam frame's usual size
 
 /**
  * The classifier's manifest and TF.js URL: the server's model, or the one `?model=` names. The server
- * writes the model it knows the page will run into the page (data-model-name, its manifest and URL);
- * another is asked for here.
+ * writes the model it knows the page will run into the page (data-model-name, its manifest and URL),
+ * and the lighter and the crowd model it offers (data-other-models); another is asked for here.
  */
 async function loadModel(name) {
   if (name && name !== document.body.dataset.modelName) {
+    const offered = JSON.parse(document.body.dataset.otherModels || '{}')[name];
+    if (offered) return { manifest: offered.manifest, modelUrl: offered.url };
     const res = await fetch(`/models/${name}/manifest.json`);
     if (res.status === 404) throw new Error(`this server has no model called "${name}"`);
     if (!res.ok) throw new Error(`/models/${name}/manifest.json answered ${res.status}`);

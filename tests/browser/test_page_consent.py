@@ -62,7 +62,7 @@ def test_a_slow_browser_gets_the_lighter_model_then_is_offered_the_server_and_ke
                            timeout=60000)
     assert "resnet_slim" in page.inner_text("#message") and "still in this browser" in page.inner_text("#message")
     assert "model=resnet_slim" in page.url
-    assert any("/models/resnet_slim/" in url and url.endswith(".bin") for url in page.requests), "the slim weights"
+    assert any("/models/resnet_slim/" in url and ".bin?v=" in url for url in page.requests), "the slim weights, under their version"
     assert page.is_hidden("#consent") and server_traffic(page) == []
     wait_frames(page, 3)
     page.wait_for_selector("#allow-server", state="visible", timeout=60000)

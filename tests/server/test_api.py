@@ -425,6 +425,28 @@ def test_page_names_the_crowd_model_and_from_how_many_faces(make_app, crowd, mod
     assert re.search(r'data-crowd-faces="([^"]*)"', body).group(1) == "4"
 
 
+def test_page_has_the_models_it_may_turn_to_at_hand_under_their_versions(make_app):
+    """The lighter and the crowd model come with the page as its own model does: their manifests'
+    facts and their model.json URLs, under their versions, so turning to one asks for its files only,
+    which browsers keep for good."""
+    import html
+    import re
+
+    client = make_app(LIGHT_MODEL="mini_xception", CROWD_MODEL="resnet_tiny").test_client()
+    body = client.get("/").get_data(as_text=True)
+    offered = json.loads(html.unescape(re.search(r'data-other-models="([^"]*)"', body).group(1)))
+    own = json.loads(html.unescape(re.search(r'data-manifest="([^"]*)"', body).group(1)))
+    assert set(offered) == {"mini_xception", "resnet_tiny"}, offered
+    for name, model in offered.items():
+        manifest = json.loads((ROOT / "models" / name / "manifest.json").read_text())
+        assert model["manifest"]["name"] == manifest["name"] and model["manifest"]["labels"] == own["labels"]
+        assert set(model["manifest"]) == set(own), "the same facts as the page's own model's"
+        assert model["url"].startswith(f"/models/{name}/") and "model.json?v=" in model["url"], model["url"]
+        assert "immutable" in client.get(model["url"]).headers["Cache-Control"]
+    none = make_app(LIGHT_MODEL="", CROWD_MODEL="").test_client().get("/").get_data(as_text=True)
+    assert re.search(r'data-other-models="([^"]*)"', none).group(1) == "{}"
+
+
 def test_crowd_model_setting_reads_an_empty_value_as_none():
     from server.config import from_env
 
