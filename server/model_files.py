@@ -8,6 +8,7 @@ page loads are named to it with the version of their content (server/file_versio
 for the shards with model.json's query): under that version browsers keep them for good.
 """
 import json
+import posixpath
 import re
 from pathlib import Path
 
@@ -99,12 +100,13 @@ def requested_page_model(name: str):
 
 def version_group(folder: Path, manifest: dict, path: str) -> list:
     """The files whose version a URL of `path` carries: its TF.js graph model's (model.json and its
-    shards) when it is one of them, else none (the file is not served under a version)."""
+    shards) when it is one of them, else none (the file is not served under a version). Only the
+    model.json in `path`'s own folder is read."""
     for fmt in manifest.get("formats", {}).values():
-        if fmt["path"].endswith("model.json"):
-            files = tfjs_files(folder, fmt["path"])
-            if path in files:
-                return [Path(folder) / f for f in files]
+        model_json = fmt["path"]
+        if model_json.endswith("model.json") and posixpath.dirname(model_json) == posixpath.dirname(path):
+            files = tfjs_files(folder, model_json)
+            return [Path(folder) / f for f in files] if path in files else []
     return []
 
 
