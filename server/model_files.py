@@ -86,10 +86,11 @@ def page_model(folder: Path) -> dict:
     return {"name": folder.name, "manifest": manifest, "url": files[0], "files": files}
 
 
-def requested_page_model(name: str):
+def requested_page_model(name: str, served_dir=None):
     """page_model() of the served model that `?model=name` names, or None when none is called so (the
-    page then asks /models/<name>/manifest.json itself, and shows the server's answer)."""
-    folder = model_dirs().get(name) if NAME.match(name or "") else None
+    page then asks /models/<name>/manifest.json itself, and shows the server's answer). `served_dir`:
+    as model_dirs() takes it (at start-up, before there is an app to ask)."""
+    folder = model_dirs(served_dir).get(name) if NAME.match(name or "") else None
     if folder is None:
         return None
     try:

@@ -127,15 +127,9 @@ def other_page_models(config) -> dict:
     """{name: {manifest, url}} of the lighter and the crowd model (other_model), for the page to run
     as it runs its own: with their manifests at hand and their files under their versions. Read
     once, at start-up (create_app)."""
-    dirs = model_files.model_dirs(config["MODEL_DIR"])
-    offered = {}
-    for name in (config[key] for key in ("PAGE_LIGHT_MODEL", "PAGE_CROWD_MODEL") if config[key]):
-        try:
-            model = model_files.page_model(dirs[name])
-        except (OSError, KeyError, ValueError):  # no TF.js format, or a manifest that does not parse
-            continue
-        offered[name] = {"manifest": page_manifest(model["manifest"]), "url": model["url"]}
-    return offered
+    names = [config[key] for key in ("PAGE_LIGHT_MODEL", "PAGE_CROWD_MODEL") if config[key]]
+    models = {name: model_files.requested_page_model(name, config["MODEL_DIR"]) for name in names}
+    return {name: {"manifest": page_manifest(m["manifest"]), "url": m["url"]} for name, m in models.items() if m}
 
 
 def other_model(config, key) -> str:
@@ -155,9 +149,9 @@ def vendor(path):
     if ".." in normalised.split("/") or not any(normalised.startswith(p + "/") for p in VENDOR_PACKAGES):
         abort(404, f"/vendor/ serves only the packages {', '.join(VENDOR_PACKAGES)}; got {path!r}")
     package = next(p for p in VENDOR_PACKAGES if normalised.startswith(p + "/"))
-    versioned = request.args.get("v") is not None and request.args.get("v") == vendor_versions().get(package)
+    pinned = request.args.get("v") is not None and request.args.get("v") == vendor_versions().get(package)
     response = send_from_directory(NODE_MODULES, normalised, max_age=VENDOR_MAX_AGE)
-    return cache_for_good(response) if versioned else response
+    return cache_for_good(response) if pinned else response
 
 
 def cache_versioned_static(response):
